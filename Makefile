@@ -1,0 +1,46 @@
+# Two entry points (see README): `make all` synthesises and validates the default
+# config into cdk.out; `make test` runs the test suite. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Node 22 LTS from the npm registry (node package) first on PATH: jsii and the CDK CLI use it.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+LAYER := build/layers/x509/python
+LAYER_PLATFORM := --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all:
+
+.PHONY: all setup layers synth validate test clean
+
+all: synth validate
+
+setup: $(BIN)/.installed node_modules/.installed layers
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# cryptography for the cluster-initialisation Lambda (python3.12, arm64), from PyPI wheels.
+layers: build/layers/x509.built
+build/layers/x509.built: requirements-layer.txt $(BIN)/.installed
+	rm -rf $(LAYER)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile --target $(LAYER) $(LAYER_PLATFORM) -r requirements-layer.txt
+	rm -rf $(LAYER)/bin
+	touch $@
+
+synth: setup
+	rm -rf cdk.out
+	cdk synth --quiet --output cdk.out
+
+validate: setup
+	$(BIN)/python -m validators cdk.out
+
+test: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+clean:
+	rm -rf cdk.out build $(VENV) node_modules

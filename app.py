@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""CDK app: customer-controlled keys on AWS (CloudHSM + KMS custom key store + endpoint-locked S3).
+
+`python app.py` or `cdk synth` synthesises the environment named by the `environment`
+context value (default in cdk.json). A bad setting exits 2 with one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from cmk_constructs.cluster_initialisation.infrastructure import MissingLayerError
+from stacks.audit_stack import AuditStack
+from stacks.config import AppConfig, ConfigError, load_config
+from stacks.data_stack import DataStack
+from stacks.hsm_stack import HsmStack
+from stacks.keys_stack import KeysStack
+from stacks.network_stack import NetworkStack
+
+EXIT_CONFIG_ERROR = 2
+CDK_JSON = Path(__file__).with_name("cdk.json")
+
+
+def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
+    """Audit -> Network -> Hsm (cloudhsm mode) -> Keys -> Data, wired by cross-stack references."""
+    env = cdk.Environment(account=config.account, region=config.region)
+    prefix = config.stack_prefix
+    audit = AuditStack(app, f"{prefix}-Audit", config=config, env=env)
+    network = NetworkStack(app, f"{prefix}-Network", config=config, log_key=audit.key, env=env)
+    hsm = None
+    if config.uses_cloudhsm:
+        hsm = HsmStack(app, f"{prefix}-Hsm", config=config, vpc=network.network.vpc,
+                       subnets=network.network.subnets, log_key=audit.key, env=env)
+    keys = KeysStack(app, f"{prefix}-Keys", config=config, log_key=audit.key, hsm=hsm, env=env)
+    data = DataStack(app, f"{prefix}-Data", config=config, key=keys.key, key_arn=keys.key_arn,
+                     endpoint_id=network.gateway.endpoint_id,
+                     access_log_bucket_name=audit.access_logs.bucket_name, env=env)
+    data.add_stack_dependency(audit)
+    stacks = [audit, network, *([hsm] if hsm else []), keys, data]
+    for stack in stacks:
+        cdk.Tags.of(stack).add("project", config.name)
+        cdk.Tags.of(stack).add("environment", config.environment)
+    return stacks
+
+
+def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | None = None,
+              *, nag: bool | None = None) -> cdk.App:
+    """The app for cdk.json's context plus `context_overrides`; raises ConfigError on a bad setting."""
+    # The CDK CLI passes cdk.json's context itself (and it wins over these); `python app.py` reads it here.
+    base = json.loads(CDK_JSON.read_text())["context"]
+    app = cdk.App(outdir=outdir, context={**base, **(context_overrides or {})})
+    context = {key: app.node.try_get_context(key) for key in ("environment", "defaults", "environments")}
+    config = load_config(context)
+    # Pinned AZs: without this, an env-bound stack asks AWS for its AZs (a lookup) or uses dummies.
+    app.node.set_context(f"availability-zones:account={config.account}:region={config.region}",
+                         list(config.availability_zones))
+    add_stacks(app, config)
+    if nag if nag is not None else app.node.try_get_context("cdkNag") is not False:
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def main() -> int:
+    try:
+        # The CDK CLI names the output directory (CDK_OUTDIR); plain `python app.py` writes cdk.out.
+        app = build_app(outdir=None if "CDK_OUTDIR" in os.environ else "cdk.out")
+    except (ConfigError, MissingLayerError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Custom::KmsCustomKeyStore: a KMS custom key store on the cluster, connected before it returns.
+
+CreateCustomKeyStore takes the trust anchor and kmsuser's password (read by the
+handler from Secrets Manager, never passed through CloudFormation), then
+ConnectCustomKeyStore is polled until CONNECTED (20-30 minutes is normal); on
+FAILED the ConnectionErrorCode is reported with its fix. Delete disconnects, then
+deletes, and refuses while KMS keys remain in the store.
+
+Properties: CustomKeyStoreName, ClusterId, TrustAnchorParameterName, KmsUserPasswordSecretArn.
+Attributes: CustomKeyStoreId, ConnectionState.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from cmk_constructs.lifecycle_provider import LifecycleProvider
+
+RUNTIME = Path(__file__).with_name("runtime")
+
+
+class CustomKeyStore(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        store_name: str,
+        cluster_id: str,
+        trust_anchor_parameter: ssm.IStringParameter,
+        kmsuser_password: secretsmanager.ISecret,
+        log_key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        provider = LifecycleProvider(
+            self, "Lifecycle",
+            runtime_dir=RUNTIME,
+            statements=[
+                # Custom key store actions have no resource-level permissions in KMS.
+                iam.PolicyStatement(
+                    actions=["kms:CreateCustomKeyStore", "kms:ConnectCustomKeyStore", "kms:DisconnectCustomKeyStore",
+                             "kms:DeleteCustomKeyStore", "kms:DescribeCustomKeyStores", "kms:UpdateCustomKeyStore",
+                             "kms:ListKeys", "cloudhsm:DescribeClusters"],
+                    resources=["*"]),
+                # KMS creates its service-linked role for CloudHSM key stores on first use.
+                iam.PolicyStatement(
+                    actions=["iam:CreateServiceLinkedRole"],
+                    resources=["arn:aws:iam::*:role/aws-service-role/cks.kms.amazonaws.com/AWSServiceRoleForKeyManagementServiceCustomKeyStores"],
+                    conditions={"StringEquals": {"iam:AWSServiceName": "cks.kms.amazonaws.com"}}),
+            ],
+            log_key=log_key,
+            log_retention_days=log_retention_days,
+            total_timeout=Duration.hours(1),
+            query_interval=Duration.minutes(1),
+        )
+        trust_anchor_parameter.grant_read(provider.handler_role)
+        kmsuser_password.grant_read(provider.handler_role)
+        self.resource = CustomResource(
+            self, "Resource",
+            service_token=provider.service_token,
+            resource_type="Custom::KmsCustomKeyStore",
+            properties={
+                "CustomKeyStoreName": store_name,
+                "ClusterId": cluster_id,
+                "TrustAnchorParameterName": trust_anchor_parameter.parameter_name,
+                "KmsUserPasswordSecretArn": kmsuser_password.secret_arn,
+            },
+        )
+        self.custom_key_store_id = self.resource.get_att_string("CustomKeyStoreId")

@@ -1,0 +1,48 @@
+"""Key policy of the data key (HSM-backed or, in kms mode, a plain KMS key): admins apart from users.
+
+Administrators manage the key but cannot use it; nobody uses it directly: the
+account's principals may use it only through S3, for the data bucket, so a role
+needs both an IAM grant and a request that S3 makes for that bucket.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import aws_iam as iam
+
+ADMIN_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+    "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+)
+USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+
+
+def data_key_policy(
+    *,
+    account: str,
+    region: str,
+    bucket_name: str,
+    administrators: Sequence[str],
+) -> iam.PolicyDocument:
+    bucket_arn = f"arn:aws:s3:::{bucket_name}"
+    return iam.PolicyDocument(statements=[
+        iam.PolicyStatement(
+            sid="KeyAdministration",
+            principals=[iam.ArnPrincipal(arn) for arn in administrators],
+            actions=list(ADMIN_ACTIONS),
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="UseOnlyThroughS3ForTheDataBucket",
+            principals=[iam.AccountPrincipal(account)],
+            actions=list(USE_ACTIONS),
+            resources=["*"],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": account},
+                # With S3 Bucket Keys the context is the bucket ARN, without them the object ARN.
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        ),
+    ])

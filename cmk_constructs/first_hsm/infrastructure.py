@@ -1,0 +1,62 @@
+"""Custom::CloudHsmFirstHsm: the one HSM an uninitialised cluster may have, and its CSR.
+
+Properties: ClusterId, AvailabilityZone.
+Attributes: HsmId, AvailabilityZone, EniId, EniIp, ClusterCsr (PEM).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cmk_constructs.lifecycle_provider import LifecycleProvider
+
+RUNTIME = Path(__file__).with_name("runtime")
+
+
+def hsm_statements(cluster_arn: str) -> list[iam.PolicyStatement]:
+    """What creating and deleting an HSM in a cluster takes (CloudHSM calls EC2 as the caller)."""
+    return [
+        iam.PolicyStatement(actions=["cloudhsm:CreateHsm", "cloudhsm:DeleteHsm"], resources=[cluster_arn]),
+        # DescribeClusters and the EC2 describe calls have no resource-level permissions.
+        iam.PolicyStatement(actions=["cloudhsm:DescribeClusters", "ec2:DescribeSubnets",
+                                     "ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones"],
+                            resources=["*"]),
+        iam.PolicyStatement(actions=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"], resources=["*"]),
+    ]
+
+
+class FirstHsm(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster_id: str,
+        cluster_arn: str,
+        availability_zone: str,
+        log_key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        provider = LifecycleProvider(
+            self, "Lifecycle",
+            runtime_dir=RUNTIME,
+            statements=hsm_statements(cluster_arn),
+            log_key=log_key,
+            log_retention_days=log_retention_days,
+            total_timeout=Duration.minutes(45),
+        )
+        self.resource = CustomResource(
+            self, "Resource",
+            service_token=provider.service_token,
+            resource_type="Custom::CloudHsmFirstHsm",
+            properties={"ClusterId": cluster_id, "AvailabilityZone": availability_zone},
+        )
+        self.hsm_id = self.resource.get_att_string("HsmId")
+        self.eni_ip = self.resource.get_att_string("EniIp")
+        self.csr = self.resource.get_att_string("ClusterCsr")

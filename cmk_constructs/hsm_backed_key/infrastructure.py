@@ -1,0 +1,80 @@
+"""Custom::HsmBackedKmsKey: a symmetric KMS key whose material lives in the CloudHSM cluster.
+
+CreateKey(Origin=AWS_CLOUDHSM, CustomKeyStoreId=...) with the stack's key policy,
+plus an alias. Delete schedules deletion with the configured pending window,
+never immediately.
+
+Properties: CustomKeyStoreId, Description, KeyPolicy (policy document object),
+AliasName, PendingWindowInDays.
+Attributes: KeyId, KeyArn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import CustomResource, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cmk_constructs.lifecycle_provider import LifecycleProvider
+
+RUNTIME = Path(__file__).with_name("runtime")
+
+
+class HsmBackedKey(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        custom_key_store_id: str,
+        alias_name: str,
+        description: str,
+        pending_window_days: int,
+        log_key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        alias_arn = stack.format_arn(service="kms", resource="alias", resource_name=alias_name.removeprefix("alias/"))
+        keys_arn = stack.format_arn(service="kms", resource="key", resource_name="*")
+        self.provider = LifecycleProvider(
+            self, "Lifecycle",
+            runtime_dir=RUNTIME,
+            statements=[
+                # CreateKey has no resource to scope to until it exists.
+                iam.PolicyStatement(actions=["kms:CreateKey", "kms:DescribeCustomKeyStores"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["kms:DescribeKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
+                             "kms:EnableKey", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias",
+                             "kms:UpdateAlias"],
+                    resources=[keys_arn, alias_arn]),
+                iam.PolicyStatement(actions=["kms:ListAliases"], resources=["*"]),
+            ],
+            log_key=log_key,
+            log_retention_days=log_retention_days,
+            total_timeout=Duration.minutes(15),
+            query_interval=Duration.seconds(15),
+        )
+        self.handler_role = self.provider.handler_role
+        self._properties = {
+            "CustomKeyStoreId": custom_key_store_id,
+            "Description": description,
+            "AliasName": alias_name,
+            "PendingWindowInDays": str(pending_window_days),
+        }
+        self.resource: CustomResource | None = None
+
+    def create(self, key_policy: iam.PolicyDocument) -> kms.IKey:
+        """Create the key with `key_policy` (built after the handler role exists, so it can name it)."""
+        self.resource = CustomResource(
+            self, "Resource",
+            service_token=self.provider.service_token,
+            resource_type="Custom::HsmBackedKmsKey",
+            properties={**self._properties, "KeyPolicy": key_policy.to_json()},
+        )
+        self.key_arn = self.resource.get_att_string("KeyArn")
+        self.key_id = self.resource.get_att_string("KeyId")
+        return kms.Key.from_key_arn(self, "Key", self.key_arn)

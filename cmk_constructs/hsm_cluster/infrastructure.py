@@ -1,0 +1,78 @@
+"""The CloudHSM cluster (native AWS::CloudHSM::Cluster) and who may reach its HSMs."""
+
+from __future__ import annotations
+
+from aws_cdk import Fn, RemovalPolicy
+from aws_cdk import aws_cloudhsm as cloudhsm
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cmk_constructs.log_retention import retention
+from cmk_constructs.nag import acknowledge
+
+# cloudhsm-cli and the client SDK talk to the HSM ENIs on these ports only.
+HSM_PORTS = ec2.Port.tcp_range(2223, 2225)
+
+
+class HsmCluster(Construct):
+    """FIPS-mode cluster over every isolated subnet, retained on delete and on replacement.
+
+    The cluster's security group is created by CloudHSM (`SecurityGroup` attribute);
+    we add the only ingress it needs: 2223-2225 from the client host's group.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        hsm_type: str,
+        backup_retention_days: int,
+        audit_log_key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.cluster = cloudhsm.CfnCluster(
+            self, "Cluster",
+            hsm_type=hsm_type,
+            mode="FIPS",
+            subnet_ids=vpc.select_subnets(subnet_type=subnets.subnet_type).subnet_ids,
+            backup_retention_policy=cloudhsm.CfnCluster.BackupRetentionPolicyProperty(
+                type="DAYS", value=str(backup_retention_days)),
+        )
+        # Keys live in the cluster and its backups: a stack delete or a replacing update
+        # must never take them with it.
+        self.cluster.apply_removal_policy(RemovalPolicy.RETAIN)
+        acknowledge(self.cluster, "CloudFormation-Validate::F3006",
+                    "AWS::CloudHSM::Cluster is a newer CloudFormation type than the region spec bundled with this aws-cdk-lib; cfn-lint's current spec knows it.")
+        self.cluster_id = self.cluster.attr_cluster_id
+        self.cluster_arn = self.cluster.attr_arn
+        self.security_group_id = self.cluster.attr_security_group
+
+        # CloudHSM writes its audit log to /aws/cloudhsm/<cluster-id> once the first HSM
+        # exists; creating the group first gives it retention and encryption.
+        self.audit_log_group = logs.LogGroup(
+            self, "AuditLogs",
+            log_group_name=Fn.join("", ["/aws/cloudhsm/", self.cluster_id]),
+            retention=retention(log_retention_days),
+            encryption_key=audit_log_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def allow_client(self, client_security_group: ec2.ISecurityGroup) -> None:
+        """Open 2223-2225 from `client_security_group` to the HSMs, and nothing else."""
+        ec2.CfnSecurityGroupIngress(
+            self, "ClientIngress",
+            group_id=self.security_group_id,
+            ip_protocol="tcp",
+            from_port=2223,
+            to_port=2225,
+            source_security_group_id=client_security_group.security_group_id,
+            description="cloudhsm-cli and client SDK from the CloudHSM client host",
+        )
+        client_security_group.add_egress_rule(
+            ec2.Peer.security_group_id(self.security_group_id), HSM_PORTS, "To the HSMs")

@@ -1,0 +1,92 @@
+"""A VPC with isolated subnets only: no internet gateway, no NAT, AWS APIs through endpoints.
+
+Keys and data never need the internet, so nothing here can route to it; the
+client host and the handlers reach AWS through interface endpoints, S3 through
+the gateway endpoint (see s3_gateway_endpoint).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cmk_constructs.log_retention import retention
+
+# What the SSM-managed client host and cloudhsm-cli need, and nothing more:
+# SSM + SSM messages + EC2 messages for Session Manager and Run Command,
+# KMS and Secrets Manager for the passwords it reads during activation,
+# CloudWatch Logs for Run Command output.
+INTERFACE_ENDPOINT_SERVICES = {
+    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+    "SsmMessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+    "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+}
+
+
+class IsolatedNetwork(Construct):
+    """VPC with one isolated /24 subnet per configured AZ, flow logs and interface endpoints."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cidr: str,
+        availability_zones: Sequence[str],
+        flow_log_key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if len(availability_zones) < 2:
+            raise ValueError("IsolatedNetwork needs at least 2 availability zones")
+        self.vpc = ec2.Vpc(
+            self, "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            availability_zones=list(availability_zones),
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+            ],
+            restrict_default_security_group=True,
+        )
+        self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+
+        self.flow_log_group = logs.LogGroup(
+            self, "FlowLogs",
+            retention=retention(log_retention_days),
+            encryption_key=flow_log_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self, "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="Interface endpoints: HTTPS from inside the VPC only",
+            allow_all_outbound=False,
+        )
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS to AWS APIs from the VPC")
+        self.interface_endpoints = {
+            name: self.vpc.add_interface_endpoint(
+                f"{name}Endpoint",
+                service=service,
+                subnets=self.subnets,
+                private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group],
+                open=False,
+            )
+            for name, service in INTERFACE_ENDPOINT_SERVICES.items()
+        }

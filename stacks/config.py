@@ -1,0 +1,226 @@
+"""The app's settings: read once from `cdk.json` context, validated, then passed explicitly.
+
+Every value a platform team may change lives in `cdk.json` under `defaults` and is
+overridden per environment under `environments.<name>`; `-c environment=<name>`
+picks one. A wrong value stops the app with one line that names the key and what
+is allowed, before any construct is built.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+KEY_BACKENDS = ("cloudhsm", "kms")
+BUCKET_ENCRYPTIONS = ("sse-kms", "sse-c")
+CA_MODES = ("managed", "external")
+HSM_TYPES = ("hsm1.medium", "hsm2m.medium")
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
+                      1827, 2192, 2557, 2922, 3288, 3653)
+MAX_HSMS_PER_CLUSTER = 28  # CloudHSM quota "HSMs per cluster"
+
+
+class ConfigError(ValueError):
+    """A bad setting; str() is the one line shown to the user."""
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    key: str
+
+    @property
+    def object_arn(self) -> str:
+        return f"arn:aws:s3:::{self.bucket}/{self.key}"
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    environment: str
+    name: str
+    account: str
+    region: str
+    availability_zones: tuple[str, ...]
+    vpc_cidr: str
+    key_backend: str
+    bucket_encryption: str
+    hsm_type: str
+    hsm_count: int
+    backup_retention_days: int
+    ca_mode: str
+    break_glass_principals: tuple[str, ...]
+    key_administrators: tuple[str, ...]
+    client_package: S3Location
+    client_instance_type: str
+    log_retention_days: int
+    key_deletion_window_days: int
+    alarm_email: str | None
+
+    @property
+    def uses_cloudhsm(self) -> bool:
+        return self.key_backend == "cloudhsm"
+
+    @property
+    def stack_prefix(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("-"))
+
+    def bucket_name(self, purpose: str) -> str:
+        """Deterministic bucket names let policies in other stacks name a bucket without a cycle."""
+        return f"{self.name}-{purpose}-{self.account}-{self.region}"
+
+    @property
+    def hsm_placement(self) -> tuple[str, ...]:
+        """The AZ of each HSM, round-robin over the configured AZs; the first HSM goes to the first AZ."""
+        zones = self.availability_zones
+        return tuple(zones[index % len(zones)] for index in range(self.hsm_count))
+
+
+_Check = Callable[[str, Any, Mapping[str, Any]], Any]
+
+
+def _fail(key: str, value: Any, allowed: str) -> ConfigError:
+    return ConfigError(f"config error: '{key}' = {value!r} is not valid; allowed: {allowed}")
+
+
+def _choice(options: tuple[str, ...]) -> _Check:
+    def check(key: str, value: Any, _: Mapping[str, Any]) -> str:
+        if value not in options:
+            raise _fail(key, value, " | ".join(options))
+        return value
+    return check
+
+
+def _integer(low: int, high: int) -> _Check:
+    def check(key: str, value: Any, _: Mapping[str, Any]) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(key, value, f"a whole number from {low} to {high}")
+        return value
+    return check
+
+
+def _pattern(regex: str, described: str) -> _Check:
+    compiled = re.compile(regex)
+
+    def check(key: str, value: Any, _: Mapping[str, Any]) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise _fail(key, value, described)
+        return value
+    return check
+
+
+def _zones(key: str, value: Any, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    region = settings.get("region")
+    allowed = f"a list of at least 2 distinct availability zones of region {region!r}, e.g. ['{region}a', '{region}b']"
+    if not isinstance(value, list) or len(value) < 2 or len(set(value)) != len(value):
+        raise _fail(key, value, allowed)
+    for zone in value:
+        if not isinstance(zone, str) or not re.fullmatch(re.escape(str(region)) + r"[a-z]", zone):
+            raise _fail(key, value, allowed)
+    return tuple(value)
+
+
+def _cidr(key: str, value: Any, _: Mapping[str, Any]) -> str:
+    allowed = "an IPv4 network in private address space with a prefix from /16 to /22, e.g. '10.40.0.0/16'"
+    try:
+        network = ipaddress.IPv4Network(value)
+    except (ValueError, TypeError):
+        raise _fail(key, value, allowed) from None
+    if not network.is_private or not 16 <= network.prefixlen <= 22:
+        raise _fail(key, value, allowed)
+    return str(network)
+
+
+def _principals(key: str, value: Any, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    account = settings.get("account")
+    allowed = f"a list of IAM role or user ARNs of account {account}, e.g. 'arn:aws:iam::{account}:role/BreakGlass'"
+    if not isinstance(value, list):
+        raise _fail(key, value, allowed)
+    arn = re.compile(r"arn:aws[a-z-]*:iam::" + re.escape(str(account)) + r":(role|user)/[\w+=,.@/-]+")
+    for principal in value:
+        if not isinstance(principal, str) or not arn.fullmatch(principal):
+            raise _fail(key, principal, allowed)
+    return tuple(value)
+
+
+def _s3_object(key: str, value: Any, _: Mapping[str, Any]) -> S3Location:
+    allowed = "an S3 URI of the CloudHSM client RPM in a bucket of the same region, e.g. 's3://my-artifacts/cloudhsm/cloudhsm-cli-latest.amzn2023.x86_64.rpm'"
+    match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+\.rpm)", value) if isinstance(value, str) else None
+    if not match:
+        raise _fail(key, value, allowed)
+    return S3Location(match.group(1), match.group(2))
+
+
+def _log_retention(key: str, value: Any, _: Mapping[str, Any]) -> int:
+    if value not in LOG_RETENTION_DAYS or isinstance(value, bool):
+        raise _fail(key, value, "one of CloudWatch Logs' retention periods: " + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    return value
+
+
+def _optional_email(key: str, value: Any, _: Mapping[str, Any]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}", value):
+        raise _fail(key, value, "null or an e-mail address for alarm notifications")
+    return value
+
+
+def _hsm_count(key: str, value: Any, settings: Mapping[str, Any]) -> int:
+    return _integer(2, MAX_HSMS_PER_CLUSTER)(key, value, settings)
+
+
+# Context key -> (AppConfig field, check). The order matters: later checks read earlier keys.
+SETTINGS: dict[str, tuple[str, _Check]] = {
+    "name": ("name", _pattern(r"[a-z][a-z0-9-]{1,18}[a-z0-9]", "3-20 lowercase letters, digits or '-', starting with a letter")),
+    "account": ("account", _pattern(r"\d{12}", "a 12-digit AWS account ID")),
+    "region": ("region", _pattern(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d", "an AWS region code, e.g. 'eu-west-1'")),
+    "availabilityZones": ("availability_zones", _zones),
+    "vpcCidr": ("vpc_cidr", _cidr),
+    "keyBackend": ("key_backend", _choice(KEY_BACKENDS)),
+    "bucketEncryption": ("bucket_encryption", _choice(BUCKET_ENCRYPTIONS)),
+    "hsmType": ("hsm_type", _choice(HSM_TYPES)),
+    "hsmCount": ("hsm_count", _hsm_count),
+    "backupRetentionDays": ("backup_retention_days", _integer(7, 379)),
+    "caMode": ("ca_mode", _choice(CA_MODES)),
+    "breakGlassPrincipals": ("break_glass_principals", _principals),
+    "keyAdministrators": ("key_administrators", _principals),
+    "clientPackageS3Uri": ("client_package", _s3_object),
+    "clientInstanceType": ("client_instance_type", _pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type, e.g. 't3.micro'")),
+    "logRetentionDays": ("log_retention_days", _log_retention),
+    "keyDeletionWindowDays": ("key_deletion_window_days", _integer(7, 30)),
+    "alarmEmail": ("alarm_email", _optional_email),
+}
+
+# Settings that may be left out (or null: CDK drops null context values).
+OPTIONAL_SETTINGS = frozenset({"alarmEmail"})
+
+
+def load_config(context: Mapping[str, Any]) -> AppConfig:
+    """Merge `defaults` with the chosen environment's overrides and validate every value."""
+    environments = context.get("environments")
+    defaults = context.get("defaults")
+    if not isinstance(defaults, dict) or not isinstance(environments, dict) or not environments:
+        raise ConfigError("config error: cdk.json context needs a 'defaults' object and a non-empty 'environments' object")
+    name = context.get("environment")
+    if name not in environments:
+        raise _fail("environment", name, " | ".join(environments))
+    overrides = environments[name] or {}
+    if not isinstance(overrides, dict):
+        raise _fail(f"environments.{name}", overrides, "an object of settings that override 'defaults'")
+    settings = {**defaults, **overrides}
+    unknown = sorted(set(settings) - set(SETTINGS))
+    if unknown:
+        raise ConfigError(f"config error: unknown setting '{unknown[0]}' in environment '{name}'; known settings: {', '.join(SETTINGS)}")
+    missing = [key for key in SETTINGS if key not in settings and key not in OPTIONAL_SETTINGS]
+    if missing:
+        raise ConfigError(f"config error: setting '{missing[0]}' is missing for environment '{name}'")
+    values = {field: check(key, settings.get(key), settings) for key, (field, check) in SETTINGS.items()}
+    if len(values["name"]) + len("-accesslogs-") + 12 + 1 + len(values["region"]) > 63:
+        raise _fail("name", values["name"], "a name short enough for bucket names '<name>-accesslogs-<account>-<region>' (63 characters)")
+    return AppConfig(environment=name, **values)

@@ -1,0 +1,93 @@
+"""HSM stack: the CloudHSM cluster, its client host, and the lifecycle up to every HSM ACTIVE.
+
+Order (each step a resource that depends on the previous one): cluster -> first HSM
+-> initialisation (CSR signed, trust anchor published) -> activation on the client
+host (admin password, kmsuser) -> the remaining HSMs, created in parallel.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cmk_constructs.client_host.infrastructure import HsmClientHost
+from cmk_constructs.cluster_activation.infrastructure import ClusterActivation
+from cmk_constructs.cluster_initialisation.infrastructure import ClusterInitialisation
+from cmk_constructs.first_hsm.infrastructure import FirstHsm
+from cmk_constructs.hsm_cluster.infrastructure import HsmCluster
+from cmk_constructs.hsm_fleet.infrastructure import HsmFleet
+from stacks.config import AppConfig
+
+
+class HsmStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AppConfig,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        log_key: kms.IKey,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        logging = dict(log_key=log_key, log_retention_days=config.log_retention_days)
+        self.cluster = HsmCluster(
+            self, "CloudHsm",
+            vpc=vpc,
+            subnets=subnets,
+            hsm_type=config.hsm_type,
+            backup_retention_days=config.backup_retention_days,
+            audit_log_key=log_key,
+            log_retention_days=config.log_retention_days,
+        )
+        self.client_host = HsmClientHost(
+            self, "ClientHost",
+            vpc=vpc,
+            subnets=subnets,
+            instance_type=config.client_instance_type,
+            client_package=config.client_package,
+        )
+        self.cluster.allow_client(self.client_host.security_group)
+
+        cluster_id, cluster_arn = self.cluster.cluster_id, self.cluster.cluster_arn
+        first_zone, *other_zones = config.hsm_placement
+        self.first_hsm = FirstHsm(
+            self, "FirstHsm", cluster_id=cluster_id, cluster_arn=cluster_arn, availability_zone=first_zone, **logging)
+        self.first_hsm.node.add_dependency(self.cluster.audit_log_group)
+
+        parameter_prefix = f"/{config.name}/cloudhsm"
+        self.initialisation = ClusterInitialisation(
+            self, "Initialisation",
+            cluster_id=cluster_id,
+            cluster_arn=cluster_arn,
+            first_hsm_id=self.first_hsm.hsm_id,
+            ca_mode=config.ca_mode,
+            parameter_prefix=parameter_prefix,
+            key_deletion_window_days=config.key_deletion_window_days,
+            **logging,
+        )
+        self.activation = ClusterActivation(
+            self, "Activation",
+            cluster_id=cluster_id,
+            instance_id=self.client_host.instance_id,
+            host_role=self.client_host.role,
+            hsm_ip=self.first_hsm.eni_ip,
+            trust_anchor_parameter=self.initialisation.trust_anchor_parameter,
+            **logging,
+        )
+        # The host must reach the HSM and have its permissions before the command runs.
+        self.activation.resource.node.add_dependency(self.cluster, self.client_host)
+        self.fleet = HsmFleet(
+            self, "HsmFleet", cluster_id=cluster_id, cluster_arn=cluster_arn, placement=other_zones, **logging)
+        for hsm in self.fleet.hsms:
+            hsm.node.add_dependency(self.activation.resource)
+
+        self.trust_anchor_parameter = self.initialisation.trust_anchor_parameter
+        self.kmsuser_password = self.activation.kmsuser_password
+        CfnOutput(self, "ClusterId", value=cluster_id)
+        CfnOutput(self, "TrustAnchorParameterName", value=self.trust_anchor_parameter.parameter_name)
+        CfnOutput(self, "ClientHostInstanceId", value=self.client_host.instance_id)

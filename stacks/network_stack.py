@@ -1,0 +1,34 @@
+"""Network stack: isolated VPC, interface endpoints and the S3 gateway endpoint."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from cmk_constructs.isolated_network.infrastructure import IsolatedNetwork
+from cmk_constructs.s3_gateway_endpoint.infrastructure import S3GatewayEndpoint
+from stacks.config import AppConfig
+
+
+class NetworkStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: AppConfig, log_key: kms.IKey, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.network = IsolatedNetwork(
+            self, "Network",
+            cidr=config.vpc_cidr,
+            availability_zones=config.availability_zones,
+            flow_log_key=log_key,
+            log_retention_days=config.log_retention_days,
+        )
+        self.gateway = S3GatewayEndpoint(
+            self, "S3Gateway",
+            vpc=self.network.vpc,
+            subnets=self.network.subnets,
+            account=config.account,
+            region=config.region,
+            data_bucket_names=[config.bucket_name("data")],
+            read_only_object_arns=[config.client_package.object_arn],
+        )
+        CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id)
+        CfnOutput(self, "S3GatewayEndpointId", value=self.gateway.endpoint_id)

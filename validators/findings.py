@@ -1,0 +1,96 @@
+"""What a rule reports: one finding per broken invariant at one template path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    """Ordered so that `--min-severity` is a plain comparison."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}; use error, warning or info") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass
+class Finding:
+    """One broken (or unprovable) invariant.
+
+    `path` is the template path as a tuple (`("Resources", "X", "Properties", ...)`);
+    `line` is filled in by the engine from the decoded template when it knows it.
+    """
+
+    rule_id: str
+    severity: Severity
+    message: str
+    stack: str
+    path: tuple
+    fix: str = ""
+    source: str = "validators"  # or "cfn-lint"
+    template_file: str = ""
+    line: int | None = None
+    column: int | None = None
+    suppressed: bool = False
+    suppression_reason: str = ""
+    title: str = ""
+    help_uri: str = ""
+
+    @property
+    def resource(self) -> str:
+        return self.path[1] if len(self.path) > 1 and self.path[0] == "Resources" else ""
+
+    @property
+    def path_text(self) -> str:
+        return "/".join(str(part) for part in self.path)
+
+    def key(self) -> tuple:
+        return (self.rule_id, self.stack, self.path_text, self.message)
+
+    def to_dict(self) -> dict:
+        return {
+            "ruleId": self.rule_id,
+            "title": self.title,
+            "severity": self.severity.label,
+            "message": self.message,
+            "stack": self.stack,
+            "resource": self.resource,
+            "path": self.path_text,
+            "templateFile": self.template_file,
+            "line": self.line,
+            "column": self.column,
+            "fix": self.fix,
+            "source": self.source,
+            "suppressed": self.suppressed,
+            "suppressionReason": self.suppression_reason or None,
+            "helpUri": self.help_uri,
+        }
+
+
+@dataclass
+class Report:
+    """Every finding of one run, plus what was checked (for formatters that list passes)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stacks: list[str] = field(default_factory=list)
+    rules_run: list = field(default_factory=list)  # Rule classes
+    input_path: str = ""
+
+    def active(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
+        return [f for f in self.findings if not f.suppressed and f.severity >= min_severity]
+
+
+class InputError(Exception):
+    """Bad input or usage: the CLI prints str() as one line and exits 2."""

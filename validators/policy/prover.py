@@ -1,0 +1,251 @@
+"""Prove with z3 that Deny statements cover every request of a scope.
+
+Sampling requests could miss the one that slips through, so the claim "for every request in
+scope, some Deny applies" is checked by asking z3 for a counterexample. Each statement is
+encoded exactly where its semantics are expressible (strings, wildcards, ARN parts, Null,
+Bool, IfExists, negation, absent keys); where they are not (numeric, date, IP, case-insensitive
+operators), the statement is under-approximated as *not applying*, which can only make a proof
+fail, never pass falsely. Multi-valued keys are treated as single-valued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import z3
+
+from validators.policy.evaluate import NEGATED
+from validators.policy.statements import Condition, Statement
+
+_ANY_CHAR = None
+
+
+def _star():
+    return z3.Star(z3.AllChar(z3.ReSort(z3.StringSort())))
+
+
+def _glob_regex(pattern: str, colon_free: bool = False):
+    pieces = []
+    literal = ""
+    for char in pattern:
+        if char in "*?":
+            if literal:
+                pieces.append(z3.Re(literal))
+                literal = ""
+            if colon_free:
+                any_char = z3.Diff(z3.AllChar(z3.ReSort(z3.StringSort())), z3.Re(":")) \
+                    if hasattr(z3, "Diff") else z3.Range(" ", "9")
+            else:
+                any_char = z3.AllChar(z3.ReSort(z3.StringSort()))
+            pieces.append(z3.Star(any_char) if char == "*" else any_char)
+        else:
+            literal += char
+    if literal:
+        pieces.append(z3.Re(literal))
+    if not pieces:
+        return z3.Re("")
+    return pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
+
+
+def _arn_regex(pattern: str):
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return _glob_regex(pattern)
+    pieces = []
+    for index, part in enumerate(parts):
+        if index:
+            pieces.append(z3.Re(":"))
+        pieces.append(_glob_regex(part, colon_free=index < 5))
+    return z3.Concat(*pieces)
+
+
+@dataclass
+class Scope:
+    """The requests that must all be denied.
+
+    - actions: the action must start with one of these prefixes (lower case, e.g. "s3:").
+    - resources: exact ARNs, or ARNs ending in "/*" meaning "this prefix and any suffix".
+    - excepted_principals: principal ARNs that may be let through (break-glass).
+    - absent_or_not_in: condition key -> values the key must not take (it may be absent).
+    - equals / present_and_not_in / absent: further constraints on condition keys.
+    - exclusive: pairs of keys S3 never sends together (e.g. SSE-KMS and SSE-C headers).
+    """
+
+    action_prefixes: list[str]   # "s3:" = every S3 action; "s3:PutObject" = exactly that one
+    resources: list[str]
+    excepted_principals: list[str] = field(default_factory=list)
+    absent_or_not_in: dict[str, list[str]] = field(default_factory=dict)
+    equals: dict[str, str] = field(default_factory=dict)
+    present_and_not_in: dict[str, list[str]] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
+    exclusive: list[tuple[str, str]] = field(default_factory=list)  # never both present in one request
+
+
+@dataclass
+class Proof:
+    proven: bool
+    counterexample: dict | None = None
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.action = z3.String("action")
+        self.resource = z3.String("resource")
+        self.principal = z3.String("principal")
+        self.authenticated = z3.Bool("authenticated")
+        self.keys: dict[str, tuple] = {}
+
+    def key(self, name: str):
+        name = name.lower()
+        if name == "aws:principalarn":
+            return self.principal, self.authenticated
+        if name not in self.keys:
+            self.keys[name] = (z3.String("key:" + name), z3.Bool("present:" + name))
+        return self.keys[name]
+
+    def statement(self, statement: Statement):
+        if statement.unresolved or statement.effect not in ("Allow", "Deny"):
+            return z3.BoolVal(False)
+        parts = []
+        if statement.actions is not None:
+            parts.append(self._any(self.action, statement.actions, lower=True))
+        if statement.not_actions is not None:
+            parts.append(z3.Not(self._any(self.action, statement.not_actions, lower=True)))
+        if statement.resources is not None:
+            parts.append(self._any(self.resource, statement.resources))
+        if statement.not_resources is not None:
+            parts.append(z3.Not(self._any(self.resource, statement.not_resources)))
+        if statement.principals is not None:
+            parts.append(self._principal(statement.principals))
+        if statement.not_principals is not None:
+            parts.append(z3.Not(self._principal(statement.not_principals)))
+        for condition in statement.conditions:
+            parts.append(self.condition(condition))
+        return z3.And(*parts) if parts else z3.BoolVal(True)
+
+    def _any(self, variable, patterns: list, lower: bool = False):
+        options = []
+        for pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            pattern = pattern.lower() if lower else pattern
+            options.append(z3.InRe(variable, _glob_regex(pattern)) if "*" in pattern or "?" in pattern
+                           else variable == z3.StringVal(pattern))
+        return z3.Or(*options) if options else z3.BoolVal(False)
+
+    def _principal(self, principals: dict):
+        options = []
+        for kind, ids in principals.items():
+            for value in ids:
+                if not isinstance(value, str):
+                    continue
+                if kind == "AWS" and value == "*":
+                    return z3.BoolVal(True)
+                if kind == "AWS" and value.isdigit():
+                    value = f"arn:aws:iam::{value}:root"
+                if kind == "AWS" and value.endswith(":root"):
+                    account_prefix = value[: -len("root")]
+                    options.append(z3.And(self.authenticated,
+                                          z3.PrefixOf(z3.StringVal(account_prefix), self.principal)))
+                else:
+                    options.append(z3.And(self.authenticated, self.principal == z3.StringVal(value)))
+        return z3.Or(*options) if options else z3.BoolVal(False)
+
+    def condition(self, condition: Condition):
+        base = condition.base
+        value, present = self.key(condition.key)
+        if base == "Null":
+            wants_absent = str(condition.values[0]).lower() == "true" if condition.values else True
+            return z3.Not(present) if wants_absent else present
+        negated = base in NEGATED
+        positive = base.replace("Not", "", 1) if negated else base
+        hit = self._values(positive, value, condition.values)
+        if hit is None:
+            return z3.BoolVal(False)        # not expressible: assume it does not apply
+        single = z3.Not(hit) if negated else hit
+        if condition.qualifier == "ForAllValues":
+            return z3.Or(z3.Not(present), single)
+        if condition.qualifier == "ForAnyValue":
+            return z3.And(present, single)
+        if condition.if_exists or negated:
+            return z3.Or(z3.Not(present), single)
+        return z3.And(present, single)
+
+    def _values(self, positive: str, variable, values: tuple):
+        options = []
+        for expected in values:
+            if isinstance(expected, bool):
+                expected = "true" if expected else "false"
+            if not isinstance(expected, (str, int, float)):
+                return None
+            expected = str(expected)
+            if positive in ("StringEquals", "BinaryEquals"):
+                options.append(variable == z3.StringVal(expected))
+            elif positive == "Bool":
+                options.append(variable == z3.StringVal(expected.lower()))
+            elif positive == "StringLike":
+                options.append(z3.InRe(variable, _glob_regex(expected)))
+            elif positive in ("ArnEquals", "ArnLike"):
+                options.append(z3.InRe(variable, _arn_regex(expected)))
+            elif positive == "StringEqualsIgnoreCase" and expected.lower() == expected.upper():
+                options.append(variable == z3.StringVal(expected))
+            else:
+                return None
+        return z3.Or(*options) if options else z3.BoolVal(False)
+
+
+def deny_covers(statements: list[Statement], scope: Scope, timeout_ms: int = 10000) -> Proof:
+    """True when, for every request in `scope`, at least one Deny statement applies."""
+    encoder = _Encoder()
+    denies = [encoder.statement(s) for s in statements if s.effect == "Deny"]
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    prefixes = [p.lower() for p in scope.action_prefixes]
+    solver.add(z3.Or(*[z3.And(z3.PrefixOf(z3.StringVal(p), encoder.action), z3.Length(encoder.action) > len(p))
+                       if p.endswith(":") else encoder.action == z3.StringVal(p) for p in prefixes]))
+    resource_options = []
+    for resource in scope.resources:
+        if resource.endswith("/*"):
+            prefix = resource[:-1]
+            resource_options.append(z3.And(z3.PrefixOf(z3.StringVal(prefix), encoder.resource),
+                                           z3.Length(encoder.resource) > len(prefix)))
+        else:
+            resource_options.append(encoder.resource == z3.StringVal(resource))
+    solver.add(z3.Or(*resource_options))
+    for principal in scope.excepted_principals:
+        solver.add(z3.Or(z3.Not(encoder.authenticated), encoder.principal != z3.StringVal(principal)))
+    for key, forbidden in scope.absent_or_not_in.items():
+        value, present = encoder.key(key)
+        solver.add(z3.Or(z3.Not(present), *[] if not forbidden else
+                         [z3.And(*[value != z3.StringVal(v) for v in forbidden])]))
+    for key, expected in scope.equals.items():
+        value, present = encoder.key(key)
+        solver.add(present, value == z3.StringVal(expected))
+    for key, forbidden in scope.present_and_not_in.items():
+        value, present = encoder.key(key)
+        solver.add(present, *[value != z3.StringVal(v) for v in forbidden])
+    for key in scope.absent:
+        solver.add(z3.Not(encoder.key(key)[1]))
+    for first, second in scope.exclusive:
+        solver.add(z3.Not(z3.And(encoder.key(first)[1], encoder.key(second)[1])))
+    solver.add(z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
+    result = solver.check()
+    if result == z3.unsat:
+        return Proof(True)
+    if result == z3.unknown:
+        return Proof(False, {"reason": "solver gave up (timeout)"})
+    model = solver.model()
+
+    def text(variable) -> str:
+        evaluated = model.eval(variable, model_completion=True)
+        return evaluated.as_string() if hasattr(evaluated, "as_string") else str(evaluated)
+
+    example = {"action": text(encoder.action), "resource": text(encoder.resource)}
+    example["principal"] = text(encoder.principal) if z3.is_true(
+        model.eval(encoder.authenticated, model_completion=True)) else "anonymous"
+    for name, (value, present) in encoder.keys.items():
+        if z3.is_true(model.eval(present, model_completion=True)):
+            example[name] = text(value)
+        else:
+            example[name] = "(absent)"
+    return Proof(False, example)
