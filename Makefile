@@ -37,7 +37,7 @@ synth: setup
 	cdk synth --quiet --output cdk.out
 
 validate: setup
-	$(BIN)/python -m validators cdk.out
+	$(BIN)/cfn-lint
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q

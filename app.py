@@ -25,6 +25,7 @@ from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
 
 EXIT_CONFIG_ERROR = 2
+EXIT_VALIDATION_FAILED = 1
 CDK_JSON = Path(__file__).with_name("cdk.json")
 
 
@@ -41,7 +42,7 @@ def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
     keys = KeysStack(app, f"{prefix}-Keys", config=config, log_key=audit.key, hsm=hsm, env=env)
     data = DataStack(app, f"{prefix}-Data", config=config, key=keys.key, key_arn=keys.key_arn,
                      endpoint_id=network.gateway.endpoint_id,
-                     access_log_bucket_name=audit.access_logs.bucket_name, env=env)
+                     access_log_bucket_name=config.bucket_name("accesslogs"), env=env)
     data.add_stack_dependency(audit)
     stacks = [audit, network, *([hsm] if hsm else []), keys, data]
     for stack in stacks:
@@ -74,7 +75,13 @@ def main() -> int:
     except (ConfigError, MissingLayerError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    app.synth()
+    try:
+        app.synth()
+    except RuntimeError as error:  # jsii surfaces a failed validation (cdk-nag, CDK's validator) this way
+        if "ValidationFailed" not in str(error):
+            raise
+        print(f"synth failed: {str(error).splitlines()[0]}", file=sys.stderr)
+        return EXIT_VALIDATION_FAILED
     return 0
 
 

@@ -30,6 +30,8 @@ HANDLER_ARCHITECTURE = lambda_.Architecture.ARM_64
 _COMMON_RUNTIME_DIR = Path(__file__).parent / "lifecycle_runtime"
 # CloudFormation waits at most one hour for a custom resource; the Provider enforces it.
 MAX_TOTAL_TIMEOUT = Duration.hours(1)
+# Bytecode that imports in tests leave beside the handlers must not change the asset hash.
+BYTECODE = ["__pycache__", "*.pyc"]
 
 
 def common_runtime_layer(scope: Construct) -> lambda_.ILayerVersion:
@@ -40,7 +42,7 @@ def common_runtime_layer(scope: Construct) -> lambda_.ILayerVersion:
         return existing  # type: ignore[return-value]
     return lambda_.LayerVersion(
         stack, "LifecycleRuntimeLayer",
-        code=lambda_.Code.from_asset(str(_COMMON_RUNTIME_DIR)),
+        code=lambda_.Code.from_asset(str(_COMMON_RUNTIME_DIR), exclude=BYTECODE),
         compatible_runtimes=[HANDLER_RUNTIME],
         compatible_architectures=[HANDLER_ARCHITECTURE],
         description="Logging, retries and error mapping shared by the CloudHSM/KMS lifecycle handlers",
@@ -93,7 +95,7 @@ class LifecycleProvider(Construct):
         common = dict(
             runtime=HANDLER_RUNTIME,
             architecture=HANDLER_ARCHITECTURE,
-            code=lambda_.Code.from_asset(str(runtime_dir)),
+            code=lambda_.Code.from_asset(str(runtime_dir), exclude=BYTECODE),
             role=self.handler_role,
             layers=layers,
             log_group=self.log_group,

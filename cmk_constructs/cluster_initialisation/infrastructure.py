@@ -26,7 +26,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider
+from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider
 from cmk_constructs.nag import acknowledge
 
 RUNTIME = Path(__file__).with_name("runtime")
@@ -87,7 +87,7 @@ class ClusterInitialisation(Construct):
             raise MissingLayerError(f"{X509_LAYER_DIR} is missing: run 'make layers' (builds the cryptography layer for the initialisation handler)")
         x509_layer = lambda_.LayerVersion(
             self, "X509Layer",
-            code=lambda_.Code.from_asset(str(X509_LAYER_DIR)),
+            code=lambda_.Code.from_asset(str(X509_LAYER_DIR), exclude=BYTECODE),
             compatible_runtimes=[HANDLER_RUNTIME],
             compatible_architectures=[HANDLER_ARCHITECTURE],
             description="cryptography, for building and checking X.509 certificates",

@@ -22,7 +22,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import HANDLER_ARCHITECTURE, HANDLER_RUNTIME
+from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME
 from cmk_constructs.log_retention import retention
 from cmk_constructs.nag import acknowledge
 
@@ -63,7 +63,7 @@ class KeyStoreHealthAlarms(Construct):
             self, "Check",
             runtime=HANDLER_RUNTIME,
             architecture=HANDLER_ARCHITECTURE,
-            code=lambda_.Code.from_asset(str(RUNTIME)),
+            code=lambda_.Code.from_asset(str(RUNTIME), exclude=BYTECODE),
             handler="handler.handler",
             role=role,
             log_group=log_group,

@@ -10,6 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from cmk_constructs.nag import acknowledge
+
 SSE_KMS = "sse-kms"
 SSE_C = "sse-c"
 
@@ -112,6 +114,8 @@ class LockedDataBucket(Construct):
             server_access_logs_prefix=f"{bucket_name}/",
             removal_policy=RemovalPolicy.RETAIN,
         )
+        acknowledge(self.bucket, "Annotation::@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
+                    "The access-log bucket is imported; its own policy (audit stack) already admits logging.s3.amazonaws.com for this account.")
         statements = [
             *endpoint_only_statements(self.bucket.bucket_arn, endpoint_id, break_glass_principals),
             tls_only_statement(self.bucket.bucket_arn),

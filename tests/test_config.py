@@ -1,0 +1,83 @@
+"""Config validation: every kind of bad value stops the app with one line naming the key."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from stacks.config import ConfigError, load_config
+from tests.conftest import ROOT
+
+CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def _load(**settings):
+    return load_config({**CONTEXT, "environment": "x", "environments": {"x": settings}})
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("name", "Bad_Name", "'name'"),
+    ("account", "12345", "12-digit"),
+    ("region", "europe", "region code"),
+    ("availabilityZones", ["eu-west-1a"], "at least 2"),
+    ("availabilityZones", ["eu-west-1a", "eu-west-1a"], "distinct"),
+    ("availabilityZones", ["eu-west-1a", "us-east-1b"], "region 'eu-west-1'"),
+    ("vpcCidr", "10.0.0.0/8", "/16 to /22"),
+    ("vpcCidr", "8.8.8.0/24", "private"),
+    ("vpcCidr", "not-a-cidr", "IPv4 network"),
+    ("keyBackend", "hsm", "cloudhsm | kms"),
+    ("bucketEncryption", "sse-s3", "sse-kms | sse-c"),
+    ("hsmType", "hsm3.large", "hsm1.medium | hsm2m.medium"),
+    ("hsmCount", 1, "from 2 to 28"),
+    ("hsmCount", "3", "from 2 to 28"),
+    ("hsmCount", True, "from 2 to 28"),
+    ("backupRetentionDays", 400, "from 7 to 379"),
+    ("caMode", "self", "managed | external"),
+    ("breakGlassPrincipals", "arn:aws:iam::111122223333:role/X", "a list of IAM role or user ARNs"),
+    ("breakGlassPrincipals", ["arn:aws:iam::999999999999:role/Other"], "of account 111122223333"),
+    ("keyAdministrators", ["*"], "IAM role or user ARNs"),
+    ("clientPackageS3Uri", "https://example.com/cloudhsm.rpm", "S3 URI"),
+    ("clientInstanceType", "big", "EC2 instance type"),
+    ("logRetentionDays", 42, "retention periods"),
+    ("keyDeletionWindowDays", 3, "from 7 to 30"),
+    ("alarmEmail", "not-an-email", "e-mail"),
+])
+def test_bad_value_names_the_key_and_what_is_allowed(key, value, expected):
+    with pytest.raises(ConfigError) as raised:
+        _load(**{key: value})
+    message = str(raised.value)
+    assert f"'{key}'" in message and expected in message and "\n" not in message
+
+
+def test_unknown_setting_is_rejected_not_ignored():
+    with pytest.raises(ConfigError, match="unknown setting 'hsmcount'"):
+        _load(hsmcount=3)
+
+
+def test_unknown_environment_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="reference | dev-kms | sse-c"):
+        load_config({**CONTEXT, "environment": "prod"})
+
+
+def test_missing_setting_is_named():
+    defaults = {k: v for k, v in CONTEXT["defaults"].items() if k != "vpcCidr"}
+    with pytest.raises(ConfigError, match="'vpcCidr' is missing"):
+        load_config({**CONTEXT, "defaults": defaults})
+
+
+def test_default_config_is_valid_and_complete():
+    config = load_config(CONTEXT)
+    assert config.uses_cloudhsm and config.bucket_encryption == "sse-kms"
+    assert config.hsm_count == 3 and len(set(config.hsm_placement)) == 3
+
+
+def test_app_exits_2_with_one_line_on_a_bad_setting():
+    context = {**CONTEXT, "environment": "nope"}
+    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": "/tmp/cmk-never-written"}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("config error: 'environment' = 'nope'")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,108 @@
+"""Data stack: the bucket's encryption, public access, logging, and its exact policy in both modes."""
+
+import pytest
+
+
+def _bucket(app, config):
+    buckets = app.template("Data").find_resources("AWS::S3::Bucket")
+    (logical_id, bucket), = buckets.items()
+    assert bucket["Properties"]["BucketName"] == config.bucket_name("data")
+    return logical_id, bucket
+
+
+def _gateway_endpoint_id(app):
+    (logical_id, _), = app.template("Network").find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).items()
+    return logical_id
+
+
+def _expected_statements(bucket_id, endpoint_import, key_import, break_glass, mode):
+    bucket_arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    objects = {"Fn::Join": ["", [bucket_arn, "/*"]]}
+    everything = [bucket_arn, objects]
+    statements = [
+        {"Sid": "DenyRequestsOutsideGatewayEndpoint", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+         "Resource": everything,
+         "Condition": {"StringNotEquals": {"aws:sourceVpce": endpoint_import},
+                       "ArnNotLike": {"aws:PrincipalArn": list(break_glass)}}},
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+         "Resource": everything, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]
+    if mode == "sse-c":
+        statements.append({"Sid": "DenyUploadsWithoutSseC", "Effect": "Deny", "Principal": {"AWS": "*"},
+                           "Action": "s3:PutObject", "Resource": objects,
+                           "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "true"}}})
+    else:
+        statements += [
+            {"Sid": "DenyUploadsWithOtherKmsKey", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+             "Resource": objects,
+             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_import}}},
+            {"Sid": "DenyUploadsWithOtherEncryption", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+             "Resource": objects,
+             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+        ]
+    return statements
+
+
+@pytest.mark.parametrize("environment", ["reference", "dev-kms", "sse-c"])
+def test_bucket_policy_is_exactly_the_lock(synth, config, environment):
+    app = synth(environment)
+    bucket_id, bucket = _bucket(app, config)
+    (_, policy), = app.template("Data").find_resources("AWS::S3::BucketPolicy").items()
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    endpoint_import = statements[0]["Condition"]["StringNotEquals"]["aws:sourceVpce"]
+    key_import = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+    mode = "sse-c" if environment == "sse-c" else "sse-kms"
+    assert statements == _expected_statements(bucket_id, endpoint_import, key_import, config.break_glass_principals, mode)
+    # The condition's endpoint is this app's S3 gateway endpoint, through the network stack's export.
+    assert app.output_value("Network", endpoint_import["Fn::ImportValue"]) == {"Ref": _gateway_endpoint_id(app)}
+
+
+@pytest.mark.parametrize("environment", ["reference", "sse-c"])
+def test_bucket_uses_the_hsm_backed_key_with_bucket_keys(synth, config, environment):
+    app = synth(environment)
+    _, bucket = _bucket(app, config)
+    rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["BucketKeyEnabled"] is True
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    (key_id, _), = app.template("Keys").find_resources("Custom::HsmBackedKmsKey").items()
+    exported = app.output_value("Keys", rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::ImportValue"])
+    assert exported == {"Fn::GetAtt": [key_id, "KeyArn"]}
+
+
+def test_kms_mode_bucket_uses_the_rotating_kms_key(synth, config):
+    app = synth("dev-kms")
+    _, bucket = _bucket(app, config)
+    rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    (key_id, _), = app.template("Keys").find_resources("AWS::KMS::Key").items()
+    exported = app.output_value("Keys", rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::ImportValue"])
+    assert exported == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert rule["BucketKeyEnabled"] is True
+
+
+@pytest.mark.parametrize("environment,blocked", [("reference", ["SSE-C"]), ("sse-c", ["NONE"])])
+def test_sse_c_is_blocked_unless_the_mode_asks_for_it(synth, config, environment, blocked):
+    _, bucket = _bucket(synth(environment), config)
+    rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["BlockedEncryptionTypes"] == {"EncryptionType": blocked}
+
+
+def test_bucket_is_private_versioned_logged_and_retained(reference, config):
+    _, bucket = _bucket(reference, config)
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["DestinationBucketName"] == config.bucket_name("accesslogs")
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_no_break_glass_means_no_exception(synth, config):
+    app = synth(breakGlassPrincipals=[])
+    (_, policy), = app.template("Data").find_resources("AWS::S3::BucketPolicy").items()
+    first = policy["Properties"]["PolicyDocument"]["Statement"][0]
+    assert first["Sid"] == "DenyRequestsOutsideGatewayEndpoint"
+    assert set(first["Condition"]) == {"StringNotEquals"}

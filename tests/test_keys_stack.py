@@ -1,0 +1,78 @@
+"""Keys stack: custom key store + HSM-backed key (cloudhsm mode) or a rotating KMS key (kms mode)."""
+
+from aws_cdk.assertions import Match
+
+from cmk_constructs.data_key_policy import ADMIN_ACTIONS, USE_ACTIONS
+
+
+def _statements(policy):
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def _assert_least_privilege_policy(policy, config, extra_admins=0):
+    statements = _statements(policy)
+    assert set(statements) == {"KeyAdministration", "UseOnlyThroughS3ForTheDataBucket"}
+    admin = statements["KeyAdministration"]
+    assert admin["Effect"] == "Allow"
+    assert not set(admin["Action"]) & {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:*"}
+    assert sorted(admin["Action"]) == sorted(ADMIN_ACTIONS)
+    admins = admin["Principal"]["AWS"]
+    admins = admins if isinstance(admins, list) else [admins]
+    assert len(admins) == len(config.key_administrators) + extra_admins
+    use = statements["UseOnlyThroughS3ForTheDataBucket"]
+    assert sorted(use["Action"]) == sorted(USE_ACTIONS)
+    bucket_arn = f"arn:aws:s3:::{config.bucket_name('data')}"
+    assert use["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"s3.{config.region}.amazonaws.com", "kms:CallerAccount": config.account},
+        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+    }
+
+
+def test_custom_key_store_sits_on_the_cluster(reference, config):
+    keys = reference.template("Keys")
+    (_, store), = keys.find_resources("Custom::KmsCustomKeyStore").items()
+    props = store["Properties"]
+    assert props["CustomKeyStoreName"] == f"{config.name}-{config.environment}"
+    hsm_outputs = reference.output_value("Hsm", props["ClusterId"]["Fn::ImportValue"])
+    (cluster_id, _), = reference.template("Hsm").find_resources("AWS::CloudHSM::Cluster").items()
+    assert hsm_outputs == {"Fn::GetAtt": [cluster_id, "ClusterId"]}
+    assert "KmsUserPasswordSecretArn" in props and "Password" not in str(props.keys() - {"KmsUserPasswordSecretArn"})
+
+
+def test_hsm_backed_key_in_the_store_with_least_privilege_policy(reference, config):
+    keys = reference.template("Keys")
+    (store_id, _), = keys.find_resources("Custom::KmsCustomKeyStore").items()
+    (_, key), = keys.find_resources("Custom::HsmBackedKmsKey").items()
+    props = key["Properties"]
+    assert props["CustomKeyStoreId"] == {"Fn::GetAtt": [store_id, "CustomKeyStoreId"]}
+    assert props["PendingWindowInDays"] == str(config.key_deletion_window_days)
+    assert props["AliasName"] == f"alias/{config.name}/data"
+    _assert_least_privilege_policy(props["KeyPolicy"], config, extra_admins=1)
+    keys.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_health_alarms_watch_connection_and_active_hsms(reference):
+    keys = reference.template("Keys")
+    keys.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "ActiveHsmCount", "Threshold": 2, "ComparisonOperator": "LessThanThreshold",
+        "TreatMissingData": "breaching", "AlarmActions": [Match.any_value()]})
+    keys.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "KeyStoreConnected", "Threshold": 1, "ComparisonOperator": "LessThanThreshold",
+        "TreatMissingData": "breaching"})
+    keys.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)"})
+    keys.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+
+
+def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config):
+    app = synth("dev-kms")
+    assert not any(name.endswith("-Hsm") for name in app.templates)
+    keys = app.template("Keys")
+    for custom in ("Custom::KmsCustomKeyStore", "Custom::HsmBackedKmsKey"):
+        keys.resource_count_is(custom, 0)
+    (_, key), = keys.find_resources("AWS::KMS::Key").items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"]["PendingWindowInDays"] == 7
+    assert key["DeletionPolicy"] == "Retain"
+    _assert_least_privilege_policy(key["Properties"]["KeyPolicy"], config)
+    for template in app.templates.values():
+        assert "AWS::CloudHSM::Cluster" not in {r["Type"] for r in template["Resources"].values()}

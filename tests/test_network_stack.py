@@ -1,0 +1,79 @@
+"""Network stack: isolated subnets in the pinned AZs, no internet path, endpoints, flow logs."""
+
+from aws_cdk.assertions import Match
+
+INTERFACE_SERVICES = ("ssm", "ssmmessages", "ec2messages", "kms", "secretsmanager", "logs")
+
+
+def test_subnets_are_isolated_one_per_configured_zone(reference, config):
+    network = reference.template("Network")
+    subnets = network.find_resources("AWS::EC2::Subnet")
+    assert sorted(s["Properties"]["AvailabilityZone"] for s in subnets.values()) == list(config.availability_zones)
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
+    network.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": config.vpc_cidr})
+
+
+def test_nothing_can_reach_the_internet(reference):
+    network = reference.template("Network")
+    for resource_type in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EgressOnlyInternetGateway",
+                          "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP"):
+        network.resource_count_is(resource_type, 0)
+    for route in network.find_resources("AWS::EC2::Route").values():
+        assert "GatewayId" not in route["Properties"] and "NatGatewayId" not in route["Properties"]
+
+
+def test_flow_logs_go_to_an_encrypted_log_group_with_retention(reference, config):
+    network = reference.template("Network")
+    network.has_resource_properties("AWS::EC2::FlowLog", {
+        "ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
+    groups = network.find_resources("AWS::Logs::LogGroup")
+    assert groups, "flow log group missing"
+    for group in groups.values():
+        assert group["Properties"]["RetentionInDays"] == config.log_retention_days
+        assert "KmsKeyId" in group["Properties"]
+
+
+def test_interface_endpoints_with_private_dns(reference, config):
+    endpoints = reference.template("Network").find_resources("AWS::EC2::VPCEndpoint", {
+        "Properties": {"VpcEndpointType": "Interface"}})
+    services = sorted(e["Properties"]["ServiceName"] for e in endpoints.values())
+    assert services == sorted(f"com.amazonaws.{config.region}.{name}" for name in INTERFACE_SERVICES)
+    assert all(e["Properties"]["PrivateDnsEnabled"] is True for e in endpoints.values())
+
+
+def test_endpoint_security_group_admits_https_from_the_vpc_only(reference, config):
+    network = reference.template("Network")
+    network.has_resource_properties("AWS::EC2::SecurityGroup", {
+        "GroupDescription": Match.string_like_regexp("Interface endpoints"),
+        "SecurityGroupIngress": [{"CidrIp": config.vpc_cidr, "FromPort": 443, "ToPort": 443, "IpProtocol": "tcp",
+                                  "Description": Match.any_value()}],
+    })
+
+
+def test_s3_gateway_endpoint_on_every_route_table(reference):
+    network = reference.template("Network")
+    route_tables = network.find_resources("AWS::EC2::RouteTable")
+    gateways = network.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}})
+    assert len(gateways) == 1
+    gateway = next(iter(gateways.values()))["Properties"]
+    assert gateway["ServiceName"] == {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]}
+    assert sorted(ref["Ref"] for ref in gateway["RouteTableIds"]) == sorted(route_tables)
+
+
+def test_s3_gateway_endpoint_policy_names_buckets_and_actions(reference, config):
+    gateway = next(iter(reference.template("Network").find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).values()))
+    statements = {s["Sid"]: s for s in gateway["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"DataBucketsFromThisAccount", "ClientPackageFromThisAccount", "AwsOwnedBucketsForClientHost"}
+    for statement in statements.values():
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert "*" not in actions and "s3:*" not in actions
+        assert "*" not in resources
+    data = statements["DataBucketsFromThisAccount"]
+    bucket = config.bucket_name("data")
+    assert data["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    assert data["Condition"] == {"StringEquals": {"aws:PrincipalAccount": config.account}}
+    assert statements["ClientPackageFromThisAccount"]["Resource"] == config.client_package.object_arn
+    assert f"arn:aws:s3:::al2023-repos-{config.region}-de612dc2/*" in statements["AwsOwnedBucketsForClientHost"]["Resource"]
