@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -44,12 +44,17 @@ class CustomKeyStore(Construct):
             self, "Lifecycle",
             runtime_dir=RUNTIME,
             statements=[
-                # Custom key store actions have no resource-level permissions in KMS.
+                # Custom key store actions and ListKeys have no resource-level permissions in KMS;
+                # CreateCustomKeyStore also needs cloudhsm:DescribeClusters (KMS checks the cluster as the caller).
                 iam.PolicyStatement(
                     actions=["kms:CreateCustomKeyStore", "kms:ConnectCustomKeyStore", "kms:DisconnectCustomKeyStore",
                              "kms:DeleteCustomKeyStore", "kms:DescribeCustomKeyStores", "kms:UpdateCustomKeyStore",
                              "kms:ListKeys", "cloudhsm:DescribeClusters"],
                     resources=["*"]),
+                # Delete looks for keys still in the store before deleting it.
+                iam.PolicyStatement(
+                    actions=["kms:DescribeKey"],
+                    resources=[Stack.of(self).format_arn(service="kms", resource="key", resource_name="*")]),
                 # KMS creates its service-linked role for CloudHSM key stores on first use.
                 iam.PolicyStatement(
                     actions=["iam:CreateServiceLinkedRole"],

@@ -21,12 +21,15 @@ RUNTIME = Path(__file__).with_name("runtime")
 def hsm_statements(cluster_arn: str) -> list[iam.PolicyStatement]:
     """What creating and deleting an HSM in a cluster takes (CloudHSM calls EC2 as the caller)."""
     return [
-        iam.PolicyStatement(actions=["cloudhsm:CreateHsm", "cloudhsm:DeleteHsm"], resources=[cluster_arn]),
-        # DescribeClusters and the EC2 describe calls have no resource-level permissions.
-        iam.PolicyStatement(actions=["cloudhsm:DescribeClusters", "ec2:DescribeSubnets",
-                                     "ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones"],
-                            resources=["*"]),
-        iam.PolicyStatement(actions=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"], resources=["*"]),
+        # The handler's own calls on the cluster: HSMs, and the ownership claims it tags the cluster with.
+        iam.PolicyStatement(actions=["cloudhsm:CreateHsm", "cloudhsm:DeleteHsm", "cloudhsm:TagResource",
+                                     "cloudhsm:UntagResource", "cloudhsm:ListTags"], resources=[cluster_arn]),
+        # DescribeClusters has no resource-level permissions.
+        iam.PolicyStatement(actions=["cloudhsm:DescribeClusters"], resources=["*"]),
+        # Not called by the handler: CloudHSM creates and deletes the HSM's ENI with the caller's
+        # permissions (CreateHsm/DeleteHsm); EC2 ENI actions have no usable resource scoping here.
+        iam.PolicyStatement(actions=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                                     "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"], resources=["*"]),
     ]
 
 

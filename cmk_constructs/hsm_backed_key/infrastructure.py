@@ -44,14 +44,14 @@ class HsmBackedKey(Construct):
             self, "Lifecycle",
             runtime_dir=RUNTIME,
             statements=[
-                # CreateKey has no resource to scope to until it exists.
-                iam.PolicyStatement(actions=["kms:CreateKey", "kms:DescribeCustomKeyStores"], resources=["*"]),
+                # CreateKey has no resource to scope to until it exists; ListKeys and ListAliases have none.
+                iam.PolicyStatement(actions=["kms:CreateKey", "kms:ListKeys", "kms:ListAliases"], resources=["*"]),
+                # TagResource: CreateKey's Tags (the request-id tag a retried create finds its key by).
                 iam.PolicyStatement(
                     actions=["kms:DescribeKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
-                             "kms:EnableKey", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias",
+                             "kms:ListResourceTags", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias",
                              "kms:UpdateAlias"],
                     resources=[keys_arn, alias_arn]),
-                iam.PolicyStatement(actions=["kms:ListAliases"], resources=["*"]),
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,

@@ -45,8 +45,8 @@ class HsmFleet(Construct):
             runtime_dir=RUNTIME,
             statements=[
                 *hsm_statements(cluster_arn),
-                iam.PolicyStatement(actions=["cloudhsm:TagResource", "cloudhsm:UntagResource",
-                                             "cloudhsm:ListTags"], resources=[cluster_arn]),
+                # Delete refuses to leave a key store's cluster with fewer than 2 HSMs (no resource-level permissions).
+                iam.PolicyStatement(actions=["kms:DescribeCustomKeyStores"], resources=["*"]),
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,

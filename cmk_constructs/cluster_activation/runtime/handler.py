@@ -1,9 +1,97 @@
-"""Lifecycle handler: implemented by the lifecycle issue (#3); the interface is in ../infrastructure.py."""
+"""Custom::CloudHsmClusterActivation: activate the cluster and create kmsuser on the client host.
+
+on_event sends the activation document (activate_cluster.sh) to the host with SSM
+Run Command; its parameters are names and ARNs only, the host reads both passwords
+from Secrets Manager itself. is_complete follows the command and then waits for the
+cluster to report ACTIVE; a failed command fails the resource with the last line of
+the host's error output. The script is idempotent, and an ACTIVE cluster is not
+activated twice. A cluster cannot be deactivated, so Delete changes nothing.
+"""
+
+from __future__ import annotations
+
+from lifecycle_runtime import events, time_budget
+from lifecycle_runtime.aws_clients import client, create_once
+from lifecycle_runtime.errors import LifecycleError, reported
+from lifecycle_runtime.clusters import describe_cluster
+from lifecycle_runtime.structured_log import log
+
+# Provider total timeout: 30 minutes (../infrastructure.py); the command's own
+# timeout is 15 minutes (document timeoutSeconds). Past the budget the resource
+# fails; a cluster left INITIALIZED is activated by the next deployment.
+BUDGET_SECONDS = 25 * 60
+COMMAND_ID = "ActivationCommandId"
+PENDING = ("Pending", "InProgress", "Delayed")
+DOCUMENT_PARAMETERS = ("ClusterId", "HsmIp", "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
 
 
+def _send(props: dict) -> str:
+    parameters = {name: [str(events.required(props, name))] for name in DOCUMENT_PARAMETERS}
+    parameters["Region"] = [client("ssm").meta.region_name]
+    response = create_once(
+        "ssm", "send_command",
+        DocumentName=events.required(props, "DocumentName"),
+        InstanceIds=[events.required(props, "InstanceId")],
+        Parameters=parameters,
+        Comment=f"Activate CloudHSM cluster {props['ClusterId']}"[:100],
+        TimeoutSeconds=900,
+    )
+    command_id = response["Command"]["CommandId"]
+    log("activation_command_sent", cluster_id=props["ClusterId"], command_id=command_id, instance_id=props["InstanceId"])
+    return command_id
+
+
+def _start(event) -> dict:
+    props = events.properties(event)
+    cluster = describe_cluster(events.required(props, "ClusterId"))
+    response = time_budget.started({"PhysicalResourceId": f"{cluster['ClusterId']}/activation"})
+    if cluster["State"] == "ACTIVE":
+        log("already_active", cluster_id=cluster["ClusterId"])
+        return {**response, "Data": {"CommandId": ""}}
+    if cluster["State"] != "INITIALIZED":
+        raise LifecycleError(f"cluster {cluster['ClusterId']} is {cluster['State']}: activation needs an INITIALIZED cluster")
+    command_id = _send(props)
+    return {**response, COMMAND_ID: command_id, "Data": {"CommandId": command_id}}
+
+
+def _delete(event) -> dict:
+    log("delete_noop", reason="a CloudHSM cluster cannot be deactivated", physical_id=event.get("PhysicalResourceId"))
+    return {"PhysicalResourceId": event["PhysicalResourceId"]}
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no error output"
+
+
+@reported("cluster activation")
 def on_event(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
+        properties=events.properties(event))
+    return events.dispatch(event, create=_start, update=_start, delete=_delete)
 
 
+@reported("cluster activation")
 def is_complete(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    if event["RequestType"] == "Delete":
+        return events.finished()
+    props = events.properties(event)
+    cluster = describe_cluster(events.required(props, "ClusterId"))
+    command_id = event.get(COMMAND_ID)
+    if cluster["State"] == "ACTIVE":
+        return events.finished({"ClusterState": "ACTIVE", "CommandId": command_id or ""})
+    if command_id:
+        try:
+            invocation = client("ssm").get_command_invocation(CommandId=command_id, InstanceId=props["InstanceId"])
+            status = invocation["Status"]
+        except client("ssm").exceptions.InvocationDoesNotExist:
+            invocation, status = {}, "Pending"  # not yet delivered to the instance
+        log("activation_poll", cluster_id=cluster["ClusterId"], command_id=command_id, status=status,
+            cluster_state=cluster["State"], waited_s=round(time_budget.elapsed(event)))
+        if status not in PENDING and status != "Success":
+            raise LifecycleError(f"activation command {command_id} on {props['InstanceId']} {status}: "
+                                 f"{_last_line(invocation.get('StandardErrorContent', ''))} "
+                                 f"(full output: aws ssm get-command-invocation --command-id {command_id} --instance-id {props['InstanceId']})")
+    time_budget.ensure_within(event, BUDGET_SECONDS, f"cluster {cluster['ClusterId']} to become ACTIVE (it is {cluster['State']})",
+                              "check the command output on the client host (SSM Run Command history), then redeploy")
+    return events.still_waiting()

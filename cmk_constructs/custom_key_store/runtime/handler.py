@@ -1,9 +1,183 @@
-"""Lifecycle handler: implemented by the lifecycle issue (#3); the interface is in ../infrastructure.py."""
+"""Custom::KmsCustomKeyStore: a KMS custom key store on the cluster, CONNECTED before it is done.
+
+Create (or adopt, on a retry: the store name is unique) with the trust anchor from
+SSM and kmsuser's password from Secrets Manager, then connect and poll until
+CONNECTED (20-30 minutes is normal). FAILED is reported with its ConnectionErrorCode
+and the fix. Update disconnects, applies the new name/password and reconnects.
+Delete refuses while KMS keys remain in the store (deleting the store would orphan
+their material in the cluster), else disconnects and deletes.
+"""
+
+from __future__ import annotations
+
+from lifecycle_runtime import events, time_budget
+from lifecycle_runtime.aws_clients import client, create_once
+from lifecycle_runtime.errors import LifecycleError, reported
+from lifecycle_runtime.structured_log import log
+
+# Provider total timeout: 60 minutes, CloudFormation's maximum (../infrastructure.py).
+# Past the budget the resource fails; the store is disconnected on rollback.
+BUDGET_SECONDS = 55 * 60
+
+# ConnectionErrorCode -> the fix (AWS KMS Developer Guide, "Troubleshooting a custom key store").
+CONNECTION_FIXES = {
+    "INSUFFICIENT_CLOUDHSM_HSMS": "the cluster has no ACTIVE HSM; add HSMs (hsmCount >= 2, in different AZs) and redeploy",
+    "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET": "a cluster subnet has no free IP address; free addresses or enlarge the subnets",
+    "INVALID_CREDENTIALS": "kmsuser's password in the cluster differs from the KmsUserPassword secret; reset it with cloudhsm-cli user change-password",
+    "USER_LOGGED_IN": "kmsuser is logged in from a client; log it out (cloudhsm-cli logout) and redeploy",
+    "USER_LOCKED_OUT": "kmsuser is locked out; an admin must reset its password with cloudhsm-cli user change-password",
+    "USER_NOT_FOUND": "the cluster has no crypto user kmsuser; rerun the activation (Custom::CloudHsmClusterActivation)",
+    "NETWORK_ERRORS": "KMS cannot reach the HSMs; check the cluster security group allows 2223-2225 and the subnets' network ACLs",
+    "CLUSTER_NOT_FOUND": "the cluster no longer exists",
+    "SUBNET_NOT_FOUND": "a cluster subnet was deleted; restore it or recreate the cluster",
+    "INTERNAL_ERROR": "KMS internal error; disconnect and redeploy",
+}
 
 
+def _store_by_name(name: str) -> dict | None:
+    try:
+        stores = client("kms").describe_custom_key_stores(CustomKeyStoreName=name)["CustomKeyStores"]
+    except client("kms").exceptions.CustomKeyStoreNotFoundException:
+        return None
+    return stores[0] if stores else None
+
+
+def _store(store_id: str) -> dict | None:
+    try:
+        return client("kms").describe_custom_key_stores(CustomKeyStoreId=store_id)["CustomKeyStores"][0]
+    except client("kms").exceptions.CustomKeyStoreNotFoundException:
+        return None
+
+
+def _password(props: dict) -> str:
+    return client("secretsmanager").get_secret_value(SecretId=events.required(props, "KmsUserPasswordSecretArn"))["SecretString"]
+
+
+def _trust_anchor(props: dict) -> str:
+    return client("ssm").get_parameter(Name=events.required(props, "TrustAnchorParameterName"))["Parameter"]["Value"]
+
+
+def _connect(store_id: str) -> None:
+    client("kms").connect_custom_key_store(CustomKeyStoreId=store_id)
+    log("connect_requested", custom_key_store_id=store_id)
+
+
+def _create(event) -> dict:
+    props = events.properties(event)
+    name = events.required(props, "CustomKeyStoreName")
+    store = _store_by_name(name)
+    if store is not None:
+        if store["CloudHsmClusterId"] != props["ClusterId"]:
+            raise LifecycleError(f"a custom key store named {name} already exists on cluster {store['CloudHsmClusterId']}; choose another name")
+        store_id = store["CustomKeyStoreId"]
+        log("store_adopted", custom_key_store_id=store_id, state=store["ConnectionState"])
+    else:
+        store_id = create_once(
+            "kms", "create_custom_key_store",
+            CustomKeyStoreName=name, CloudHsmClusterId=events.required(props, "ClusterId"),
+            TrustAnchorCertificate=_trust_anchor(props), KeyStorePassword=_password(props),
+            CustomKeyStoreType="AWS_CLOUDHSM")["CustomKeyStoreId"]
+        log("store_created", custom_key_store_id=store_id)
+        store = {"ConnectionState": "DISCONNECTED"}
+    if store["ConnectionState"] == "DISCONNECTED":
+        _connect(store_id)
+    return time_budget.started({"PhysicalResourceId": store_id})
+
+
+def _needs_reconfiguration(event) -> bool:
+    props, old = events.properties(event), events.old_properties(event)
+    return any(props.get(name) != old.get(name) for name in ("CustomKeyStoreName", "KmsUserPasswordSecretArn"))
+
+
+def _update(event) -> dict:
+    props, old = events.properties(event), events.old_properties(event)
+    if props.get("ClusterId") != old.get("ClusterId"):
+        return _create(event)  # a store on another cluster is another store; CloudFormation deletes the old one
+    store_id = event["PhysicalResourceId"]
+    store = _store(store_id)
+    if store is None:
+        raise LifecycleError(f"custom key store {store_id} no longer exists; remove it from the stack and redeploy to recreate it")
+    if _needs_reconfiguration(event) and store["ConnectionState"] not in ("DISCONNECTED", "DISCONNECTING"):
+        client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)
+        log("disconnect_for_update", custom_key_store_id=store_id)
+    return time_budget.started({"PhysicalResourceId": store_id})
+
+
+def _keys_in(store_id: str) -> list[str]:
+    """Ids of KMS keys (any state, pending deletion included) whose material is in the store."""
+    found = []
+    for page in client("kms").get_paginator("list_keys").paginate():
+        for key in page["Keys"]:
+            metadata = client("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if metadata.get("CustomKeyStoreId") == store_id:
+                found.append(f"{key['KeyId']} ({metadata['KeyState']})")
+    return found
+
+
+def _delete(event) -> dict:
+    store_id = event["PhysicalResourceId"]
+    store = _store(store_id) if store_id.startswith("cks-") else None
+    if store is None:
+        return {"PhysicalResourceId": store_id}
+    keys = _keys_in(store_id)
+    if keys:
+        raise LifecycleError(f"custom key store {store_id} still holds KMS keys {', '.join(keys[:5])}: deleting it would orphan their "
+                             "material in the cluster. Keys pending deletion go at the end of their waiting period; retry the "
+                             "stack deletion after that (the store stays connected so KMS can remove their material)")
+    if store["ConnectionState"] not in ("DISCONNECTED", "DISCONNECTING"):
+        client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)
+        log("disconnect_requested", custom_key_store_id=store_id)
+    return time_budget.started({"PhysicalResourceId": store_id})
+
+
+@reported("custom key store")
 def on_event(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
+        physical_id=event.get("PhysicalResourceId"), properties=events.properties(event))
+    return events.dispatch(event, create=_create, update=_update, delete=_delete)
 
 
+def _delete_complete(event) -> dict:
+    store_id = event["PhysicalResourceId"]
+    store = _store(store_id) if store_id.startswith("cks-") else None
+    if store is None:
+        return events.finished()
+    if store["ConnectionState"] == "DISCONNECTED":
+        client("kms").delete_custom_key_store(CustomKeyStoreId=store_id)
+        log("store_deleted", custom_key_store_id=store_id)
+        return events.finished()
+    if store["ConnectionState"] != "DISCONNECTING":
+        client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)
+    time_budget.ensure_within(event, BUDGET_SECONDS, f"custom key store {store_id} to disconnect",
+                              "disconnect it in the KMS console, then retry the stack deletion")
+    return events.still_waiting()
+
+
+@reported("custom key store")
 def is_complete(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    if event["RequestType"] == "Delete":
+        return _delete_complete(event)
+    props = events.properties(event)
+    store_id = event["PhysicalResourceId"]
+    store = _store(store_id)
+    if store is None:
+        raise LifecycleError(f"custom key store {store_id} disappeared while connecting")
+    state = store["ConnectionState"]
+    log("store_poll", custom_key_store_id=store_id, state=state, waited_s=round(time_budget.elapsed(event)))
+    if state == "CONNECTED":
+        if event["RequestType"] == "Update" and _needs_reconfiguration(event) and store["CustomKeyStoreName"] != props["CustomKeyStoreName"]:
+            client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)  # still to reconfigure
+            return events.still_waiting()
+        return events.finished({"CustomKeyStoreId": store_id, "ConnectionState": state})
+    if state == "FAILED":
+        code = store.get("ConnectionErrorCode", "UNKNOWN")
+        raise LifecycleError(f"custom key store {store_id} failed to connect: {code}: {CONNECTION_FIXES.get(code, 'see the KMS troubleshooting guide')}")
+    if state == "DISCONNECTED":
+        if event["RequestType"] == "Update" and _needs_reconfiguration(event):
+            client("kms").update_custom_key_store(CustomKeyStoreId=store_id, NewCustomKeyStoreName=props["CustomKeyStoreName"],
+                                                  KeyStorePassword=_password(props))
+            log("store_updated", custom_key_store_id=store_id)
+        _connect(store_id)
+    time_budget.ensure_within(event, BUDGET_SECONDS, f"custom key store {store_id} to connect (it is {state})",
+                              "CloudFormation rolls back; check the cluster has 2 ACTIVE HSMs and kmsuser is not logged in, then redeploy")
+    return events.still_waiting()

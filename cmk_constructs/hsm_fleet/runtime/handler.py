@@ -1,9 +1,100 @@
-"""Lifecycle handler: implemented by the lifecycle issue (#3); the interface is in ../infrastructure.py."""
+"""Custom::CloudHsmHsm: one HSM after the first, in its configured AZ, after activation.
+
+CloudFormation creates every Custom::CloudHsmHsm in parallel, so the deployment waits
+for one HSM creation however many there are; scaling adds or removes resources.
+Each resource owns a claim tag on the cluster (lifecycle_runtime.hsm_claims): a
+retried create adopts what it already made, and an HSM AWS replaced after a failure
+is found by its ENI. Delete refuses to leave a cluster that backs a KMS custom key
+store with fewer than two HSMs.
+"""
+
+from __future__ import annotations
+
+from lifecycle_runtime import events, hsm_claims, time_budget
+from lifecycle_runtime.aws_clients import client
+from lifecycle_runtime.errors import LifecycleError, reported
+from lifecycle_runtime.structured_log import log
+
+# Provider total timeout: 45 minutes (../infrastructure.py). See first_hsm for what happens past it.
+BUDGET_SECONDS = 40 * 60
+MINIMUM_HSMS_FOR_KEY_STORE = 2
 
 
+def _target(event) -> tuple[str, str, str]:
+    props = events.properties(event)
+    return (events.required(props, "ClusterId"), str(events.required(props, "Ordinal")),
+            events.required(props, "AvailabilityZone"))
+
+
+def _create(event) -> dict:
+    cluster_id, ordinal, zone = _target(event)
+    if ordinal == "0":
+        raise LifecycleError("Ordinal 0 is the first HSM's (Custom::CloudHsmFirstHsm); fleet HSMs start at 1")
+    cluster = hsm_claims.describe_cluster(cluster_id)
+    if cluster["State"] not in ("ACTIVE", "DEGRADED"):
+        raise LifecycleError(f"cluster {cluster_id} is {cluster['State']}: HSMs after the first can be added only once it is activated")
+    hsm_claims.ensure_hsm(cluster_id, ordinal, zone)
+    return time_budget.started({"PhysicalResourceId": hsm_claims.physical_id(cluster_id, ordinal, zone)})
+
+
+def _update(event) -> dict:
+    cluster_id, ordinal, zone = _target(event)
+    if hsm_claims.physical_id(cluster_id, ordinal, zone) == event["PhysicalResourceId"]:
+        return time_budget.started({"PhysicalResourceId": event["PhysicalResourceId"]})
+    return _create(event)  # another AZ or cluster is another HSM; CloudFormation deletes the old one
+
+
+def _key_store_on(cluster_id: str) -> str | None:
+    stores = client("kms").describe_custom_key_stores().get("CustomKeyStores", [])
+    for store in stores:
+        if store.get("CloudHsmClusterId") == cluster_id and store.get("ConnectionState") != "DISCONNECTED":
+            return store["CustomKeyStoreId"]
+    return None
+
+
+def _delete(event) -> dict:
+    parsed = hsm_claims.parse_physical_id(event["PhysicalResourceId"])
+    if parsed is None:
+        return {"PhysicalResourceId": event["PhysicalResourceId"]}
+    cluster_id, ordinal, zone = parsed
+    try:
+        cluster, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
+    except LifecycleError:
+        return {"PhysicalResourceId": event["PhysicalResourceId"]}  # the cluster is gone, and its HSMs with it
+    if hsm is not None and hsm["State"] not in hsm_claims.GONE_STATES:
+        remaining = [other for other in cluster.get("Hsms", []) if other["HsmId"] != hsm["HsmId"] and other["State"] == "ACTIVE"]
+        store_id = _key_store_on(cluster_id) if len(remaining) < MINIMUM_HSMS_FOR_KEY_STORE else None
+        if store_id:
+            raise LifecycleError(f"refusing to delete HSM {hsm['HsmId']}: custom key store {store_id} uses cluster {cluster_id} "
+                                 f"and only {len(remaining)} ACTIVE HSM(s) would remain; keep hsmCount >= 2 or delete the key store first")
+    hsm_claims.start_delete(cluster_id, ordinal, zone)
+    return time_budget.started({"PhysicalResourceId": event["PhysicalResourceId"]})
+
+
+@reported("HSM")
 def on_event(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
+        physical_id=event.get("PhysicalResourceId"), properties=events.properties(event))
+    return events.dispatch(event, create=_create, update=_update, delete=_delete)
 
 
+@reported("HSM")
 def is_complete(event, context):
-    raise NotImplementedError("lifecycle handler not implemented yet (issue #3)")
+    if event["RequestType"] == "Delete":
+        parsed = hsm_claims.parse_physical_id(event["PhysicalResourceId"])
+        if parsed is None or hsm_claims.delete_finished(*parsed):
+            return events.finished()
+        time_budget.ensure_within(event, BUDGET_SECONDS, "the HSM to be deleted",
+                                  "check the HSM in the CloudHSM console, then retry the stack update or deletion")
+        return events.still_waiting()
+    cluster_id, ordinal, zone = _target(event)
+    _, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
+    if hsm is None or hsm["State"] in hsm_claims.GONE_STATES:
+        raise LifecycleError(f"HSM {ordinal} of cluster {cluster_id} in {zone} disappeared while being created; retry the deployment")
+    log("hsm_poll", cluster_id=cluster_id, ordinal=ordinal, hsm_id=hsm["HsmId"], hsm_state=hsm["State"],
+        waited_s=round(time_budget.elapsed(event)))
+    if hsm["State"] == "ACTIVE":
+        return events.finished({key: value for key, value in hsm_claims.hsm_attributes(hsm).items() if key != "EniId"})
+    time_budget.ensure_within(event, BUDGET_SECONDS, f"HSM {hsm['HsmId']} to become ACTIVE (it is {hsm['State']})",
+                              "CloudFormation rolls back and deletes it; retry, or pick another AZ if CloudHSM lacks capacity there")
+    return events.still_waiting()

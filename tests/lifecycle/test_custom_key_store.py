@@ -1,0 +1,108 @@
+"""Custom::KmsCustomKeyStore: create + connect, connection errors with fixes, update, guarded delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from moto.cloudhsmv2.models import cloudhsmv2_backends
+
+from tests.lifecycle.conftest import deployed
+from tests.support import cloudhsm_model, durations
+from tests.support.clock import CLOCK
+from tests.support.cloudhsm_model import model_of
+from tests.support.faults import FAULTS
+from tests.support.provider import ResourceFailed, run, run_now
+
+
+def _cluster_model(world):
+    return model_of(cloudhsmv2_backends["123456789012"]["eu-west-1"].clusters[world.cluster_id])
+
+
+def _stores(world):
+    return world.kms.describe_custom_key_stores()["CustomKeyStores"]
+
+
+def test_create_connects_the_store(world):
+    deployed(world, "key_store")
+    [store] = _stores(world)
+    assert store["ConnectionState"] == "CONNECTED" and store["CloudHsmClusterId"] == world.cluster_id
+    assert world.key_store.attributes == {"CustomKeyStoreId": store["CustomKeyStoreId"], "ConnectionState": "CONNECTED"}
+
+
+def test_a_retry_adopts_the_store_by_name(world):
+    deployed(world, "key_store")
+    response = run_now(world.key_store, "Create")
+    assert len(_stores(world)) == 1 and response["PhysicalResourceId"] == world.key_store.physical_id
+
+
+@pytest.mark.parametrize("breakage, code, fix", [
+    ("logged_in", "USER_LOGGED_IN", "log it out"),
+    ("network", "NETWORK_ERRORS", "security group allows 2223-2225"),
+    ("password", "INVALID_CREDENTIALS", "user change-password"),
+])
+def test_a_failed_connection_reports_the_error_code_and_fix(world, breakage, code, fix):
+    deployed(world, "fleet")
+    model = _cluster_model(world)
+    if breakage == "logged_in":
+        model.logged_in.add("kmsuser")
+    elif breakage == "network":
+        model.network_broken = True
+    else:
+        world.secrets.put_secret_value(SecretId=world.kmsuser_secret, SecretString="not-the-kmsuser-password")
+    with pytest.raises(ResourceFailed) as failure:
+        world.deploy_key_store()
+    assert f"failed to connect: {code}: " in str(failure.value) and fix in str(failure.value)
+
+
+def test_insufficient_hsms_when_they_fail_during_connection(world):
+    deployed(world, "fleet")
+    resource = world.key_store_resource()
+    steps = run(resource, "Create")
+    CLOCK.advance_to(next(steps))
+    CLOCK.advance(15 * 60)  # late in the connection, so the replacements are not ACTIVE when it settles
+    for hsm in list(_cluster_model(world).hsms):  # both HSMs fail; replacements take longer than the connection
+        cloudhsm_model.replace_failed_hsm(cloudhsmv2_backends["123456789012"]["eu-west-1"], world.cluster_id, hsm.hsm_id)
+    with pytest.raises(ResourceFailed, match="INSUFFICIENT_CLOUDHSM_HSMS: the cluster has no ACTIVE HSM"):
+        while True:
+            CLOCK.advance_to(next(steps))
+
+
+def test_create_needs_two_hsms_in_two_zones(world):
+    deployed(world, "activation")  # the first HSM only
+    with pytest.raises(ResourceFailed, match="CloudHsmClusterInvalidConfigurationException"):
+        world.deploy_key_store()
+
+
+def test_throttled_connect_is_retried(world, retry_sleeps):
+    deployed(world, "fleet")
+    FAULTS.throttle("kms", "ConnectCustomKeyStore", times=2)
+    world.deploy_key_store()
+    assert _stores(world)[0]["ConnectionState"] == "CONNECTED" and len(retry_sleeps) == 2
+
+
+def test_a_connection_slower_than_the_budget_fails_clearly(world, monkeypatch):
+    deployed(world, "fleet")
+    monkeypatch.setattr(durations, "KEY_STORE_CONNECT", 2 * 3600)
+    with pytest.raises(ResourceFailed, match=r"gave up after 5\d min waiting for custom key store cks-\w+ to connect"):
+        world.deploy_key_store()
+
+
+def test_rename_disconnects_updates_and_reconnects(world):
+    deployed(world, "key_store")
+    old = dict(world.key_store.properties)
+    world.key_store.properties["CustomKeyStoreName"] = "customer-keys-renamed"
+    response = run_now(world.key_store, "Update", old_properties=old)
+    [store] = _stores(world)
+    assert store["CustomKeyStoreName"] == "customer-keys-renamed" and store["ConnectionState"] == "CONNECTED"
+    assert response["PhysicalResourceId"] == store["CustomKeyStoreId"]
+
+
+def test_delete_refuses_while_keys_remain_then_deletes_when_empty(world):
+    deployed(world, "data_key")
+    with pytest.raises(ResourceFailed, match=r"still holds KMS keys .*\(Enabled\): deleting it would orphan their material"):
+        run_now(world.key_store, "Delete")
+    assert _stores(world)[0]["ConnectionState"] == "CONNECTED"  # refused before disconnecting
+    run_now(world.data_key, "Delete")
+    CLOCK.advance(7 * 86400 + 60)
+    run_now(world.key_store, "Delete")
+    assert _stores(world) == [] and _cluster_model(world).key_material == set()

@@ -1,0 +1,98 @@
+"""Each lifecycle handler's role in the synthesised templates allows every API call its code makes,
+scoped to resources where the service allows it, and grants no wildcard action."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.call_scan import calls_of
+
+IAM_PREFIX = {"cloudhsmv2": "cloudhsm", "kms": "kms", "ssm": "ssm", "secretsmanager": "secretsmanager"}
+# resource -> (stack suffix, construct id the LifecycleProvider sits under)
+ROLES = {
+    "first_hsm": ("Hsm", "FirstHsm"),
+    "cluster_initialisation": ("Hsm", "Initialisation"),
+    "cluster_activation": ("Hsm", "Activation"),
+    "hsm_fleet": ("Hsm", "HsmFleet"),
+    "custom_key_store": ("Keys", "KeyStore"),
+    "hsm_backed_key": ("Keys", "DataKey"),
+}
+# Actions whose service supports resource-level permissions: never granted on "*".
+SCOPED = {"cloudhsm:CreateHsm", "cloudhsm:DeleteHsm", "cloudhsm:TagResource", "cloudhsm:UntagResource",
+          "cloudhsm:ListTags", "cloudhsm:InitializeCluster", "kms:Sign", "kms:GetPublicKey", "ssm:SendCommand",
+          "ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:DescribeKey", "kms:ScheduleKeyDeletion",
+          "kms:PutKeyPolicy", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "kms:ListResourceTags",
+          "kms:UpdateKeyDescription", "kms:TagResource"}
+
+
+# Calls only one CA mode makes (cluster_initialisation): the role of the other mode must not allow them.
+CA_MODE_ONLY = {"managed": {("kms", "Sign"), ("kms", "GetPublicKey")}, "external": {("ssm", "GetParameter")}}
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _handler_statements(template: dict, construct_id: str) -> list[dict]:
+    resources = template["Resources"]
+    roles = [logical_id for logical_id, resource in resources.items()
+             if resource["Type"] == "AWS::IAM::Role" and logical_id.startswith(f"{construct_id}LifecycleHandlerRole")]
+    assert len(roles) == 1, f"{construct_id}: handler roles {roles}"
+    statements = []
+    for resource in resources.values():
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": roles[0]} in resource["Properties"]["Roles"]:
+            statements += resource["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _granted(statements: list[dict], resource: str) -> dict[str, list]:
+    granted: dict[str, list] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, f"{resource}: wildcard action {action}"
+            granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return granted
+
+
+def _check(app, resource: str, calls: set[tuple[str, str]]) -> dict[str, list]:
+    stack, construct_id = ROLES[resource]
+    granted = _granted(_handler_statements(app.raw(stack), construct_id), resource)
+    for service, operation in sorted(calls):
+        action = f"{IAM_PREFIX[service]}:{operation}"
+        assert action in granted, f"{resource} calls {action}, its role does not allow it"
+        if action in SCOPED:
+            assert "*" not in granted[action], f"{resource}: {action} is granted on '*'"
+    return granted
+
+
+@pytest.mark.parametrize("resource", sorted(set(ROLES) - {"cluster_initialisation"}))
+def test_role_allows_every_call_and_no_wildcard_action(reference, resource):
+    _check(reference, resource, calls_of(resource))
+
+
+@pytest.mark.parametrize("ca_mode", ["managed", "external"])
+def test_initialisation_role_matches_its_ca_mode(synth, reference, ca_mode):
+    app = reference if ca_mode == "managed" else synth(caMode="external")
+    other = "external" if ca_mode == "managed" else "managed"
+    granted = _check(app, "cluster_initialisation", calls_of("cluster_initialisation") - CA_MODE_ONLY[other])
+    assert not {f"{IAM_PREFIX[s]}:{o}" for s, o in CA_MODE_ONLY[other]} & set(granted)
+
+
+def test_the_offline_deployment_runs_the_document_and_properties_the_stacks_deploy(reference, aws):
+    """The simulated wiring (tests/support/world.py) must not drift from the synthesised stacks."""
+    from tests.support.world import ACTIVATION_SCRIPT, DOCUMENT_PARAMETERS, Deployment
+    hsm = reference.raw("Hsm")["Resources"]
+    [document] = [r["Properties"]["Content"] for r in hsm.values() if r["Type"] == "AWS::SSM::Document"]
+    assert document["mainSteps"][0]["inputs"]["runCommand"] == ACTIVATION_SCRIPT.read_text().splitlines()
+    assert set(document["parameters"]) == set(DOCUMENT_PARAMETERS)
+    world = Deployment()
+    world.deploy()
+    simulated = {r.resource_type: set(r.properties) for r in
+                 (world.first_hsm, world.initialisation, world.activation, world.fleet[0], world.key_store, world.data_key)}
+    synthesised = {}
+    for stack in ("Hsm", "Keys"):
+        for resource in reference.raw(stack)["Resources"].values():
+            if resource["Type"].startswith("Custom::") and resource["Type"] in simulated:
+                synthesised[resource["Type"]] = set(resource["Properties"]) - {"ServiceToken"}
+    assert synthesised == simulated

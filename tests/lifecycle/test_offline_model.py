@@ -1,0 +1,98 @@
+"""The offline model's own rules: what CloudHSM and KMS accept and refuse, and when states change."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography import x509
+
+from tests.lifecycle.conftest import deployed
+from tests.support import durations
+from tests.support.clock import CLOCK
+from tests.support.world import ZONES, Deployment
+
+
+def _code(error: pytest.ExceptionInfo) -> str:
+    return error.value.response["Error"]["Code"]
+
+
+def test_cluster_states_and_the_one_hsm_before_activation_rule(aws):
+    world = Deployment()
+    vpc = world.ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [world.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(ZONES[:2])]
+    cluster_id = world.cloudhsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=subnets)["Cluster"]["ClusterId"]
+    world.cluster_id = cluster_id
+    assert world.cluster_state() == "CREATE_IN_PROGRESS"
+    with pytest.raises(ClientError) as early:
+        world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[0])
+    assert _code(early) == "CloudHsmInvalidRequestException"
+    CLOCK.advance(durations.CLUSTER_CREATE)
+    assert world.cluster_state() == "UNINITIALIZED"
+    with pytest.raises(ClientError) as wrong_zone:
+        world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[2])
+    assert "subnet mapping" in str(wrong_zone.value)
+    first = world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[0])["Hsm"]
+    assert first["State"] == "CREATE_IN_PROGRESS" and first["EniIp"].startswith("10.1.0.")
+    with pytest.raises(ClientError) as second:
+        world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[1])
+    assert "only one HSM until it is activated" in str(second.value)
+    assert "ClusterCsr" not in world.cluster()["Certificates"]
+    CLOCK.advance(durations.HSM_CREATE)
+    csr = world.cluster()["Certificates"]["ClusterCsr"]
+    assert x509.load_pem_x509_csr(csr.encode()).is_signature_valid
+    # Replacing the first HSM before initialisation issues a new CSR.
+    world.cloudhsm.delete_hsm(ClusterId=cluster_id, HsmId=first["HsmId"])
+    CLOCK.advance(durations.HSM_DELETE)
+    world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[0])
+    CLOCK.advance(durations.HSM_CREATE)
+    assert world.cluster()["Certificates"]["ClusterCsr"] != csr
+    with pytest.raises(ClientError) as unknown:
+        world.cloudhsm.delete_hsm(ClusterId=cluster_id, HsmId="hsm-nothere")
+    assert _code(unknown) == "CloudHsmResourceNotFoundException"
+
+
+def test_initialize_cluster_checks_the_certificates(world):
+    deployed(world, "first_hsm")
+    anchor = world.first_hsm.attributes["ClusterCsr"]
+    with pytest.raises(ClientError) as garbage:
+        world.cloudhsm.initialize_cluster(ClusterId=world.cluster_id, SignedCert=anchor, TrustAnchor=anchor)
+    assert "PEM X.509 certificates" in str(garbage.value)
+
+
+def test_key_store_rules(world):
+    deployed(world, "activation")
+    anchor = world.initialisation.attributes["TrustAnchorPem"]
+    password = world.secrets.get_secret_value(SecretId=world.kmsuser_secret)["SecretString"]
+    with pytest.raises(ClientError) as one_hsm:
+        world.kms.create_custom_key_store(CustomKeyStoreName="s", CloudHsmClusterId=world.cluster_id,
+                                          TrustAnchorCertificate=anchor, KeyStorePassword=password)
+    assert _code(one_hsm) == "CloudHsmClusterInvalidConfigurationException"
+    world.deploy_fleet()
+    with pytest.raises(ClientError) as wrong_anchor:
+        world.kms.create_custom_key_store(CustomKeyStoreName="s", CloudHsmClusterId=world.cluster_id,
+                                          TrustAnchorCertificate="not it", KeyStorePassword=password)
+    assert _code(wrong_anchor) == "IncorrectTrustAnchorException"
+    store = world.kms.create_custom_key_store(CustomKeyStoreName="s", CloudHsmClusterId=world.cluster_id,
+                                              TrustAnchorCertificate=anchor, KeyStorePassword=password)["CustomKeyStoreId"]
+    with pytest.raises(ClientError) as in_use:
+        world.kms.create_custom_key_store(CustomKeyStoreName="t", CloudHsmClusterId=world.cluster_id,
+                                          TrustAnchorCertificate=anchor, KeyStorePassword=password)
+    assert _code(in_use) == "CloudHsmClusterInUseException"
+    with pytest.raises(ClientError) as disconnected:
+        world.kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=store)
+    assert _code(disconnected) == "CustomKeyStoreInvalidStateException"
+    world.kms.connect_custom_key_store(CustomKeyStoreId=store)
+    assert world.kms.describe_custom_key_stores(CustomKeyStoreId=store)["CustomKeyStores"][0]["ConnectionState"] == "CONNECTING"
+    CLOCK.advance(durations.KEY_STORE_CONNECT)
+    assert world.kms.describe_custom_key_stores(CustomKeyStoreId=store)["CustomKeyStores"][0]["ConnectionState"] == "CONNECTED"
+    key = world.kms.create_key(Origin="AWS_CLOUDHSM", CustomKeyStoreId=store)["KeyMetadata"]
+    assert key["CustomKeyStoreId"] == store and key["CloudHsmClusterId"] == world.cluster_id
+    world.kms.disconnect_custom_key_store(CustomKeyStoreId=store)
+    CLOCK.advance(durations.KEY_STORE_DISCONNECT)
+    with pytest.raises(ClientError) as has_keys:
+        world.kms.delete_custom_key_store(CustomKeyStoreId=store)
+    assert _code(has_keys) == "CustomKeyStoreHasCMKsException"
+    with pytest.raises(ClientError) as unusable:
+        world.kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    assert _code(unusable) == "KMSInvalidStateException"

@@ -1,0 +1,165 @@
+"""The SSM Run Command boundary: what the activation document does to the modelled cluster.
+
+cloudhsm-cli cannot run offline, so the model reads the document's shell script
+(with SSM's {{ Parameter }} substitution) and checks it does what the host must
+do: configure the CLI with an ACTIVE HSM's IP, install the cluster's trust anchor,
+read both passwords from Secrets Manager, `cluster activate` and create kmsuser as
+a crypto-user, with no password on any command line. If so, the cluster becomes
+ACTIVE with those users when the command finishes; otherwise the invocation fails
+with the error the host would print.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from moto.cloudhsmv2.models import cloudhsmv2_backends
+from moto.core.exceptions import JsonRESTError as RESTError
+from moto.ec2.models import ec2_backends
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.ssm import models as ssm_models
+
+from tests.support import durations
+from tests.support.clock import CLOCK
+from tests.support.cloudhsm_model import activate, model_of, password_digest
+
+
+@dataclass
+class Invocation:
+    status: str = "InProgress"
+    stdout: str = ""
+    stderr: str = ""
+    response_code: int = -1
+
+
+class ActivationFailed(Exception):
+    """What the script would print to stderr before exiting non-zero."""
+
+
+def _script(document_content: str, parameters: dict[str, list[str]]) -> str | None:
+    content = json.loads(document_content)
+    lines = [line for step in content.get("mainSteps", []) if step.get("action") == "aws:runShellScript"
+             for line in step["inputs"]["runCommand"]]
+    if not lines:
+        return None
+    text = "\n".join(lines)
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda match: (parameters.get(match.group(1)) or [""])[0], text)
+
+
+def _one(pattern: str, script: str, missing: str) -> str:
+    match = re.search(pattern, script)
+    if not match:
+        raise ActivationFailed(missing)
+    return match.group(1)
+
+
+def _secret(backend_account: str, region: str, secret_id: str) -> str:
+    try:
+        return secretsmanager_backends[backend_account][region].get_secret_value(secret_id, None, None)["SecretString"]
+    except Exception:
+        raise ActivationFailed(f"An error occurred (ResourceNotFoundException) when calling GetSecretValue: {secret_id}") from None
+
+
+def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]]) -> str:
+    """Check the script against the cluster and apply its effect; returns stdout or raises ActivationFailed."""
+    if re.search(r"--password\b", script):
+        raise ActivationFailed("policy: a password is passed on a command line")
+    cluster_id = (parameters.get("ClusterId") or [""])[0]
+    cluster = cloudhsmv2_backends[account][region].clusters.get(cluster_id)
+    if cluster is None:
+        raise ActivationFailed(f"cluster {cluster_id} not found")
+    model = model_of(cluster)
+    hsm_ip = _one(r'configure-cli\s+-a\s+"?([0-9.]+)"?', script, "cloudhsm-cli is not configured with an HSM IP (configure-cli -a)")
+    if hsm_ip not in {hsm.eni_ip for hsm in model.active_hsms()}:
+        raise ActivationFailed(f"cloudhsm-cli: no ACTIVE HSM answers at {hsm_ip}:2223-2225")
+    anchor_name = _one(r'ssm get-parameter[^\n]*--name\s+"?([^"\s]+)"?[^\n]*customerCA\.crt', script,
+                       "the cluster's trust anchor is not installed as /opt/cloudhsm/etc/customerCA.crt")
+    parameter = ssm_models.ssm_backends[account][region].get_parameter(anchor_name)
+    if parameter is None or parameter.value.strip() != model.trust_anchor_pem.strip():
+        raise ActivationFailed("TLS handshake failed: customerCA.crt does not match the cluster's trust anchor")
+    admin_secret = _one(r'admin_password="\$\(aws secretsmanager get-secret-value[^\n]*--secret-id\s+"?([^"\s]+)"?', script,
+                        "the admin password is not read from Secrets Manager")
+    kmsuser_secret = _one(r'kmsuser_password="\$\(aws secretsmanager get-secret-value[^\n]*--secret-id\s+"?([^"\s]+)"?', script,
+                          "the kmsuser password is not read from Secrets Manager")
+    admin_password = _secret(account, region, admin_secret)
+    kmsuser_password = _secret(account, region, kmsuser_secret)
+    if not re.search(r"cloudhsm-cli[^\n]*cluster activate|\"\$cli\" cluster activate", script):
+        raise ActivationFailed('{"error_code": 1, "data": "cluster is not activated: no `cluster activate`"}')
+    create = re.search(r"user create --username ([\w-]+) --role ([\w-]+)", script)
+    if not create or create.group(1) != "kmsuser":
+        raise ActivationFailed("kmsuser is not created (user create --username kmsuser --role crypto-user)")
+    if "CLOUDHSM_PIN=\"admin:" not in script and "login --username admin --role admin" not in script:
+        raise ActivationFailed('{"error_code": 1, "data": "user create: not logged in as admin"}')
+
+    if cluster.state == "ACTIVE":
+        if model.users.get("admin", {}).get("password_digest") != password_digest(admin_password):
+            raise ActivationFailed('cluster activate failed: {"error_code": 1, "data": "cluster is already activated"}')
+        return f"cluster {cluster_id}: already activated\ncluster {cluster_id}: activated, kmsuser created\n"
+    if cluster.state != "INITIALIZED":
+        raise ActivationFailed(f'cluster activate failed: {{"error_code": 1, "data": "cluster is {cluster.state}, not initialized"}}')
+    activate(cluster, admin_password, kmsuser_password)
+    model.users["kmsuser"]["role"] = create.group(2)
+    return f"cluster {cluster_id}: activating\ncluster {cluster_id}: creating crypto user kmsuser\ncluster {cluster_id}: activated, kmsuser created\n"
+
+
+# --- wiring into moto's SSM ------------------------------------------------------
+
+_original_send_command = ssm_models.SimpleSystemManagerBackend.send_command
+_original_get_command_invocation = ssm_models.SimpleSystemManagerBackend.get_command_invocation
+
+
+def _invocations(backend) -> dict[tuple[str, str], Invocation]:
+    if not hasattr(backend, "modelled_invocations"):
+        backend.modelled_invocations = {}
+    return backend.modelled_invocations
+
+
+def send_command(self, comment, document_name, timeout_seconds, instance_ids, max_concurrency, max_errors,
+                 notification_config, output_s3_bucket_name, output_s3_key_prefix, output_s3_region, parameters,
+                 service_role_arn, targets):
+    documents = self._documents.get(document_name)
+    if documents is None:
+        raise RESTError("InvalidDocument", f"Document {document_name} does not exist")
+    ec2 = ec2_backends[self.account_id][self.region_name]
+    for instance_id in instance_ids or []:
+        try:
+            instance = ec2.get_instance(instance_id)
+        except Exception:
+            raise RESTError("InvalidInstanceId", f"Instance {instance_id} is not a managed instance") from None
+        if instance.state != "running":
+            raise RESTError("InvalidInstanceId", f"Instance {instance_id} is not running")
+    command = _original_send_command(self, comment, document_name, timeout_seconds, instance_ids, max_concurrency,
+                                     max_errors, notification_config, output_s3_bucket_name, output_s3_key_prefix,
+                                     output_s3_region, parameters, service_role_arn, targets)
+    script = _script(documents.get_default_version().content, parameters or {})
+    for instance_id in instance_ids or []:
+        invocation = Invocation()
+        _invocations(self)[(command.command_id, instance_id)] = invocation
+
+        def finish(invocation=invocation) -> None:
+            try:
+                invocation.stdout = run_activation(self.account_id, self.region_name, script or "", parameters or {})
+                invocation.status, invocation.response_code = "Success", 0
+            except ActivationFailed as failure:
+                invocation.stderr = str(failure)
+                invocation.status, invocation.response_code = "Failed", 1
+        CLOCK.schedule(durations.ACTIVATION_COMMAND, f"activation command {command.command_id}", finish)
+    return command
+
+
+def get_command_invocation(self, command_id, instance_id, plugin_name):
+    result = _original_get_command_invocation(self, command_id, instance_id, plugin_name)
+    invocation = _invocations(self).get((command_id, instance_id))
+    if invocation is not None:
+        result = {**result, "Status": invocation.status, "StatusDetails": invocation.status,
+                  "ResponseCode": invocation.response_code, "StandardOutputContent": invocation.stdout,
+                  "StandardErrorContent": invocation.stderr}
+    return result
+
+
+def install() -> None:
+    backend = ssm_models.SimpleSystemManagerBackend
+    backend.send_command = send_command
+    backend.get_command_invocation = get_command_invocation

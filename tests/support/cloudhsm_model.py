@@ -1,0 +1,317 @@
+"""A stateful model of the CloudHSM v2 calls moto 5.2 lacks, grafted onto moto's backend.
+
+moto's clusters are born ACTIVE with an empty CSR and it has no CreateHsm, DeleteHsm
+or InitializeCluster. Here a cluster goes CREATE_IN_PROGRESS -> UNINITIALIZED ->
+INITIALIZE_IN_PROGRESS -> INITIALIZED -> ACTIVE (activation happens on the client
+host, see activation_model), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
+-> gone on the simulated clock, each with a real ENI in moto's EC2, and the first
+ACTIVE HSM of an uninitialised cluster issues a real PEM CSR (a new one if that HSM
+is replaced). Errors are the documented CloudHsm*Exception codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import string
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from moto.cloudhsmv2 import models as cloudhsm_models
+from moto.cloudhsmv2 import responses as cloudhsm_responses
+from moto.core.exceptions import JsonRESTError
+from moto.ec2.models import ec2_backends
+
+from tests.support import durations
+from tests.support.clock import CLOCK
+
+MAX_HSMS_PER_CLUSTER = 28
+LIVE_HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED")
+_random = random.Random(7)
+
+
+def _error(code: str, message: str) -> JsonRESTError:
+    return JsonRESTError(code, message)
+
+
+def _hsm_id() -> str:
+    return "hsm-" + "".join(_random.choice(string.ascii_lowercase + "234567") for _ in range(11))
+
+
+@dataclass
+class ModelledHsm:
+    hsm_id: str
+    cluster_id: str
+    availability_zone: str
+    subnet_id: str
+    eni_id: str
+    eni_ip: str
+    state: str = "CREATE_IN_PROGRESS"
+    state_message: str = "HSM is being created."
+
+    def to_api(self) -> dict:
+        return {"AvailabilityZone": self.availability_zone, "ClusterId": self.cluster_id,
+                "SubnetId": self.subnet_id, "EniId": self.eni_id, "EniIp": self.eni_ip,
+                "HsmId": self.hsm_id, "State": self.state, "StateMessage": self.state_message}
+
+
+@dataclass
+class ClusterModel:
+    """What moto's Cluster lacks: HSMs, CSR key, trust anchor, HSM users, injected faults."""
+    hsms: list[ModelledHsm] = field(default_factory=list)
+    csr_pem: str = ""
+    csr_public_key: bytes = b""
+    trust_anchor_pem: str = ""
+    users: dict[str, dict] = field(default_factory=dict)  # name -> {"role", "password_digest"}
+    logged_in: set[str] = field(default_factory=set)
+    network_broken: bool = False
+    key_material: set[str] = field(default_factory=set)  # KMS key ids whose material lives here
+
+    def live_hsms(self) -> list[ModelledHsm]:
+        return [hsm for hsm in self.hsms if hsm.state in LIVE_HSM_STATES]
+
+    def active_hsms(self) -> list[ModelledHsm]:
+        return [hsm for hsm in self.hsms if hsm.state == "ACTIVE"]
+
+
+def password_digest(password: str) -> str:
+    """The model stores digests only, like an HSM, so no fixture holds a password."""
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def model_of(cluster) -> ClusterModel:
+    if not hasattr(cluster, "model"):
+        cluster.model = ClusterModel()
+    return cluster.model
+
+
+def _cluster(backend, cluster_id: str):
+    cluster = backend.clusters.get(cluster_id)
+    if cluster is None:
+        raise _error("CloudHsmResourceNotFoundException", f"Cluster {cluster_id} not found")
+    return cluster
+
+
+# --- cluster lifecycle -------------------------------------------------------------
+
+_original_create_cluster = cloudhsm_models.CloudHSMV2Backend.create_cluster
+
+
+def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, subnet_ids, network_type, tag_list, mode):
+    ec2 = ec2_backends[self.account_id][self.region_name]
+    mapping: dict[str, str] = {}
+    for subnet_id in subnet_ids or []:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except Exception:
+            raise _error("CloudHsmInvalidRequestException", f"Subnet {subnet_id} does not exist") from None
+        if subnet.availability_zone in mapping:
+            raise _error("CloudHsmInvalidRequestException", f"Only one subnet per Availability Zone: {subnet.availability_zone}")
+        mapping[subnet.availability_zone] = subnet_id
+    if not mapping:
+        raise _error("CloudHsmInvalidRequestException", "SubnetIds must name at least one subnet")
+    created = _original_create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, subnet_ids,
+                                       network_type, tag_list, mode)
+    cluster = self.clusters[created["ClusterId"]]
+    cluster.cluster_id = "cluster-" + "".join(_random.choice(string.ascii_lowercase + "234567") for _ in range(11))
+    self.clusters = {cluster.cluster_id if c is cluster else key: c for key, c in self.clusters.items()}
+    cluster.subnet_mapping = mapping
+    cluster.vpc_id = ec2.get_subnet(next(iter(mapping.values()))).vpc_id
+    cluster.state, cluster.state_message = "CREATE_IN_PROGRESS", "Cluster is being created."
+    model_of(cluster)
+
+    def created_done() -> None:
+        cluster.state, cluster.state_message = "UNINITIALIZED", "Cluster is uninitialized: create an HSM, then initialize."
+    CLOCK.schedule(durations.CLUSTER_CREATE, f"cluster {cluster.cluster_id} created", created_done)
+    return cluster.to_dict()
+
+
+_original_to_dict = cloudhsm_models.Cluster.to_dict
+
+
+def cluster_to_dict(self) -> dict:
+    model = model_of(self)
+    self.hsms = [hsm.to_api() for hsm in model.hsms]
+    self.certificates = {"ClusterCsr": model.csr_pem} if model.csr_pem and self.state == "UNINITIALIZED" else {}
+    if self.state in ("INITIALIZE_IN_PROGRESS", "INITIALIZED", "ACTIVE") and model.trust_anchor_pem:
+        self.certificates = {"ClusterCertificate": self.cluster_certificate}
+    result = _original_to_dict(self)
+    result["SecurityGroup"] = getattr(self, "security_group", "sg-cloudhsm")
+    return result
+
+
+def delete_cluster(self, cluster_id: str) -> dict:
+    cluster = _cluster(self, cluster_id)
+    if model_of(cluster).live_hsms() or any(h.state == "DELETE_IN_PROGRESS" for h in model_of(cluster).hsms):
+        raise _error("CloudHsmInvalidRequestException", "Delete all HSMs in the cluster before deleting it")
+    cluster.state = "DELETED"
+    del self.clusters[cluster_id]
+    return cluster.to_dict()
+
+
+# --- HSMs --------------------------------------------------------------------------
+
+def _new_csr(cluster) -> None:
+    """The first HSM's key pair and CSR, as CloudHSM issues it for an uninitialised cluster."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "CA"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Cavium"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "N3FIPS"),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"HSM:{cluster.cluster_id}:PARTN:1, for FIPS mode"),
+    ])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    model = model_of(cluster)
+    model.csr_pem = csr.public_bytes(serialization.Encoding.PEM).decode()
+    model.csr_public_key = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _become_active(cluster, hsm: ModelledHsm) -> None:
+    if hsm.state != "CREATE_IN_PROGRESS":
+        return
+    hsm.state, hsm.state_message = "ACTIVE", "HSM is active."
+    if cluster.state == "UNINITIALIZED":
+        _new_csr(cluster)
+
+
+def _start_hsm(backend, cluster, hsm: ModelledHsm) -> None:
+    model_of(cluster).hsms.append(hsm)
+    CLOCK.schedule(durations.HSM_CREATE, f"HSM {hsm.hsm_id} active", lambda: _become_active(cluster, hsm))
+
+
+def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | None) -> dict:
+    cluster = _cluster(self, cluster_id)
+    model = model_of(cluster)
+    if cluster.state in ("CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "DELETED"):
+        raise _error("CloudHsmInvalidRequestException", f"Cluster {cluster_id} is in state {cluster.state}")
+    if cluster.state not in ("ACTIVE", "DEGRADED", "UPDATE_IN_PROGRESS") and model.live_hsms():
+        raise _error("CloudHsmInvalidRequestException",
+                     f"Cluster {cluster_id} is {cluster.state}: a cluster can have only one HSM until it is activated")
+    if availability_zone not in cluster.subnet_mapping:
+        raise _error("CloudHsmInvalidRequestException",
+                     f"Availability Zone {availability_zone} is not in the cluster's subnet mapping")
+    if len(model.live_hsms()) >= MAX_HSMS_PER_CLUSTER:
+        raise _error("CloudHsmServiceException", f"Cluster {cluster_id} already has {MAX_HSMS_PER_CLUSTER} HSMs")
+    ec2 = ec2_backends[self.account_id][self.region_name]
+    subnet = ec2.get_subnet(cluster.subnet_mapping[availability_zone])
+    eni = ec2.create_network_interface(subnet, ip_address, description=f"CloudHSM ENI for {cluster_id}")
+    hsm = ModelledHsm(_hsm_id(), cluster_id, availability_zone, subnet.id, eni.id, eni.private_ip_address)
+    _start_hsm(self, cluster, hsm)
+    return hsm.to_api()
+
+
+def _remove(backend, cluster, hsm: ModelledHsm) -> None:
+    model = model_of(cluster)
+    model.hsms = [other for other in model.hsms if other is not hsm]
+    if not any(other.eni_id == hsm.eni_id for other in model.hsms):
+        try:
+            ec2_backends[backend.account_id][backend.region_name].delete_network_interface(hsm.eni_id)
+        except Exception:
+            pass
+
+
+def delete_hsm(self, cluster_id: str, hsm_id: str | None, eni_id: str | None, eni_ip: str | None) -> str:
+    cluster = _cluster(self, cluster_id)
+    model = model_of(cluster)
+    matches = [hsm for hsm in model.hsms
+               if (hsm_id and hsm.hsm_id == hsm_id) or (eni_id and hsm.eni_id == eni_id) or (eni_ip and hsm.eni_ip == eni_ip)]
+    if not matches:
+        raise _error("CloudHsmResourceNotFoundException", f"HSM {hsm_id or eni_id or eni_ip} not found in {cluster_id}")
+    hsm = matches[0]
+    if hsm.state != "DELETE_IN_PROGRESS":
+        hsm.state, hsm.state_message = "DELETE_IN_PROGRESS", "HSM is being deleted."
+        if cluster.state == "UNINITIALIZED":
+            model.csr_pem, model.csr_public_key = "", b""  # the CSR belonged to this HSM
+        CLOCK.schedule(durations.HSM_DELETE, f"HSM {hsm.hsm_id} deleted", lambda: _remove(self, cluster, hsm))
+    return hsm.hsm_id
+
+
+def replace_failed_hsm(backend, cluster_id: str, hsm_id: str) -> str:
+    """What CloudHSM does when an HSM fails: a new HSM id on the same ENI; returns the new id."""
+    cluster = _cluster(backend, cluster_id)
+    model = model_of(cluster)
+    old = next(hsm for hsm in model.hsms if hsm.hsm_id == hsm_id)
+    model.hsms.remove(old)
+    replacement = ModelledHsm(_hsm_id(), cluster_id, old.availability_zone, old.subnet_id, old.eni_id, old.eni_ip)
+    _start_hsm(backend, cluster, replacement)
+    if cluster.state == "UNINITIALIZED":
+        model.csr_pem, model.csr_public_key = "", b""
+    return replacement.hsm_id
+
+
+# --- initialisation ----------------------------------------------------------------
+
+def initialize_cluster(self, cluster_id: str, signed_cert: str, trust_anchor: str) -> dict:
+    cluster = _cluster(self, cluster_id)
+    model = model_of(cluster)
+    if cluster.state != "UNINITIALIZED":
+        raise _error("CloudHsmInvalidRequestException", f"Cluster {cluster_id} is {cluster.state}, not UNINITIALIZED")
+    if not model.active_hsms() or not model.csr_pem:
+        raise _error("CloudHsmInvalidRequestException", "The cluster needs an ACTIVE HSM (and its CSR) before initialization")
+    try:
+        certificate = x509.load_pem_x509_certificate(signed_cert.encode())
+        anchor = x509.load_pem_x509_certificate(trust_anchor.encode())
+    except ValueError:
+        raise _error("CloudHsmInvalidRequestException", "SignedCert and TrustAnchor must be PEM X.509 certificates") from None
+    public = certificate.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if public != model.csr_public_key:
+        raise _error("CloudHsmInvalidRequestException", "SignedCert was not issued for the cluster's current CSR")
+    try:
+        certificate.verify_directly_issued_by(anchor)
+        anchor.verify_directly_issued_by(anchor)
+    except (ValueError, TypeError, InvalidSignature):
+        raise _error("CloudHsmInvalidRequestException", "SignedCert is not signed by TrustAnchor, or TrustAnchor is not self-signed") from None
+    cluster.state, cluster.state_message = "INITIALIZE_IN_PROGRESS", "Cluster is being initialized."
+    cluster.cluster_certificate = signed_cert
+    model.trust_anchor_pem = trust_anchor
+
+    def initialised() -> None:
+        cluster.state, cluster.state_message = "INITIALIZED", "Cluster is initialized: activate it with cloudhsm-cli."
+    CLOCK.schedule(durations.CLUSTER_INITIALIZE, f"cluster {cluster_id} initialized", initialised)
+    return {"State": cluster.state, "StateMessage": cluster.state_message}
+
+
+def activate(cluster, admin_password: str, kmsuser_password: str) -> None:
+    """The effect of the activation command on the host (see activation_model)."""
+    model = model_of(cluster)
+    cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
+    model.users["admin"] = {"role": "admin", "password_digest": password_digest(admin_password)}
+    model.users["kmsuser"] = {"role": "crypto-user", "password_digest": password_digest(kmsuser_password)}
+
+
+# --- wiring into moto's dispatch ---------------------------------------------------
+
+def _create_hsm_response(self) -> str:
+    hsm = self.cloudhsmv2_backend.create_hsm(self._get_param("ClusterId"), self._get_param("AvailabilityZone"),
+                                             self._get_param("IpAddress"))
+    return cloudhsm_responses.json.dumps({"Hsm": hsm})
+
+
+def _delete_hsm_response(self) -> str:
+    hsm_id = self.cloudhsmv2_backend.delete_hsm(self._get_param("ClusterId"), self._get_param("HsmId"),
+                                                self._get_param("EniId"), self._get_param("EniIp"))
+    return cloudhsm_responses.json.dumps({"HsmId": hsm_id})
+
+
+def _initialize_cluster_response(self) -> str:
+    result = self.cloudhsmv2_backend.initialize_cluster(self._get_param("ClusterId"), self._get_param("SignedCert"),
+                                                        self._get_param("TrustAnchor"))
+    return cloudhsm_responses.json.dumps(result)
+
+
+def install() -> None:
+    backend, response, cluster = cloudhsm_models.CloudHSMV2Backend, cloudhsm_responses.CloudHSMV2Response, cloudhsm_models.Cluster
+    backend.create_cluster = create_cluster
+    backend.delete_cluster = delete_cluster
+    backend.create_hsm = create_hsm
+    backend.delete_hsm = delete_hsm
+    backend.initialize_cluster = initialize_cluster
+    cluster.to_dict = cluster_to_dict
+    response.create_hsm = _create_hsm_response
+    response.delete_hsm = _delete_hsm_response
+    response.initialize_cluster = _initialize_cluster_response

@@ -1,0 +1,30 @@
+"""How long each AWS operation takes in the model, with where the figure comes from.
+
+Values are typical, not worst case; the simulator's total is the deployment's
+critical path under these figures.
+"""
+
+MINUTE = 60.0
+
+# AWS::CloudHSM::Cluster: "Creating a cluster can take several minutes" (AWS CloudHSM
+# User Guide, "Create a cluster"); CREATE_IN_PROGRESS -> UNINITIALIZED.
+CLUSTER_CREATE = 5 * MINUTE
+# "It can take up to 15 minutes to create an HSM" (AWS CloudHSM User Guide, "Create an
+# HSM"); public measurements report 10-15 minutes. CREATE_IN_PROGRESS -> ACTIVE.
+HSM_CREATE = 12 * MINUTE
+# Deleting an HSM: a few minutes in public measurements (assumption: 4 minutes).
+HSM_DELETE = 4 * MINUTE
+# InitializeCluster: INITIALIZE_IN_PROGRESS -> INITIALIZED "can take several minutes"
+# (AWS CloudHSM User Guide, "Initialize the cluster").
+CLUSTER_INITIALIZE = 5 * MINUTE
+# SSM Run Command delivery plus `cluster activate` and `user create` on the host:
+# about a minute (assumption; the commands themselves take seconds).
+ACTIVATION_COMMAND = 1 * MINUTE
+# ConnectCustomKeyStore: "The connection process can take up to 20 minutes" (AWS KMS
+# Developer Guide, "Connect and disconnect an AWS CloudHSM key store"); public reports
+# 20-30 minutes. CONNECTING -> CONNECTED or FAILED.
+KEY_STORE_CONNECT = 20 * MINUTE
+# DisconnectCustomKeyStore: seconds to a minute (assumption).
+KEY_STORE_DISCONNECT = 1 * MINUTE
+# One Lambda invocation of a handler (cold start + a few API calls).
+HANDLER_INVOCATION = 2.0

@@ -1,0 +1,29 @@
+"""Load each lifecycle handler from its runtime folder, as Lambda would (handler.py at the root)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import lru_cache
+from types import ModuleType
+
+from tests.support.model import REPO, install
+
+LIFECYCLE_RESOURCES = ("first_hsm", "cluster_initialisation", "cluster_activation", "hsm_fleet",
+                       "custom_key_store", "hsm_backed_key")
+
+
+@lru_cache(maxsize=None)
+def load_handler(resource: str) -> ModuleType:
+    """`cmk_constructs/<resource>/runtime/handler.py` as module `<resource>_handler`."""
+    install()  # puts the shared layer on sys.path
+    runtime = REPO / "cmk_constructs" / resource / "runtime"
+    sys.path.insert(0, str(runtime))  # sibling modules (e.g. certificates.py), like Lambda's task root
+    try:
+        spec = importlib.util.spec_from_file_location(f"{resource}_handler", runtime / "handler.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(runtime))
+    return module

@@ -1,0 +1,301 @@
+"""A stateful model of KMS custom key stores (AWS CloudHSM type) on top of moto's KMS.
+
+moto 5.2 has no custom key stores. Here a store is created against a modelled
+cluster (trust anchor checked, two ACTIVE HSMs in different AZs required), goes
+DISCONNECTED -> CONNECTING -> CONNECTED or FAILED (with the documented
+ConnectionErrorCode) on the simulated clock, and keys with Origin=AWS_CLOUDHSM exist
+only in a CONNECTED store, their material recorded in the cluster. Scheduled key
+deletion completes on the simulated clock; material of a key deleted while its store
+is disconnected stays in the cluster as an orphan, as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from moto.cloudhsmv2.models import cloudhsmv2_backends
+from moto.core.exceptions import JsonRESTError
+from moto.kms import models as kms_models
+from moto.kms import responses as kms_responses
+
+from tests.support import durations
+from tests.support.clock import CLOCK
+from tests.support.cloudhsm_model import model_of, password_digest
+
+_random = random.Random(11)
+
+
+def _error(code: str, message: str) -> JsonRESTError:
+    return JsonRESTError(code, message)
+
+
+@dataclass
+class CustomKeyStore:
+    store_id: str
+    name: str
+    cluster_id: str
+    trust_anchor: str
+    password_digest: str
+    creation_date: float
+    connection_state: str = "DISCONNECTED"
+    connection_error_code: str | None = None
+    generation: int = 0  # bumps on every connect/disconnect so stale transitions do nothing
+
+    def to_api(self) -> dict:
+        result = {"CustomKeyStoreId": self.store_id, "CustomKeyStoreName": self.name,
+                  "CloudHsmClusterId": self.cluster_id, "TrustAnchorCertificate": self.trust_anchor,
+                  "ConnectionState": self.connection_state, "CreationDate": self.creation_date,
+                  "CustomKeyStoreType": "AWS_CLOUDHSM"}
+        if self.connection_state == "FAILED" and self.connection_error_code:
+            result["ConnectionErrorCode"] = self.connection_error_code
+        return result
+
+
+def stores(backend) -> dict[str, CustomKeyStore]:
+    if not hasattr(backend, "custom_key_stores"):
+        backend.custom_key_stores = {}
+    return backend.custom_key_stores
+
+
+def _store(backend, store_id: str) -> CustomKeyStore:
+    store = stores(backend).get(store_id)
+    if store is None:
+        raise _error("CustomKeyStoreNotFoundException", f"Custom key store {store_id} not found")
+    return store
+
+
+def _cluster_of(backend, cluster_id: str):
+    cluster = cloudhsmv2_backends[backend.account_id][backend.region_name].clusters.get(cluster_id)
+    if cluster is None:
+        raise _error("CloudHsmClusterNotFoundException", f"No CloudHSM cluster {cluster_id}")
+    return cluster
+
+
+def _require_two_zones(cluster) -> None:
+    active = model_of(cluster).active_hsms()
+    if len({hsm.availability_zone for hsm in active}) < 2:
+        raise _error("CloudHsmClusterInvalidConfigurationException",
+                     f"Cluster {cluster.cluster_id} must have at least two active HSMs, each in a different Availability Zone")
+
+
+def _keys_in(backend, store_id: str) -> list:
+    return [key for key in backend.keys.values() if getattr(key, "custom_key_store_id", None) == store_id]
+
+
+def create_custom_key_store(self, name: str, cluster_id: str, trust_anchor: str, password: str) -> str:
+    if any(store.name == name for store in stores(self).values()):
+        raise _error("CustomKeyStoreNameInUseException", f"Custom key store name {name} is in use")
+    cluster = _cluster_of(self, cluster_id)
+    if any(store.cluster_id == cluster_id for store in stores(self).values()):
+        raise _error("CloudHsmClusterInUseException", f"Cluster {cluster_id} is associated with another custom key store")
+    if cluster.state != "ACTIVE":
+        raise _error("CloudHsmClusterNotActiveException", f"Cluster {cluster_id} is {cluster.state}, not ACTIVE")
+    if (trust_anchor or "").strip() != model_of(cluster).trust_anchor_pem.strip():
+        raise _error("IncorrectTrustAnchorException", "The trust anchor certificate does not match the cluster's")
+    _require_two_zones(cluster)
+    if not 7 <= len(password or "") <= 32:
+        raise _error("ValidationException", "KeyStorePassword must be 7-32 characters")
+    store_id = "cks-" + "".join(_random.choice("0123456789abcdef") for _ in range(17))
+    stores(self)[store_id] = CustomKeyStore(store_id, name, cluster_id, trust_anchor, password_digest(password), CLOCK.now())
+    return store_id
+
+
+def _connection_outcome(backend, store: CustomKeyStore) -> str | None:
+    """None if the connection succeeds, else the ConnectionErrorCode."""
+    cluster = cloudhsmv2_backends[backend.account_id][backend.region_name].clusters.get(store.cluster_id)
+    if cluster is None or cluster.state == "DELETED":
+        return "CLUSTER_NOT_FOUND"
+    model = model_of(cluster)
+    if not model.active_hsms():
+        return "INSUFFICIENT_CLOUDHSM_HSMS"
+    if model.network_broken:
+        return "NETWORK_ERRORS"
+    kmsuser = model.users.get("kmsuser")
+    if kmsuser is None or kmsuser["role"] != "crypto-user" or kmsuser["password_digest"] != store.password_digest:
+        return "INVALID_CREDENTIALS"
+    if "kmsuser" in model.logged_in:
+        return "USER_LOGGED_IN"
+    return None
+
+
+def connect_custom_key_store(self, store_id: str) -> None:
+    store = _store(self, store_id)
+    if store.connection_state in ("CONNECTED", "CONNECTING"):
+        return
+    if store.connection_state in ("FAILED", "DISCONNECTING"):
+        raise _error("CustomKeyStoreInvalidStateException",
+                     f"Custom key store {store_id} is {store.connection_state}; disconnect it before connecting")
+    cluster = _cluster_of(self, store.cluster_id)
+    if cluster.state != "ACTIVE":
+        raise _error("CloudHsmClusterNotActiveException", f"Cluster {store.cluster_id} is not ACTIVE")
+    store.connection_state, store.connection_error_code = "CONNECTING", None
+    store.generation += 1
+    generation = store.generation
+
+    def settle() -> None:
+        if store.generation != generation:
+            return
+        code = _connection_outcome(self, store)
+        store.connection_state, store.connection_error_code = ("FAILED", code) if code else ("CONNECTED", None)
+    CLOCK.schedule(durations.KEY_STORE_CONNECT, f"key store {store_id} connection settles", settle)
+
+
+def disconnect_custom_key_store(self, store_id: str) -> None:
+    store = _store(self, store_id)
+    if store.connection_state in ("DISCONNECTED", "DISCONNECTING"):
+        raise _error("CustomKeyStoreInvalidStateException", f"Custom key store {store_id} is {store.connection_state}")
+    store.connection_state, store.connection_error_code = "DISCONNECTING", None
+    store.generation += 1
+    generation = store.generation
+
+    def disconnected() -> None:
+        if store.generation == generation:
+            store.connection_state = "DISCONNECTED"
+    CLOCK.schedule(durations.KEY_STORE_DISCONNECT, f"key store {store_id} disconnected", disconnected)
+
+
+def update_custom_key_store(self, store_id: str, new_name: str | None, password: str | None, cluster_id: str | None) -> None:
+    store = _store(self, store_id)
+    if store.connection_state != "DISCONNECTED":
+        raise _error("CustomKeyStoreInvalidStateException", f"Disconnect custom key store {store_id} before updating it")
+    if new_name and new_name != store.name:
+        if any(other.name == new_name for other in stores(self).values()):
+            raise _error("CustomKeyStoreNameInUseException", f"Custom key store name {new_name} is in use")
+        store.name = new_name
+    if password:
+        store.password_digest = password_digest(password)
+    if cluster_id and cluster_id != store.cluster_id:
+        raise _error("CloudHsmClusterNotRelatedException", "The model does not relate clusters through backups")
+
+
+def delete_custom_key_store(self, store_id: str) -> None:
+    store = _store(self, store_id)
+    if _keys_in(self, store_id):
+        raise _error("CustomKeyStoreHasCMKsException", f"Custom key store {store_id} contains KMS keys")
+    if store.connection_state != "DISCONNECTED":
+        raise _error("CustomKeyStoreInvalidStateException", f"Disconnect custom key store {store_id} before deleting it")
+    del stores(self)[store_id]
+
+
+def describe_custom_key_stores(self, store_id: str | None, name: str | None) -> list[dict]:
+    if store_id:
+        return [_store(self, store_id).to_api()]
+    if name:
+        found = [store.to_api() for store in stores(self).values() if store.name == name]
+        if not found:
+            raise _error("CustomKeyStoreNotFoundException", f"Custom key store {name} not found")
+        return found
+    return [store.to_api() for store in stores(self).values()]
+
+
+# --- keys in a store ---------------------------------------------------------------
+
+_original_create_key_response = kms_responses.KmsResponse.create_key
+_original_key_to_dict = kms_models.Key.to_dict
+_original_schedule_key_deletion = kms_models.KmsBackend.schedule_key_deletion
+_original_encrypt = kms_models.KmsBackend.encrypt
+
+
+def _create_key_response(self) -> str:
+    if self._get_param("Origin") != "AWS_CLOUDHSM":
+        if self._get_param("CustomKeyStoreId"):
+            raise _error("ValidationException", "CustomKeyStoreId requires Origin AWS_CLOUDHSM")
+        return _original_create_key_response(self)
+    store = _store(self.kms_backend, self._get_param("CustomKeyStoreId") or "")
+    if store.connection_state != "CONNECTED":
+        raise _error("CustomKeyStoreInvalidStateException", f"Custom key store {store.store_id} is {store.connection_state}, not CONNECTED")
+    if (self._get_param("KeySpec") or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        raise _error("UnsupportedOperationException", "Keys in an AWS CloudHSM key store must be SYMMETRIC_DEFAULT")
+    cluster = _cluster_of(self.kms_backend, store.cluster_id)
+    _require_two_zones(cluster)
+    key = self.kms_backend.create_key(self._get_param("Policy"), "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
+                                      self._get_param("Description"), self._get_param("Tags"), False, "AWS_CLOUDHSM")
+    key.custom_key_store_id, key.cloud_hsm_cluster_id = store.store_id, store.cluster_id
+    model_of(cluster).key_material.add(key.id)
+    return json.dumps(key.to_dict())
+
+
+def _key_to_dict(self) -> dict:
+    result = _original_key_to_dict(self)
+    if getattr(self, "custom_key_store_id", None):
+        result["KeyMetadata"]["CustomKeyStoreId"] = self.custom_key_store_id
+        result["KeyMetadata"]["CloudHsmClusterId"] = self.cloud_hsm_cluster_id
+    return result
+
+
+def _schedule_key_deletion(self, key_id: str, pending_window_in_days: int):
+    result = _original_schedule_key_deletion(self, key_id, pending_window_in_days)
+    key = self.keys[key_id]
+    key.deletion_date = CLOCK.utcnow().replace(tzinfo=None) + timedelta(days=pending_window_in_days)
+
+    def deleted() -> None:
+        if key.key_state != "PendingDeletion" or key_id not in self.keys:
+            return
+        store = stores(self).get(getattr(key, "custom_key_store_id", None) or "")
+        if store is not None and store.connection_state == "CONNECTED":
+            cluster = cloudhsmv2_backends[self.account_id][self.region_name].clusters.get(store.cluster_id)
+            if cluster is not None:
+                model_of(cluster).key_material.discard(key_id)
+        self.delete_key(key_id)
+    CLOCK.schedule(pending_window_in_days * 86400, f"KMS key {key_id} deleted", deleted)
+    return result
+
+
+def _encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
+    key = self.describe_key(key_id)
+    store_id = getattr(key, "custom_key_store_id", None)
+    if store_id and stores(self).get(store_id, None) is not None and stores(self)[store_id].connection_state != "CONNECTED":
+        raise _error("KMSInvalidStateException", f"Custom key store {store_id} of key {key.id} is not connected")
+    return _original_encrypt(self, key_id, plaintext, encryption_context)
+
+
+# --- wiring into moto's dispatch ---------------------------------------------------
+
+def _respond(body: dict | None = None) -> str:
+    return json.dumps(body or {})
+
+
+_original_generate_private_key = kms_models.generate_private_key
+_generated_keys: dict = {}
+
+
+def _reused_private_key(key_spec: str):
+    """One key pair per asymmetric spec per process: RSA-3072 generation costs ~0.3 s and tests
+    need signatures that verify, not distinct keys."""
+    if key_spec == "SYMMETRIC_DEFAULT":
+        return _original_generate_private_key(key_spec)
+    if key_spec not in _generated_keys:
+        _generated_keys[key_spec] = _original_generate_private_key(key_spec)
+    return _generated_keys[key_spec]
+
+
+def install() -> None:
+    backend, response = kms_models.KmsBackend, kms_responses.KmsResponse
+    kms_models.generate_private_key = _reused_private_key
+    backend.create_custom_key_store = create_custom_key_store
+    backend.connect_custom_key_store = connect_custom_key_store
+    backend.disconnect_custom_key_store = disconnect_custom_key_store
+    backend.update_custom_key_store = update_custom_key_store
+    backend.delete_custom_key_store = delete_custom_key_store
+    backend.describe_custom_key_stores = describe_custom_key_stores
+    backend.schedule_key_deletion = _schedule_key_deletion
+    backend.encrypt = _encrypt
+    kms_models.Key.to_dict = _key_to_dict
+    response.create_key = _create_key_response
+    response.create_custom_key_store = lambda self: _respond({"CustomKeyStoreId": self.kms_backend.create_custom_key_store(
+        self._get_param("CustomKeyStoreName"), self._get_param("CloudHsmClusterId"),
+        self._get_param("TrustAnchorCertificate"), self._get_param("KeyStorePassword"))})
+    response.connect_custom_key_store = lambda self: _respond(
+        self.kms_backend.connect_custom_key_store(self._get_param("CustomKeyStoreId")))
+    response.disconnect_custom_key_store = lambda self: _respond(
+        self.kms_backend.disconnect_custom_key_store(self._get_param("CustomKeyStoreId")))
+    response.update_custom_key_store = lambda self: _respond(self.kms_backend.update_custom_key_store(
+        self._get_param("CustomKeyStoreId"), self._get_param("NewCustomKeyStoreName"),
+        self._get_param("KeyStorePassword"), self._get_param("CloudHsmClusterId")))
+    response.delete_custom_key_store = lambda self: _respond(
+        self.kms_backend.delete_custom_key_store(self._get_param("CustomKeyStoreId")))
+    response.describe_custom_key_stores = lambda self: _respond({"CustomKeyStores": self.kms_backend.describe_custom_key_stores(
+        self._get_param("CustomKeyStoreId"), self._get_param("CustomKeyStoreName")), "Truncated": False})
