@@ -51,11 +51,21 @@ def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
     return stacks
 
 
+def _cdk_json_context() -> dict:
+    try:
+        context = json.loads(CDK_JSON.read_text()).get("context")
+    except (OSError, ValueError, AttributeError) as error:
+        raise ConfigError(f"config error: cannot read {CDK_JSON.name}: {error}") from None
+    if not isinstance(context, dict):
+        raise ConfigError(f"config error: {CDK_JSON.name} has no 'context' object")
+    return context
+
+
 def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | None = None,
               *, nag: bool | None = None) -> cdk.App:
     """The app for cdk.json's context plus `context_overrides`; raises ConfigError on a bad setting."""
     # The CDK CLI passes cdk.json's context itself (and it wins over these); `python app.py` reads it here.
-    base = json.loads(CDK_JSON.read_text())["context"]
+    base = _cdk_json_context()
     app = cdk.App(outdir=outdir, context={**base, **(context_overrides or {})})
     context = {key: app.node.try_get_context(key) for key in ("environment", "defaults", "environments")}
     config = load_config(context)

@@ -81,3 +81,12 @@ def test_app_exits_2_with_one_line_on_a_bad_setting():
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("config error: 'environment' = 'nope'")
     assert "Traceback" not in result.stderr
+
+
+def test_unreadable_cdk_json_is_one_line(tmp_path, monkeypatch):
+    import app
+    broken = tmp_path / "cdk.json"
+    broken.write_text("{ not json")
+    monkeypatch.setattr(app, "CDK_JSON", broken)
+    with pytest.raises(ConfigError, match=r"^config error: cannot read cdk.json: Expecting property name"):
+        app.build_app()
