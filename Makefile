@@ -36,8 +36,9 @@ synth: setup
 	rm -rf cdk.out
 	cdk synth --quiet --output cdk.out
 
+# The architecture's invariants plus cfn-lint (through its API), on every stack in cdk.out.
 validate: setup
-	$(BIN)/cfn-lint
+	$(BIN)/python -m validators cdk.out
 
 # Debian's Chromium renders the review page in a browser test; installed when we are root (CI).
 browser:

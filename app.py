@@ -23,6 +23,7 @@ from stacks.data_stack import DataStack
 from stacks.hsm_stack import HsmStack
 from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
+from validators.cdk_plugin import ArchitectureInvariantsPlugin
 
 EXIT_CONFIG_ERROR = 2
 EXIT_VALIDATION_FAILED = 1
@@ -73,6 +74,9 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     app.node.set_context(f"availability-zones:account={config.account}:region={config.region}",
                          list(config.availability_zones))
     add_stacks(app, config)
+    # The architecture's own invariants (validators/), the same rules `python -m validators` runs.
+    cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin(
+        break_glass_principals=list(config.break_glass_principals), bucket_encryption=config.bucket_encryption))
     if nag if nag is not None else app.node.try_get_context("cdkNag") is not False:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
@@ -87,7 +91,7 @@ def main() -> int:
         return EXIT_CONFIG_ERROR
     try:
         app.synth()
-    except RuntimeError as error:  # jsii surfaces a failed validation (cdk-nag, CDK's validator) this way
+    except RuntimeError as error:  # jsii surfaces a failed validation (our rules, cdk-nag, CDK's) this way
         if "ValidationFailed" not in str(error):
             raise
         print(f"synth failed: {str(error).splitlines()[0]}", file=sys.stderr)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnDeletionPolicy, CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -32,6 +32,16 @@ _COMMON_RUNTIME_DIR = Path(__file__).parent / "lifecycle_runtime"
 MAX_TOTAL_TIMEOUT = Duration.hours(1)
 # Bytecode that imports in tests leave beside the handlers must not change the asset hash.
 BYTECODE = ["__pycache__", "*.pyc"]
+
+
+def keep_replaced_keys(resource: CustomResource) -> None:
+    """A replacing update must not delete what decrypts existing data: keep the old one.
+
+    Stack deletion still runs the handler's Delete (a key's deletion is scheduled with its
+    pending window, a store refuses while keys remain); only replacement keeps the old one.
+    """
+    cfn = resource.node.default_child
+    cfn.cfn_options.update_replace_policy = CfnDeletionPolicy.RETAIN
 
 
 def common_runtime_layer(scope: Construct) -> lambda_.ILayerVersion:

@@ -36,10 +36,12 @@ def _expected_statements(bucket_id, endpoint_import, key_import, break_glass, mo
         statements += [
             {"Sid": "DenyUploadsWithOtherKmsKey", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
              "Resource": objects,
-             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_import}}},
+             "Condition": {"Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                           "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_import}}},
             {"Sid": "DenyUploadsWithOtherEncryption", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
              "Resource": objects,
-             "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
+             "Condition": {"Null": {"s3:x-amz-server-side-encryption": "false"},
+                           "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}},
         ]
     return statements
 

@@ -76,3 +76,13 @@ def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config):
     _assert_least_privilege_policy(key["Properties"]["KeyPolicy"], config)
     for template in app.templates.values():
         assert "AWS::CloudHSM::Cluster" not in {r["Type"] for r in template["Resources"].values()}
+
+
+def test_a_replacing_update_keeps_the_old_key_and_store(reference):
+    keys = reference.raw("Keys")["Resources"]
+    for resource in keys.values():
+        if resource["Type"] in ("Custom::HsmBackedKmsKey", "Custom::KmsCustomKeyStore"):
+            # Replacement keeps what still decrypts existing data; stack deletion runs the handler
+            # (scheduled key deletion, store refuses while keys remain).
+            assert resource["UpdateReplacePolicy"] == "Retain"
+            assert resource["DeletionPolicy"] == "Delete"

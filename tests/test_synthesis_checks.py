@@ -88,3 +88,22 @@ def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
     report = json.loads((tmp_path / "validation-report.json").read_text())
     rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
     assert {"AwsSolutions-S1", "AwsSolutions-S10"} <= rules
+
+
+@pytest.mark.parametrize("environment", MODES)
+def test_architecture_invariants_run_at_synth_and_pass(synth, environment):
+    report = json.loads((synth(environment).outdir / "validation-report.json").read_text())
+    invariants = [p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants"]
+    assert all(plugin["violations"] == [] for plugin in invariants)
+
+
+def test_architecture_invariants_fail_the_synth_when_the_lock_breaks(tmp_path):
+    from app import build_app
+    app = build_app(context_for("dev-kms"), outdir=str(tmp_path), nag=False)
+    policy = app.node.find_child("CustomerKeys-Data").node.find_child("DataBucket").node.find_child("Bucket").policy
+    policy.node.default_child.add_property_override("PolicyDocument.Statement.0.Condition.StringNotEquals.aws:sourceVpce", "vpce-0123456789abcdef0")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    violations = [v for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants" for v in p["violations"]]
+    assert violations, "the endpoint lock pointing at a foreign endpoint must fail the synth"

@@ -164,6 +164,6 @@ class Facts:
             return origin
         return None
 
-    @property
+    @cached_property
     def uses_cloudhsm(self) -> bool:
         return bool(self.clusters) or any(True for _ in self.ctx.resources(HSM_KEY_TYPE, KEY_STORE_TYPE))

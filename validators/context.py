@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Iterator
 
-from validators.model import Assembly, Resolver, Stack, Unresolved
+from validators.model import Assembly, Resolver, Stack
 
 
 @dataclass
@@ -84,8 +84,3 @@ class Context:
 
         return Facts(self)
 
-
-def unresolved_in(value: Any) -> Unresolved | None:
-    from validators.model.resolver import find_unresolved
-
-    return find_unresolved(value)

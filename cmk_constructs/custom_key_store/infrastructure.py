@@ -21,7 +21,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import LifecycleProvider
+from cmk_constructs.lifecycle_provider import keep_replaced_keys, LifecycleProvider
 
 RUNTIME = Path(__file__).with_name("runtime")
 
@@ -79,4 +79,5 @@ class CustomKeyStore(Construct):
                 "KmsUserPasswordSecretArn": kmsuser_password.secret_arn,
             },
         )
+        keep_replaced_keys(self.resource)
         self.custom_key_store_id = self.resource.get_att_string("CustomKeyStoreId")

@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import LifecycleProvider
+from cmk_constructs.lifecycle_provider import keep_replaced_keys, LifecycleProvider
 
 RUNTIME = Path(__file__).with_name("runtime")
 
@@ -75,6 +75,7 @@ class HsmBackedKey(Construct):
             resource_type="Custom::HsmBackedKmsKey",
             properties={**self._properties, "KeyPolicy": key_policy.to_json()},
         )
+        keep_replaced_keys(self.resource)
         self.key_arn = self.resource.get_att_string("KeyArn")
         self.key_id = self.resource.get_att_string("KeyId")
         return kms.Key.from_key_arn(self, "Key", self.key_arn)

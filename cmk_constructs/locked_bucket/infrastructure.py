@@ -62,23 +62,27 @@ def upload_encryption_statements(bucket_arn: str, encryption_mode: str, key_arn:
             conditions={"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "true"}},
         )]
     return [
-        iam.PolicyStatement(
-            sid="DenyUploadsWithOtherKmsKey",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[objects],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
-        ),
-        iam.PolicyStatement(
-            sid="DenyUploadsWithOtherEncryption",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[objects],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
-        ),
+        _deny_upload_header_other_than("DenyUploadsWithOtherKmsKey", objects,
+                                       "s3:x-amz-server-side-encryption-aws-kms-key-id", key_arn),
+        _deny_upload_header_other_than("DenyUploadsWithOtherEncryption", objects,
+                                       "s3:x-amz-server-side-encryption", "aws:kms"),
     ]
+
+
+def _deny_upload_header_other_than(sid: str, objects: str, header_key: str, allowed: str) -> iam.PolicyStatement:
+    """Deny uploads that send `header_key` with another value; uploads without it get the default.
+
+    Not `StringNotEqualsIfExists`: IfExists is true when the key is absent, so it would
+    also deny every upload that relies on the bucket's default encryption.
+    """
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=["s3:PutObject"],
+        resources=[objects],
+        conditions={"Null": {header_key: "false"}, "StringNotEquals": {header_key: allowed}},
+    )
 
 
 class LockedDataBucket(Construct):

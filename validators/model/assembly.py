@@ -1,15 +1,17 @@
 """Read a cloud assembly (manifest.json, stages, nested stacks) or a single template.
 
 JSON is read with the standard library (10x faster than a line-tracking parser on large
-templates); line numbers come from cfn-lint's decoder, only for templates that have findings
-or when cfn-lint runs anyway. YAML (with short-form intrinsics) always goes through cfn-lint's
-decoder.
+templates). Line numbers come from cfn-lint's decoder when it has decoded the template anyway
+(YAML, whose short-form intrinsics only it reads, or when cfn-lint runs); otherwise a finding's
+keys are searched in the JSON text in path order, which gives the line of the nearest key.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -77,6 +79,8 @@ class Stack:
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """1-based (line, column) of the deepest part of `path` the template has."""
+        if not self._decoded_loaded and not self.is_yaml:
+            return self._search_locate(path)  # decoding JSON again costs more than all the rules
         node = self.decoded()
         best: tuple[int | None, int | None] = (None, None)
         for part in path:
@@ -96,6 +100,50 @@ class Stack:
             else:
                 break
         return best
+
+
+    def _resource_positions(self) -> dict[str, int]:
+        if not hasattr(self, "_positions"):
+            self._positions = _resource_positions_of(self._text, set(self.resources))
+        return self._positions
+
+    def _search_locate(self, path: tuple) -> tuple[int | None, int | None]:
+        """For JSON too large to decode twice quickly: find each key of `path` in order after its parent's
+        position. Stops at the first list index, so the answer is the nearest enclosing key's line."""
+        if not hasattr(self, "_text"):
+            with open(self.template_file, encoding="utf-8") as handle:
+                self._text = handle.read()
+            self._line_starts = [0] + [match.end() for match in re.finditer("\n", self._text)]
+        text, position, found = self._text, 0, None
+        if len(path) >= 2 and path[0] == "Resources" and isinstance(path[1], str):
+            start = self._resource_positions().get(path[1])
+            if start is None:
+                return None, None
+            position, found, path = start, start, path[2:]
+        for part in path:
+            if not isinstance(part, str):
+                break
+            index = text.find(json.dumps(part) + ":", position)
+            if index < 0:
+                index = text.find(json.dumps(part) + " :", position)
+            if index < 0:
+                break
+            position, found = index, index
+        if found is None:
+            return None, None
+        line = bisect.bisect_right(self._line_starts, found)
+        return line, found - self._line_starts[line - 1] + 1
+
+
+def _resource_positions_of(text: str, names: set) -> dict[str, int]:
+    """First position of each logical id as a key after "Resources", in one pass."""
+    start = text.find('"Resources"')
+    positions: dict[str, int] = {}
+    for match in re.finditer(r'"([A-Za-z0-9]+)"\s*:', text[start:] if start >= 0 else text):
+        name = match.group(1)
+        if name in names and name not in positions:
+            positions[name] = match.start() + max(start, 0)
+    return positions
 
 
 @dataclass
@@ -130,10 +178,30 @@ class Assembly:
         return self._exports
 
     def iter_resources(self, *types: str) -> Iterator[tuple[Stack, str, dict]]:
-        for stack in self.stacks:
-            for logical_id, resource in stack.resources.items():
-                if isinstance(resource, dict) and (not types or resource.get("Type") in types):
-                    yield stack, logical_id, resource
+        """Resources of the given types (all when none), in stack then template order."""
+        if not types:
+            for stack in self.stacks:
+                for logical_id, resource in stack.resources.items():
+                    if isinstance(resource, dict):
+                        yield stack, logical_id, resource
+            return
+        index = self._type_index()
+        for stack_number, stack in enumerate(self.stacks):
+            for kind in types:
+                for logical_id in index.get((stack_number, kind), ()):
+                    yield stack, logical_id, stack.resources[logical_id]
+
+    def _type_index(self) -> dict[tuple[int, str], list[str]]:
+        """(stack number, type) -> logical ids, rebuilt when resources are added or removed (mutation tests)."""
+        key = (len(self.stacks), sum(len(stack.resources) for stack in self.stacks))
+        if getattr(self, "_index_key", None) != key:
+            index: dict[tuple[int, str], list[str]] = {}
+            for number, stack in enumerate(self.stacks):
+                for logical_id, resource in stack.resources.items():
+                    if isinstance(resource, dict) and isinstance(resource.get("Type"), str):
+                        index.setdefault((number, resource["Type"]), []).append(logical_id)
+            self._index, self._index_key = index, key
+        return self._index
 
 
 def load(path: str) -> Assembly:

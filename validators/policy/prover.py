@@ -10,15 +10,14 @@ fail, never pass falsely. Multi-valued keys are treated as single-valued.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 
 import z3
 
 from validators.policy.evaluate import NEGATED
 from validators.policy.statements import Condition, Statement
-
-_ANY_CHAR = None
-
 
 def _star():
     return z3.Star(z3.AllChar(z3.ReSort(z3.StringSort())))
@@ -195,7 +194,154 @@ class _Encoder:
 
 
 def deny_covers(statements: list[Statement], scope: Scope, timeout_ms: int = 10000) -> Proof:
-    """True when, for every request in `scope`, at least one Deny statement applies."""
+    """True when, for every request in `scope`, at least one Deny statement applies.
+
+    Typical requests are tried first with the concrete evaluator: a request that gets through is a
+    real counterexample (and a readable one), found without the solver. Only when all are denied
+    does z3 decide, for every request.
+    """
+    key, renames = _cache_key(statements, scope)
+    cached = _PROOFS.get(key) if key else None
+    if cached is None:
+        proof = _typical_counterexample(statements, scope)
+        proof = Proof(False, proof) if proof is not None else _prove(statements, scope, timeout_ms)
+        if key:
+            _PROOFS[key] = _rename(proof, {real: marker for marker, real in renames.items()})
+        return proof
+    return _rename(cached, renames)
+
+
+_PROOFS: dict[str, Proof] = {}
+_TOKEN = re.compile(r"\{\{(?!#)[^{}]*\}\}")
+
+
+def _cache_key(statements: list[Statement], scope: Scope) -> tuple[str | None, dict[str, str]]:
+    """Key for reusing a proof: the same policy shape on another bucket (or with another key) has the same
+    answer. The scope's bucket ARN and every resource token are renamed to markers in order of appearance.
+
+    Renaming is only sound when no wildcard can tell the names apart, so it is applied only when every
+    wildcard string is "*", an action pattern, or has a whole marker before its first wildcard, and no
+    marker is followed by more name characters (bucket-1 inside bucket-12). Otherwise the key is exact.
+    """
+    anchor = next((r for r in scope.resources if not r.endswith("/*")), None)
+    if anchor is None and scope.resources:
+        anchor = scope.resources[0][:-2] if scope.resources[0].endswith("/*") else scope.resources[0]
+    try:
+        text = json.dumps([[s.raw, s.unresolved] for s in statements], sort_keys=True, default=repr) + \
+            json.dumps(scope.__dict__, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return None, {}
+    if len(_PROOFS) > 10000:
+        _PROOFS.clear()
+    renames: dict[str, str] = {}
+    renamed = text
+    if anchor and "{{#" not in text:
+        renames["{{#R}}"] = anchor
+        renamed = renamed.replace(anchor, "{{#R}}")
+    markers: dict[str, str] = {}
+
+    def marker(match: re.Match) -> str:
+        token = match.group(0)
+        if token not in markers:
+            markers[token] = "{{#%d}}" % len(markers)
+            renames[markers[token]] = token
+        return markers[token]
+
+    renamed = _TOKEN.sub(marker, renamed)
+    return (renamed, renames) if _renaming_is_sound(renamed) else (text, {})
+
+
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ACTION_PATTERN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9*?]*")
+
+
+def _renaming_is_sound(renamed: str) -> bool:
+    if re.search(r"\{\{#[^}]*\}\}[A-Za-z0-9_.-]", renamed):
+        return False
+    for match in _STRING.finditer(renamed):
+        value = match.group(1)
+        wildcard = min((i for i in (value.find("*"), value.find("?")) if i >= 0), default=-1)
+        if wildcard < 0 or value == "*" or _ACTION_PATTERN.fullmatch(value):
+            continue
+        if "{{#" not in value[:wildcard]:
+            return False
+    return True
+
+
+def _rename(proof: Proof, renames: dict[str, str]) -> Proof:
+    if proof.counterexample is None or not renames:
+        return proof
+    example = {}
+    for name, value in proof.counterexample.items():
+        if isinstance(value, str):
+            for old, new in renames.items():
+                value = value.replace(old, new)
+        example[name] = value
+    return Proof(proof.proven, example)
+
+
+def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict | None:
+    from validators.policy.evaluate import Principal, Request, statement_matches
+
+    denies = [s for s in statements if s.effect == "Deny" and not s.unresolved]
+    actions = []
+    for prefix in scope.action_prefixes:
+        actions += ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:PutBucketPolicy"] \
+            if prefix.lower() == "s3:" else [prefix]
+    resources = [r[:-1] + "example-object" if r.endswith("/*") else r for r in scope.resources]
+    principals = [Principal.aws("arn:aws:iam::999999999999:role/Outsider"), Principal.anonymous()]
+    excepted = set(scope.excepted_principals)
+    for statement in denies:   # principals a deny's own exceptions name or pattern-match
+        for condition in statement.conditions:
+            if condition.key != "aws:principalarn":
+                continue
+            for value in condition.values:
+                if isinstance(value, str):
+                    arn = value.replace("*", "x").replace("?", "x")
+                    if arn not in excepted and arn.startswith("arn:"):
+                        principals.append(Principal.aws(arn))
+    base: dict = {}
+    for key, forbidden in scope.absent_or_not_in.items():
+        base[key] = None
+    for key, value in scope.equals.items():
+        base[key] = value
+    for key, forbidden in scope.present_and_not_in.items():
+        base[key] = "some-other-value"
+    fixed = set(base) | {k.lower() for k in scope.absent}
+    variants = [dict(base)]
+    for key, forbidden in scope.absent_or_not_in.items():
+        variants.append({**base, key: "vpce-0foreign000000000"})
+        variants.append({**base, key: "unexpected-value"})
+        for statement in denies:   # values the policy itself names for the key, e.g. a foreign endpoint
+            for condition in statement.conditions:
+                if condition.key == key:
+                    variants += [{**base, key: v} for v in condition.values
+                                 if isinstance(v, str) and v not in forbidden and "*" not in v]
+    exclusive = {frozenset((a.lower(), b.lower())) for a, b in scope.exclusive}
+    for statement in denies:
+        for condition in statement.conditions:
+            if condition.key in fixed or condition.key in ("aws:principalarn",):
+                continue
+            present = {k for k, v in base.items() if v is not None}
+            if any(frozenset((condition.key, other)) in exclusive for other in present):
+                continue
+            for value in [*(v for v in condition.values if isinstance(v, str)), "other-value"]:
+                variants.append({**base, condition.key: value})
+    for action in actions:
+        for resource in resources:
+            for principal in principals:
+                for context in variants:
+                    request = Request(action, resource, principal,
+                                      {k: v for k, v in context.items() if v is not None})
+                    if not any(statement_matches(s, request) for s in denies):
+                        example = {"action": action, "resource": resource,
+                                   "principal": principal.id or "anonymous"}
+                        example.update({k: v if v is not None else "(absent)" for k, v in context.items()})
+                        return example
+    return None
+
+
+def _prove(statements: list[Statement], scope: Scope, timeout_ms: int) -> Proof:
     encoder = _Encoder()
     denies = [encoder.statement(s) for s in statements if s.effect == "Deny"]
     solver = z3.Solver()
@@ -235,6 +381,16 @@ def deny_covers(statements: list[Statement], scope: Scope, timeout_ms: int = 100
     if result == z3.unknown:
         return Proof(False, {"reason": "solver gave up (timeout)"})
     model = solver.model()
+    # A readable counterexample if one exists: the same request with printable values only.
+    solver.push()
+    solver.set("timeout", 1000)
+    readable = z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re(":"),
+                                z3.Re("/"), z3.Re("-"), z3.Re("."), z3.Re("_"), z3.Re("{"), z3.Re("}")))
+    for variable in [encoder.action, encoder.resource, encoder.principal] + [v for v, _ in encoder.keys.values()]:
+        solver.add(z3.InRe(variable, readable))
+    if solver.check() == z3.sat:
+        model = solver.model()
+    solver.pop()
 
     def text(variable) -> str:
         evaluated = model.eval(variable, model_completion=True)

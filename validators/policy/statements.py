@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,8 +73,13 @@ def parse_policy(document: Any) -> list[Statement]:
     """Statements of a (resolved) policy document; a lone statement object is accepted too."""
     if isinstance(document, Unresolved):
         return [Statement(effect="Unknown", unresolved=document.reason)]
+    if isinstance(document, str):  # some properties take the policy as a JSON string
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return [Statement(effect="Unknown", unresolved="the policy is a string that is not JSON")]
     if not isinstance(document, dict):
-        return []
+        return [Statement(effect="Unknown", unresolved="the policy is not an object")] if document else []
     raw_statements = document.get("Statement", [])
     statements = []
     for index, raw in enumerate(_as_list(raw_statements)):

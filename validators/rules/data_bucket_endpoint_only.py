@@ -39,7 +39,7 @@ class DataBucketEndpointOnly(Rule):
                 continue
             statements = [s for entry in policies for s in entry[2]]
             bucket_arn = f"arn:aws:s3:::{name}"
-            excepted = self._exceptions(ctx, statements)
+            excepted = self._exceptions(statements)
             scope = Scope(action_prefixes=["s3:"], resources=[bucket_arn, bucket_arn + "/*"],
                           excepted_principals=excepted,
                           absent_or_not_in={"aws:sourcevpce": list(facts.endpoint_ids)})
@@ -61,7 +61,7 @@ class DataBucketEndpointOnly(Rule):
                                f"{_describe(proof.counterexample)}")
 
     @staticmethod
-    def _exceptions(ctx, statements) -> list[str]:
+    def _exceptions(statements) -> list[str]:
         """Principals the endpoint deny lets through: ARNs without wildcards in ArnNotLike/ArnNotEquals/
         StringNotEquals(aws:PrincipalArn) or NotPrincipal. Wildcard exceptions are not granted here, so the
         proof fails on them."""
@@ -73,8 +73,7 @@ class DataBucketEndpointOnly(Rule):
                 if condition.key == "aws:principalarn" and "Not" in condition.base:
                     found += [v for v in condition.values if isinstance(v, str) and "*" not in v and "?" not in v]
             for ids in (statement.not_principals or {}).values():
-                found += [v for v in ids if isinstance(v, str) and "*" not in v and ":role/" in v or
-                          isinstance(v, str) and ":user/" in v]
+                found += [v for v in ids if isinstance(v, str) and "*" not in v and "?" not in v]
         return sorted(set(found))
 
     @staticmethod

@@ -1,0 +1,64 @@
+"""The rules at synth time: CDK's validation report lists violations and errors fail the synth."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from validators.cdk_plugin import ArchitectureInvariantsPlugin
+
+
+@pytest.fixture(scope="session")
+def small_app_report(tmp_path_factory):
+    """One synth of a small app with a bad bucket, one finding acknowledged: the validation report."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from validators import acknowledge
+
+    outdir = tmp_path_factory.mktemp("plugin")
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Small", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True)
+    acknowledge(bucket, "CKE104", "example bucket: versioning and access logs are out of scope here")
+    cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin())
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    template = json.loads((outdir / "Small.template.json").read_text())
+    return report, template
+
+
+def test_errors_fail_the_synth_and_are_reported(small_app_report):
+    report, _ = small_app_report
+    plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
+    assert plugin["conclusion"] == "failure"
+    rules = {v["ruleName"] for v in plugin["violations"]}
+    assert {"CKE101", "CKE103"} <= rules
+    assert "CKE102" not in rules            # enforce_ssl gives the TLS deny
+    violation = next(v for v in plugin["violations"] if v["ruleName"] == "CKE101")
+    assert violation["violatingConstructs"][0]["constructPath"] == "Small/Bucket/Resource"
+    assert violation["suggestedFix"].startswith("Add a Deny statement")
+
+
+def test_acknowledge_writes_metadata_and_silences_the_rule(small_app_report):
+    report, template = small_app_report
+    bucket = next(r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket")
+    assert bucket["Metadata"]["ArchitectureInvariants"]["acknowledge"][0]["id"] == "CKE104"
+    plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
+    assert "CKE104" not in {v["ruleName"] for v in plugin["violations"]}
+
+
+def test_acknowledge_requires_a_reason():
+    from validators import acknowledge
+
+    with pytest.raises(ValueError, match="reason"):
+        acknowledge(object(), "CKE104", " ")
+
+
+def test_reference_app_passes_the_plugin(reference_dir):
+    paths = sorted(str(p) for p in reference_dir.glob("*.template.json"))
+    report = ArchitectureInvariantsPlugin().validate(SimpleNamespace(template_paths=paths))
+    assert report.success and list(report.violations) == []

@@ -1,0 +1,114 @@
+"""Template model: intrinsics, both branches of Fn::If, cross-stack imports, stages and nested stacks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from validators.engine import run
+from validators.findings import Severity
+from validators.model import Resolver, Unresolved, load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE = json.loads((FIXTURES / "data_bucket_endpoint_only" / "good_split_statements.json").read_text())
+
+
+def resolve(template: dict, value, conditions=None, tmp_path: Path | None = None):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template))
+    assembly = load(str(path))
+    return Resolver(assembly, assembly.stacks[0], conditions).resolve(value)
+
+
+def test_intrinsics_resolve(tmp_path):
+    template = {"Parameters": {"Env": {"Type": "String", "Default": "prod"}, "NoDefault": {"Type": "String"}},
+                "Mappings": {"M": {"prod": {"Size": "large"}}},
+                "Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "b-1"}}}}
+    assert resolve(template, {"Fn::Sub": "${Env}-${AWS::Region}-${!Literal}"}, tmp_path=tmp_path) == \
+        "prod-{{AWS::Region}}-${Literal}"
+    assert resolve(template, {"Fn::Join": ["/", [{"Fn::GetAtt": ["B", "Arn"]}, "*"]]}, tmp_path=tmp_path) == \
+        "arn:aws:s3:::b-1/*"
+    assert resolve(template, {"Fn::Select": [1, {"Fn::Split": [",", "a,b,c"]}]}, tmp_path=tmp_path) == "b"
+    assert resolve(template, {"Fn::FindInMap": ["M", {"Ref": "Env"}, "Size"]}, tmp_path=tmp_path) == "large"
+    assert isinstance(resolve(template, {"Ref": "NoDefault"}, tmp_path=tmp_path), Unresolved)
+    assert resolve(template, ["a", {"Ref": "AWS::NoValue"}], tmp_path=tmp_path) == ["a"]
+
+
+def test_every_branch_of_fn_if_must_hold(tmp_path):
+    template = copy.deepcopy(BASE)
+    template["Parameters"]["Strict"] = {"Type": "String", "AllowedValues": ["yes", "no"]}
+    template["Conditions"] = {"IsStrict": {"Fn::Equals": [{"Ref": "Strict"}, "yes"]}}
+    template["Resources"]["TrailBucket"]["Properties"]["VersioningConfiguration"] = {
+        "Fn::If": ["IsStrict", {"Status": "Enabled"}, {"Status": "Suspended"}]}
+    path = tmp_path / "branches.json"
+    path.write_text(json.dumps(template))
+    findings = run(load(str(path)), with_lines=False).active(Severity.WARNING)
+    assert [(f.rule_id, "IsStrict=false" in f.message) for f in findings] == [("CKE104", True)]
+
+
+def test_unresolvable_value_is_cannot_prove_not_a_pass(tmp_path):
+    template = copy.deepcopy(BASE)
+    template["Parameters"]["EndpointId"] = {"Type": "String"}
+    for statement in template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+        if "StringNotEquals" in statement.get("Condition", {}):
+            statement["Condition"]["StringNotEquals"]["aws:sourceVpce"] = {"Ref": "EndpointId"}
+    path = tmp_path / "unresolved.json"
+    path.write_text(json.dumps(template))
+    findings = run(load(str(path)), with_lines=False).active(Severity.WARNING)
+    assert [(f.rule_id, f.severity) for f in findings] == [("CKE101", Severity.WARNING)]
+    assert "cannot prove" in findings[0].message and "EndpointId" in findings[0].message
+
+
+def _write_assembly(root: Path, stacks: dict[str, dict], nested: dict[str, dict] | None = None) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    artifacts = {}
+    for name, template in stacks.items():
+        (root / f"{name}.template.json").write_text(json.dumps(template))
+        artifacts[name] = {"type": "aws:cloudformation:stack", "environment": "aws://111122223333/eu-west-1",
+                           "properties": {"templateFile": f"{name}.template.json"}}
+    for file_name, template in (nested or {}).items():
+        (root / file_name).write_text(json.dumps(template))
+    (root / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": artifacts}))
+
+
+def test_import_value_resolves_across_stacks_and_stages(tmp_path):
+    network = {"Resources": {"Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "ServiceName": "com.amazonaws.eu-west-1.s3", "VpcId": "vpc-1"}}},
+        "Outputs": {"E": {"Value": {"Ref": "Endpoint"}, "Export": {"Name": "Net:Endpoint"}}}}
+    data = {"Resources": {"P": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": "Net:Endpoint"}}}}}
+    stage = tmp_path / "assembly-Prod"
+    _write_assembly(stage, {"Net": network, "Data": data})
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Prod": {
+        "type": "cdk:cloud-assembly", "properties": {"directoryName": "assembly-Prod"}}}}))
+    assembly = load(str(tmp_path))
+    assert [s.name for s in assembly.stacks] == ["Net", "Data"]
+    data_stack = assembly.stack("Data")
+    value = Resolver(assembly, data_stack).resolve(data_stack.resources["P"]["Properties"]["DisplayName"])
+    assert value == "{{Net/Endpoint}}" and assembly.tokens[value] == ("Net", "Endpoint", "Ref")
+
+
+def test_nested_stacks_are_loaded_with_parameters_from_the_parent(tmp_path):
+    child = {"Parameters": {"Name": {"Type": "String"}},
+             "Resources": {"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Name"}}}}}
+    parent = {"Resources": {"Child": {"Type": "AWS::CloudFormation::Stack",
+                                      "Metadata": {"aws:asset:path": "child.nested.template.json"},
+                                      "Properties": {"Parameters": {"Name": "from-parent"}}}}}
+    _write_assembly(tmp_path, {"Parent": parent}, {"child.nested.template.json": child})
+    assembly = load(str(tmp_path))
+    nested = assembly.stack("Parent/Child")
+    assert nested is not None and nested.parent is assembly.stack("Parent")
+    assert Resolver(assembly, nested).resolve({"Ref": "Name"}) == "from-parent"
+
+
+def test_many_undecided_conditions_fall_back_to_extremes_and_single_flips(tmp_path):
+    from validators.engine import scenarios
+
+    template = {"Parameters": {f"P{i}": {"Type": "String"} for i in range(7)},
+                "Conditions": {f"C{i}": {"Fn::Equals": [{"Ref": f"P{i}"}, "x"]} for i in range(7)},
+                "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}
+    path = tmp_path / "single.json"
+    path.write_text(json.dumps(template))
+    found = scenarios(load(str(path)))
+    assert len(found) == 2 + 2 * 7
+    assert {"C0": True, **{f"C{i}": False for i in range(1, 7)}} in [s["single"] for s in found]

@@ -1,0 +1,230 @@
+"""The reference app's own assemblies pass; each invariant broken in its real templates is caught.
+
+Mutations find resources by type and Sid, never by hashed logical id, and change exactly one thing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from validators.engine import run
+from validators.findings import Severity
+from validators.model import load
+from validators.model.assembly import Assembly, Stack
+
+
+@pytest.fixture(scope="session")
+def reference(reference_dir):
+    return load(str(reference_dir))
+
+
+def test_reference_modes_pass_without_errors_or_warnings(synthesised):
+    for mode, directory in synthesised.items():
+        report = run(load(str(directory)), with_lines=False)
+        assert report.active(Severity.WARNING) == [], (mode, [f"{f.rule_id} {f.message}" for f in report.active()])
+
+
+def test_reference_passes_cfn_lint_with_documented_ignores(reference):
+    report = run(reference, rules=[], cfn_lint=True, with_lines=False)
+    assert [f"{f.rule_id} {f.message}" for f in report.active(Severity.WARNING)] == []
+
+
+def _copy(assembly: Assembly) -> Assembly:
+    clone = Assembly(root=assembly.root)
+    for stack in assembly.stacks:
+        clone.stacks.append(Stack(name=stack.name, template=copy.deepcopy(stack.template),
+                                  template_file=stack.template_file, account=stack.account, region=stack.region))
+    return clone
+
+
+def _resources(assembly, kind):
+    return [(s, lid, r) for s, lid, r in assembly.iter_resources(kind)]
+
+
+def _one(assembly, kind, where=lambda r: True):
+    found = [r for _, _, r in _resources(assembly, kind) if where(r)]
+    assert found, kind
+    return found[0]
+
+
+def _data_bucket(a):
+    return _one(a, "AWS::S3::Bucket", lambda r: "-data-" in json.dumps(r["Properties"].get("BucketName", "")))
+
+
+def _data_policy(a):
+    return _one(a, "AWS::S3::BucketPolicy", lambda r: "DenyRequestsOutsideGatewayEndpoint" in json.dumps(r))
+
+
+def _sid(a, sid):
+    return next(s for s in _data_policy(a)["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == sid)
+
+
+def _drop_sid(a, sid):
+    statements = _data_policy(a)["Properties"]["PolicyDocument"]["Statement"]
+    statements[:] = [s for s in statements if s.get("Sid") != sid]
+
+
+def _sse(a):
+    return _data_bucket(a)["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+
+
+def _endpoint(a):
+    return _one(a, "AWS::EC2::VPCEndpoint", lambda r: r["Properties"].get("VpcEndpointType", "Gateway") == "Gateway")
+
+
+def _cluster(a):
+    return _one(a, "AWS::CloudHSM::Cluster")
+
+
+def _remove(a, kind, where=lambda r: True):
+    for stack, lid, resource in _resources(a, kind):
+        if where(resource):
+            del stack.template["Resources"][lid]
+
+
+def _add(a, kind_of_neighbour, resources):
+    stack = _resources(a, kind_of_neighbour)[0][0]
+    stack.template["Resources"].update(resources)
+
+
+def _route_table(a):
+    return _one(a, "AWS::EC2::SubnetRouteTableAssociation")["Properties"]["RouteTableId"]
+
+
+MUTATIONS = {
+    # 1 endpoint pinning
+    "endpoint deny removed": ("CKE101", lambda a: _drop_sid(a, "DenyRequestsOutsideGatewayEndpoint")),
+    "endpoint deny names a foreign endpoint": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint")
+                                               ["Condition"].update(StringNotEquals={"aws:sourceVpce": "vpce-0aaaabbbbccccdddd"})),
+    "endpoint deny covers objects only": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint").update(
+        Resource=_sid(a, "DenyRequestsOutsideGatewayEndpoint")["Resource"][1])),
+    "break-glass widened to a wildcard": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint")
+                                          ["Condition"].update(ArnNotLike={"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"})),
+    "endpoint deny for one principal only": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint").update(
+        Principal={"AWS": "arn:aws:iam::111122223333:role/Someone"})),
+    # 2 TLS
+    "TLS deny removed": ("CKE102", lambda a: _drop_sid(a, "DenyInsecureTransport")),
+    "TLS deny on reads only": ("CKE102", lambda a: _sid(a, "DenyInsecureTransport").update(Action="s3:Get*")),
+    # 3 encryption
+    "data bucket on SSE-S3": ("CKE103", lambda a: _sse(a).update(ServerSideEncryptionByDefault={"SSEAlgorithm": "AES256"})),
+    "data bucket on a foreign key": ("CKE103", lambda a: _sse(a)["ServerSideEncryptionByDefault"].update(
+        KMSMasterKeyID="arn:aws:kms:eu-west-1:111122223333:key/00000000-1111-2222-3333-444444444444")),
+    "bucket keys off": ("CKE103", lambda a: _sse(a).update(BucketKeyEnabled=False)),
+    "uploads with other keys allowed": ("CKE103", lambda a: _drop_sid(a, "DenyUploadsWithOtherKmsKey")),
+    "SSE-C not blocked": ("CKE103", lambda a: (_sse(a).pop("BlockedEncryptionTypes"),
+                                               _drop_sid(a, "DenyUploadsWithOtherKmsKey"),
+                                               _drop_sid(a, "DenyUploadsWithOtherEncryption"))),
+    # 4 bucket protection
+    "public policy not blocked": ("CKE104", lambda a: _data_bucket(a)["Properties"]["PublicAccessBlockConfiguration"]
+                                  .update(BlockPublicPolicy=False)),
+    "versioning off": ("CKE104", lambda a: _data_bucket(a)["Properties"].pop("VersioningConfiguration")),
+    "access logging off": ("CKE104", lambda a: _data_bucket(a)["Properties"].pop("LoggingConfiguration")),
+    # 5 gateway endpoint
+    "endpoint misses a route table": ("CKE105", lambda a: _endpoint(a)["Properties"]["RouteTableIds"].pop()),
+    "endpoint policy wide open": ("CKE105", lambda a: _endpoint(a)["Properties"].update(PolicyDocument={
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]})),
+    # 6 internet routes
+    "NAT route from an HSM subnet": ("CKE106", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
+        "NatRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
+                     "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0123456789abcdef0"}}})),
+    "internet gateway route": ("CKE106", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
+        "Igw": {"Type": "AWS::EC2::InternetGateway"},
+        "IgwRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
+                     "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": {"Ref": "Igw"}}}})),
+    # 7 cluster
+    "only one HSM": ("CKE107", lambda a: _remove(a, "Custom::CloudHsmHsm")),
+    "all HSMs in one AZ": ("CKE107", lambda a: [r["Properties"].update(AvailabilityZone="eu-west-1a")
+                                                for _, _, r in _resources(a, "Custom::CloudHsmHsm")]),
+    "cluster not FIPS": ("CKE107", lambda a: _cluster(a)["Properties"].update(Mode="NON_FIPS")),
+    "cluster deleted with the stack": ("CKE107", lambda a: _cluster(a).update(DeletionPolicy="Delete")),
+    # 8 HSM ingress
+    "HSM ingress from a CIDR": ("CKE108", lambda a: _one(a, "AWS::EC2::SecurityGroupIngress")["Properties"].update(
+        CidrIp="10.0.0.0/8")),
+    "HSM ingress on all ports": ("CKE108", lambda a: _one(a, "AWS::EC2::SecurityGroupIngress")["Properties"].update(
+        FromPort=0, ToPort=65535)),
+    # 9 secrets
+    "literal kmsuser password": ("CKE109", lambda a: _one(a, "AWS::SecretsManager::Secret")["Properties"].update(
+        SecretString="FAKE-placeholder-password-123")),
+    # 10 KMS
+    "key policy open to everyone": ("CKE110", lambda a: _one(a, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
+                                    ["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                          "Action": "kms:Decrypt", "Resource": "*"})),
+    "key rotation off": ("CKE110", lambda a: _one(a, "AWS::KMS::Key")["Properties"].update(EnableKeyRotation=False)),
+    "HSM key without deletion window": ("CKE110", lambda a: _one(a, "Custom::HsmBackedKmsKey")["Properties"]
+                                        .pop("PendingWindowInDays")),
+    # 11 audit
+    "no flow log": ("CKE111", lambda a: _remove(a, "AWS::EC2::FlowLog")),
+    "trail without log file validation": ("CKE111", lambda a: _one(a, "AWS::CloudTrail::Trail")["Properties"].update(
+        EnableLogFileValidation=False)),
+    "log group kept forever": ("CKE111", lambda a: _one(a, "AWS::Logs::LogGroup")["Properties"].pop("RetentionInDays")),
+    # acknowledgements
+    "acknowledgement without a reason": ("CKE100", lambda a: _data_bucket(a).update(Metadata={
+        "ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": ""}]}})),
+    # 12 key store chain
+    "key store on a foreign cluster": ("CKE112", lambda a: _one(a, "Custom::KmsCustomKeyStore")["Properties"].update(
+        ClusterId="cluster-abcdefghijk")),
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_mutation_is_caught_by_exactly_its_rule(reference, name):
+    expected, mutate = MUTATIONS[name]
+    assembly = _copy(reference)
+    mutate(assembly)
+    report = run(assembly, with_lines=False)
+    raised = {f.rule_id for f in report.findings if f.severity >= Severity.WARNING}
+    assert raised == {expected}, [f"{f.rule_id}: {f.message}" for f in report.findings]
+
+
+def _split_endpoint_deny(a):
+    statement = _sid(a, "DenyRequestsOutsideGatewayEndpoint")
+    bucket, objects = statement["Resource"]
+    statement["Resource"] = bucket
+    _data_policy(a)["Properties"]["PolicyDocument"]["Statement"].append(
+        {**copy.deepcopy(statement), "Sid": "DenyObjectsOutsideGatewayEndpoint", "Resource": [objects]})
+
+
+def _rewrite_endpoint_condition(a):
+    condition = _sid(a, "DenyRequestsOutsideGatewayEndpoint")["Condition"]
+    endpoint = condition.pop("StringNotEquals")["aws:sourceVpce"]
+    condition["StringNotEqualsIfExists"] = {"AWS:SOURCEVPCE": [endpoint]}
+    condition["ArnNotEquals"] = {"aws:principalarn": condition.pop("ArnNotLike")["aws:PrincipalArn"]}
+
+
+SILENT_VARIANTS = {
+    "endpoint deny split into bucket and objects statements": _split_endpoint_deny,
+    "IfExists, upper-case key, list of one, ArnNotEquals": _rewrite_endpoint_condition,
+    "string \"*\" principal and action list of one": lambda a: [
+        _sid(a, sid).update(Principal="*", Action=["s3:*"]) for sid in ("DenyRequestsOutsideGatewayEndpoint",
+                                                                        "DenyInsecureTransport")],
+    "TLS deny with BoolIfExists and a bare \"*\" action": lambda a: _sid(a, "DenyInsecureTransport").update(
+        Action="*", Condition={"BoolIfExists": {"aws:securetransport": "false"}}),
+    "extra narrower deny statement": lambda a: _data_policy(a)["Properties"]["PolicyDocument"]["Statement"].append(
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}),
+    "key policy Allow to * narrowed by aws:PrincipalAccount": lambda a: _one(a, "AWS::KMS::Key")["Properties"]
+    ["KeyPolicy"]["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+                                       "Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}),
+}
+
+
+@pytest.mark.parametrize("name", list(SILENT_VARIANTS))
+def test_correct_but_unusual_variant_stays_silent(reference, name):
+    assembly = _copy(reference)
+    SILENT_VARIANTS[name](assembly)
+    report = run(assembly, with_lines=False)
+    assert report.active(Severity.WARNING) == [], [f"{f.rule_id}: {f.message}" for f in report.active()]
+
+
+def test_acknowledged_finding_is_kept_as_suppressed(reference):
+    assembly = _copy(reference)
+    _data_bucket(assembly)["Properties"].pop("LoggingConfiguration")
+    _data_bucket(assembly)["Metadata"] = {"ArchitectureInvariants": {"acknowledge": [
+        {"id": "CKE104", "reason": "access logs go to a central account in this test"}]}}
+    report = run(assembly, with_lines=False)
+    assert report.active(Severity.WARNING) == []
+    suppressed = [f for f in report.findings if f.suppressed]
+    assert [f.rule_id for f in suppressed] == ["CKE104"]
+    assert suppressed[0].suppression_reason.startswith("access logs")

@@ -1,0 +1,95 @@
+"""The same rules at `cdk synth`, through CDK's policy validation plugin API.
+
+    from validators.cdk_plugin import ArchitectureInvariantsPlugin
+    cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin())
+
+Errors fail the synth; warnings (including "cannot prove") are shown in the validation report.
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import groupby
+from typing import Iterable, Sequence
+
+import aws_cdk as cdk
+import jsii
+
+from validators import __version__
+from validators.context import Options
+from validators.findings import InputError, Severity
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class ArchitectureInvariantsPlugin:
+    """Runs every discovered rule (or `rules` minus `skip`) on the synthesised templates."""
+
+    def __init__(self, *, break_glass_principals: Sequence[str] | None = None, bucket_encryption: str = "auto",
+                 rules: Iterable[str] = (), skip: Iterable[str] = ()) -> None:
+        from validators.rules import discover, select
+
+        self._options = Options(break_glass_principals=tuple(break_glass_principals)
+                                if break_glass_principals is not None else None,
+                                bucket_encryption=bucket_encryption)
+        self._rules = list(select(discover(), rules, skip))
+
+    @property
+    def name(self) -> str:
+        return "ArchitectureInvariants"
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self._rules]
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        from validators.engine import run
+
+        paths = list(context.template_paths)
+        try:
+            assembly = _load(paths)
+        except (InputError, RecursionError, OSError) as error:
+            return cdk.PolicyValidationPluginReport(success=False, plugin_version=__version__, violations=[
+                cdk.PolicyViolation(rule_name="input", description=str(error), severity="error",
+                                    violating_resources=[])])
+        report = run(assembly, self._rules, self._options, cfn_lint=False, with_lines=False)
+        active = sorted(report.active(Severity.WARNING), key=lambda f: (f.rule_id, f.message))
+        violations = []
+        for (rule_id, message), group in groupby(active, key=lambda f: (f.rule_id, f.message)):
+            group = list(group)
+            first = group[0]
+            violations.append(cdk.PolicyViolation(
+                rule_name=rule_id,
+                description=f"{first.title}: {message}" if first.title else message,
+                fix=first.fix or None,
+                severity=first.severity.label,
+                rule_metadata={"source": first.help_uri} if first.help_uri else None,
+                violating_resources=[cdk.PolicyViolatingResource(
+                    resource_logical_id=f.resource or f.stack,
+                    template_path=f.template_file,
+                    locations=["/".join(str(p) for p in f.path[2:]) or f.path_text or "(template)"],
+                ) for f in group],
+            ))
+        success = not any(f.severity == Severity.ERROR for f in active)
+        return cdk.PolicyValidationPluginReport(success=success, violations=violations, plugin_version=__version__)
+
+
+def _load(paths: list[str]):
+    """The whole assembly when its manifest is there (it is, at synth), else the templates given."""
+    from validators.model import load
+    from validators.model.assembly import Assembly, _load_nested, _load_template
+
+    directories = {os.path.dirname(os.path.abspath(p)) for p in paths}
+    if len(directories) == 1:
+        directory = directories.pop()
+        if os.path.isfile(os.path.join(directory, "manifest.json")):
+            return load(directory)
+    assembly = Assembly(root=os.path.commonpath([os.path.abspath(p) for p in paths]) if paths else ".")
+    for path in paths:
+        stack = _load_template(path, os.path.basename(path).split(".")[0])
+        assembly.stacks.append(stack)
+        _load_nested(assembly, stack)
+    return assembly

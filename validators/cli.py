@@ -1,0 +1,110 @@
+"""Command line: `python -m validators [PATH]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from validators.findings import InputError, Severity
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  no unacknowledged finding at or above --min-severity
+  1  at least one such finding
+  2  usage or input error (missing path, no manifest, unreadable or invalid template, ...)
+
+Acknowledge a finding on a resource with Metadata
+  {"ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": "why this is fine"}]}}
+(from CDK: validators.acknowledge(construct, "CKE104", "why this is fine")).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from validators.formatters import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m validators",
+        description="Prove this architecture's security invariants on a cloud assembly or template, offline.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", nargs="?", default="cdk.out",
+                        help="cloud assembly directory (default: cdk.out) or one template (JSON or YAML)")
+    parser.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--min-severity", choices=["error", "warning", "info"], default="warning",
+                        help="report and fail on findings at or above this severity (default: warning)")
+    parser.add_argument("--no-cfn-lint", action="store_true", help="do not run cfn-lint's own checks")
+    parser.add_argument("--cfn-lint-ignore", action="append", default=None, metavar="ID",
+                        help="cfn-lint check id (or prefix) to leave out; repeatable")
+    parser.add_argument("--rule", action="append", default=[], metavar="RULE",
+                        help="run only this rule (id or file name); repeatable")
+    parser.add_argument("--skip", action="append", default=[], metavar="RULE", help="skip this rule; repeatable")
+    parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument("--break-glass", action="append", default=None, metavar="ARN",
+                        help="principal ARN the endpoint-only deny may except; repeatable (default: any "
+                             "explicit role or user ARN without wildcards)")
+    parser.add_argument("--bucket-encryption", choices=["auto", "sse-kms", "sse-c"], default="auto",
+                        help="declared data-bucket encryption mode (default: auto, sse-c when the bucket "
+                             "policy requires SSE-C on every upload)")
+    return parser
+
+
+def list_rules() -> str:
+    from validators.rules import discover
+
+    lines = []
+    for rule in discover():
+        lines.append(f"{rule.id}  {rule.severity().label:<7}  {rule.module_name():<36} {rule.title}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.list_rules:
+            _emit(list_rules(), args.output)
+            return EXIT_OK
+        from validators.context import Options
+        from validators.engine import run
+        from validators.formatters import render
+        from validators.model import load
+        from validators.rules import discover, select
+
+        rules = list(select(discover(), args.rule, args.skip))
+        known = {r.id.upper() for r in discover()} | {r.module_name().upper() for r in discover()}
+        unknown = [r for r in args.rule + args.skip if r.upper() not in known]
+        if unknown:
+            raise InputError(f"unknown rule {unknown[0]!r}; see --list-rules")
+        assembly = load(args.path)
+        options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
+                          bucket_encryption=args.bucket_encryption)
+        report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
+                     cfn_lint_ignore=tuple(args.cfn_lint_ignore) if args.cfn_lint_ignore else None)
+        min_severity = Severity.parse(args.min_severity)
+        _emit(render(args.format, report, min_severity), args.output)
+        return EXIT_FINDINGS if report.active(min_severity) else EXIT_OK
+    except InputError as error:
+        print(f"validators: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print(f"validators: error: {args.path}: template nested too deeply", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_USAGE
+    except Exception as error:  # last resort: one line, never a traceback
+        print(f"validators: error: {args.path}: cannot validate ({error.__class__.__name__}: {error})",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise InputError(f"{output}: cannot write: {error.strerror}") from None
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,104 @@
+"""Run the rules (and optionally cfn-lint) over an assembly, in every condition scenario."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable
+
+from validators import suppressions
+from validators.context import Context, Options
+from validators.findings import Finding, Report, Severity
+from validators.model import Assembly, Resolver
+from validators.rules import Rule, discover
+
+MAX_SCENARIOS = 64
+
+
+def undecided_conditions(assembly: Assembly) -> list[tuple[str, str]]:
+    """(stack, condition) pairs whose value only deploy time knows: both branches must be checked."""
+    found = []
+    for stack in assembly.stacks:
+        resolver = Resolver(assembly, stack)
+        for name in stack.conditions:
+            if resolver.condition(name) is None:
+                found.append((stack.name, name))
+    return found
+
+
+def scenarios(assembly: Assembly) -> list[dict[str, dict[str, bool]]]:
+    """Every assignment of the undecided conditions, or (past MAX_SCENARIOS) all-true, all-false and each flip."""
+    undecided = undecided_conditions(assembly)
+    if not undecided:
+        return [{}]
+    if 2 ** len(undecided) <= MAX_SCENARIOS:
+        assignments = list(itertools.product([True, False], repeat=len(undecided)))
+    else:
+        assignments = [tuple([True] * len(undecided)), tuple([False] * len(undecided))]
+        for index in range(len(undecided)):
+            assignments.append(tuple(i == index for i in range(len(undecided))))
+            assignments.append(tuple(i != index for i in range(len(undecided))))
+    out = []
+    for values in assignments:
+        scenario: dict[str, dict[str, bool]] = {}
+        for (stack, name), value in zip(undecided, values):
+            scenario.setdefault(stack, {})[name] = value
+        out.append(scenario)
+    return out
+
+
+def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,
+              options: Options | None = None) -> list[Finding]:
+    rule_classes = list(rules) if rules is not None else discover()
+    all_scenarios = scenarios(assembly)
+    seen: dict[tuple, tuple[Finding, list[int]]] = {}
+    for number, scenario in enumerate(all_scenarios):
+        ctx = Context(assembly, scenario, options)
+        for rule_class in rule_classes:
+            rule = rule_class()
+            try:
+                produced = list(rule.check(ctx))
+            except Exception as error:  # a rule bug must not hide the other rules' findings
+                stack = assembly.stacks[0]
+                produced = [rule.finding(stack, (), f"cannot prove: rule failed internally "
+                                         f"({error.__class__.__name__}: {error})", severity=Severity.WARNING,
+                                         fix="The rule could not check this input; simplify the construct it "
+                                             "stopped on, or report the template to the validator's maintainers.")]
+            for finding in produced:
+                entry = seen.setdefault(finding.key(), (finding, []))
+                entry[1].append(number)
+    findings = []
+    for finding, hits in seen.values():
+        if len(all_scenarios) > 1 and len(set(hits)) < len(all_scenarios):
+            when = "; ".join(_describe(all_scenarios[i]) for i in sorted(set(hits))[:3])
+            finding.message += f" [when {when}]"
+        findings.append(finding)
+    return findings
+
+
+def _describe(scenario: dict) -> str:
+    return ", ".join(f"{stack}:{name}={'true' if value else 'false'}"
+                     for stack, conditions in scenario.items() for name, value in conditions.items())
+
+
+def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: Options | None = None,
+        cfn_lint: bool = False, cfn_lint_ignore: tuple[str, ...] | None = None,
+        with_lines: bool = True) -> Report:
+    rule_classes = list(rules) if rules is not None else discover()
+    findings = run_rules(assembly, rule_classes, options) if rule_classes else []
+    if cfn_lint:
+        from validators.cfn_lint_bridge import DEFAULT_IGNORES, CfnLint
+
+        regions = sorted({s.region for s in assembly.stacks if s.region}) or None
+        linter = CfnLint(regions, cfn_lint_ignore if cfn_lint_ignore is not None else DEFAULT_IGNORES)
+        for stack in assembly.stacks:
+            findings.extend(linter.lint(stack))
+    suppressions.apply(findings, assembly)
+    if with_lines:
+        for finding in findings:
+            if finding.line is None and finding.path:
+                stack = assembly.stack(finding.stack)
+                if stack is not None:
+                    finding.line, finding.column = stack.locate(finding.path)
+    findings.sort(key=lambda f: (f.stack, f.resource, f.rule_id, f.path_text, f.message))
+    return Report(findings=findings, stacks=[s.name for s in assembly.stacks], rules_run=rule_classes,
+                  input_path=assembly.root)

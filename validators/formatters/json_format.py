@@ -1,0 +1,23 @@
+"""Machine output: every finding, suppressed ones included (marked), plus a summary."""
+
+from __future__ import annotations
+
+import json
+
+from validators.findings import Report, Severity
+
+
+def render(report: Report, min_severity: Severity) -> str:
+    findings = [f for f in report.findings if f.severity >= min_severity]
+    return json.dumps({
+        "input": report.input_path,
+        "stacks": report.stacks,
+        "rules": [rule.id for rule in report.rules_run],
+        "summary": {
+            "errors": sum(1 for f in findings if not f.suppressed and f.severity == Severity.ERROR),
+            "warnings": sum(1 for f in findings if not f.suppressed and f.severity == Severity.WARNING),
+            "info": sum(1 for f in findings if not f.suppressed and f.severity == Severity.INFO),
+            "suppressed": sum(1 for f in findings if f.suppressed),
+        },
+        "findings": [f.to_dict() for f in findings],
+    }, indent=2) + "\n"

@@ -1,0 +1,114 @@
+"""Markdown short enough for a pull-request comment: summary, contradictions, new access, cost, then
+the full matrix folded in <details>."""
+
+from __future__ import annotations
+
+from validators.review import layout
+from validators.review.report import Review
+
+MAX_ROWS = 40
+SYMBOL = {"Allow": "✅", "Deny": "⛔", "ImplicitDeny": "▫️"}
+ASSUMPTIONS = ("Callers in the account and break-glass roles carry an identity policy allowing * on *; another VPC "
+               "endpoint has AWS's default full-access policy; \"via S3\" is the caller's S3 request and S3's KMS call "
+               "as the caller. Not modelled: SCPs/RCPs, permission boundaries, session policies, KMS grants, ACLs.")
+
+
+def render(review: Review) -> str:
+    out = [f"## Policy review of `{review.inventory.source or 'the assembly'}`", "", f"**{review.summary()}**", ""]
+    out += [f"- Note: {_c(note)}" for note in review.inventory.unresolved] + ([""] if review.inventory.unresolved else [])
+    out += _contradictions(review)
+    change = review.diff
+    if change is not None:
+        out += _change(review, change)
+    out += _cost(review)
+    out += _matrix(review)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _change(review: Review, change) -> list[str]:
+    base = review.base_inventory.source if review.base_inventory else "base"
+    verdict = (f"**This change opens {len(change.opened)} new access cell(s): a second approver is needed.**"
+               if change.opened else "This change opens no new access.")
+    out = [f"### Change against `{base}`", "", verdict, ""]
+    for title, flips in (("New access (denied before, allowed now)", change.opened),
+                         ("Access removed (allowed before, denied now)", change.closed)):
+        if not flips:
+            continue
+        out += [f"**{title}: {len(flips)}**", "", "| subject | who | where | TLS | what | before | after |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for flip in flips[:MAX_ROWS]:
+            out.append(f"| {_c(flip.subject)} | {_c(flip.who)} | {_c(flip.where)} | {_tls(flip.tls)} | {_c(flip.what)} "
+                       f"| {_c(flip.before)} | {_c(flip.after)} |")
+        if len(flips) > MAX_ROWS:
+            out.append(f"\n… and {len(flips) - MAX_ROWS} more (use `--format json` for all).")
+        out.append("")
+    for label, subjects in (("Added", change.subjects_added), ("Removed", change.subjects_removed)):
+        if subjects:
+            out += [f"{label}: " + ", ".join(f"`{s}`" for s in subjects), ""]
+    return out
+
+
+def _contradictions(review: Review) -> list[str]:
+    found = review.contradictions
+    if not found:
+        return ["### Contradictions: none", ""]
+    out = [f"### Contradictions: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for result in found[:MAX_ROWS]:
+        cell = result.cell
+        out.append(f"| {_c(cell.subject)} | {_c(cell.who)} | {_c(cell.where)} | {_tls(cell.tls)} | {_c(cell.what)} "
+                   f"| {SYMBOL[result.outcome.effect]} {_c(result.outcome.symbol)}: {_c(result.outcome.by)} "
+                   f"| {_c(result.expectation.clause)} |")
+    if len(found) > MAX_ROWS:
+        out.append(f"\n… and {len(found) - MAX_ROWS} more (see the full matrix).")
+    return out + [""]
+
+
+def _cost(review: Review) -> list[str]:
+    cost = review.cost
+    if cost is None:
+        return []
+    out = [f"### Cost estimate ({cost.region}, {cost.currency})", ""]
+    if cost.lines:
+        out += ["| item | quantity | unit price | monthly | first deploy |", "| --- | --- | --- | ---: | ---: |"]
+        for line in cost.lines:
+            out.append(f"| {line.item} | {line.quantity} | {line.unit_price} | {line.monthly:,.2f} | {line.first_deploy:,.2f} |")
+        out.append(f"| **total** | | | **{cost.monthly:,.2f}** | **{cost.first_deploy:,.2f}** |")
+        base_cost = getattr(review.diff, "base_cost", None) if review.diff is not None else None
+        if base_cost is not None and base_cost.lines:
+            delta = cost.monthly - base_cost.monthly
+            out.append(f"\nMonthly change against the base: {delta:+,.2f} {cost.currency}.")
+    out += [""] + [f"- {note}" for note in cost.notes]
+    out.append(f"- Prices: {cost.origin}. Sources: " + ", ".join(f"[{k}]({v})" for k, v in cost.sources.items()) + ".")
+    return out + [""]
+
+
+def _matrix(review: Review) -> list[str]:
+    out = [f"<details><summary>Full matrix: {len(review.results)} cells "
+           "(✅ allowed, ⛔ explicit deny, ▫️ implicit deny, ❗ contradicts the expectation)</summary>", "",
+           ASSUMPTIONS, ""]
+    for table in layout.tables(review):
+        out += [f"#### {table.subject}", "", "| who | where | TLS | " + " | ".join(table.columns) + " |",
+                "| --- | --- | --- | " + " | ".join("---" for _ in table.columns) + " |"]
+        for row in table.rows:
+            cells = []
+            for result in row.results:
+                if result is None:
+                    cells.append("")
+                    continue
+                mark = "❗" if result.contradiction else ""
+                cells.append(f"{mark}{SYMBOL[result.outcome.effect]}{table.code(result)}")
+            out.append(f"| {_c(row.who)} | {_c(row.where)} | {_tls(row.tls)} | " + " | ".join(cells) + " |")
+        out.append("")
+        out += [f"- **{code}** {_c(text)}" for code, text in table.legend.items()]
+        out.append("")
+    return out + ["</details>", ""]
+
+
+def _tls(tls: bool) -> str:
+    return "yes" if tls else "no"
+
+
+def _c(text: str) -> str:
+    """Escape what breaks a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
