@@ -40,18 +40,23 @@ class HsmBackedKey(Construct):
         stack = Stack.of(self)
         alias_arn = stack.format_arn(service="kms", resource="alias", resource_name=alias_name.removeprefix("alias/"))
         keys_arn = stack.format_arn(service="kms", resource="key", resource_name="*")
+        hsm_keys_only = {"StringEquals": {"kms:KeyOrigin": "AWS_CLOUDHSM"}}
         self.provider = LifecycleProvider(
             self, "Lifecycle",
             runtime_dir=RUNTIME,
             statements=[
-                # CreateKey has no resource to scope to until it exists; ListKeys and ListAliases have none.
-                iam.PolicyStatement(actions=["kms:CreateKey", "kms:ListKeys", "kms:ListAliases"], resources=["*"]),
-                # TagResource: CreateKey's Tags (the request-id tag a retried create finds its key by).
+                # Only keys whose material is in a CloudHSM key store: the role can neither create
+                # nor administer the account's other keys (the audit key, the CA signing key).
+                iam.PolicyStatement(actions=["kms:CreateKey"], resources=["*"], conditions=hsm_keys_only),
                 iam.PolicyStatement(
-                    actions=["kms:DescribeKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
-                             "kms:ListResourceTags", "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias",
-                             "kms:UpdateAlias"],
-                    resources=[keys_arn, alias_arn]),
+                    actions=["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UpdateKeyDescription",
+                             "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+                    resources=[keys_arn], conditions=hsm_keys_only),
+                # Read-only calls, and ListKeys/ListAliases, which have no resource to scope to.
+                iam.PolicyStatement(actions=["kms:DescribeKey", "kms:ListResourceTags"], resources=[keys_arn]),
+                iam.PolicyStatement(actions=["kms:ListKeys", "kms:ListAliases"], resources=["*"]),
+                # The alias side of Create/Update/DeleteAlias: only this stack's alias.
+                iam.PolicyStatement(actions=["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], resources=[alias_arn]),
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,

@@ -1,0 +1,88 @@
+"""Inputs of the policy-review tests: hand-made fixtures (mutated per test) and the app synthesised once.
+
+The app is synthesised once per test run even under pytest-xdist: workers share one directory,
+and a file lock lets the first worker synthesise while the others wait.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+MODES = ("reference", "dev-kms", "sse-c")
+ACCOUNT = "111122223333"
+
+os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def base_template() -> dict:
+    return copy.deepcopy(json.loads((FIXTURES / "base.template.json").read_text()))
+
+
+def write_assembly(directory: Path, template: dict) -> Path:
+    """A one-stack cloud assembly (manifest with account and region) around `template`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Fixture.template.json").write_text(json.dumps(template))
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"Fixture": {
+        "type": "aws:cloudformation:stack", "environment": f"aws://{ACCOUNT}/eu-west-1",
+        "properties": {"templateFile": "Fixture.template.json"}}}}))
+    return directory
+
+
+def statement(template: dict, resource: str, sid: str, document_key: str = "PolicyDocument") -> dict:
+    statements = template["Resources"][resource]["Properties"][document_key]["Statement"]
+    return next(s for s in statements if s.get("Sid") == sid)
+
+
+def review_of(template: dict, tmp_path: Path, name: str = "fixture"):
+    from validators.review.cost import load_prices
+    from validators.review.report import review_path
+
+    return review_path(str(write_assembly(tmp_path / name, template)), prices=load_prices())
+
+
+def find(review, subject: str, who: str, what: str, where: str | None = None, tls: bool = True):
+    """The one result whose subject and who start with the given texts."""
+    from validators.review.matrix import THIS_ENDPOINT
+
+    where = THIS_ENDPOINT if where is None else where
+    found = [r for r in review.results if r.cell.subject.startswith(subject) and r.cell.who.startswith(who)
+             and r.cell.what == what and r.cell.where == where and r.cell.tls == tls]
+    assert len(found) == 1, f"{len(found)} cells for {subject}/{who}/{where}/{tls}/{what}"
+    return found[0]
+
+
+@pytest.fixture
+def template() -> dict:
+    return base_template()
+
+
+@pytest.fixture(scope="session")
+def app_assemblies(tmp_path_factory) -> dict[str, Path]:
+    """mode -> synthesised cloud assembly of the app (cdk-nag off: the review does not need it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target = shared / "review-assemblies"
+    target.mkdir(exist_ok=True)
+    with open(shared / "review-assemblies.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            missing = [mode for mode in MODES if not (target / mode / "manifest.json").is_file()]
+            if missing:
+                from app import build_app
+
+                for mode in missing:
+                    build_app({"environment": mode}, outdir=str(target / mode), nag=False).synth()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return {mode: target / mode for mode in MODES}

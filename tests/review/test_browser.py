@@ -1,0 +1,110 @@
+"""The HTML page in headless Chromium: screenshot it, and check the diagram and the matrix are rendered.
+
+The page itself has no script. The test adds one to a copy, which measures rendered elements
+(bounding boxes, computed styles) and writes them into the DOM that `--dump-dom` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.review.conftest import base_template, write_assembly
+from validators.review.cli import main
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not on PATH (apt-get install -y chromium)")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTH, HEIGHT = 1400, 2000
+MEASURE = """<script>
+(function () {
+  function box(el) { var r = el.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; }
+  var svg = document.getElementById("diagram");
+  var kinds = {};
+  document.querySelectorAll("#diagram [data-kind]").forEach(function (el) {
+    var b = box(el); if (b[0] > 0 && b[1] > 0) { var k = el.getAttribute("data-kind"); kinds[k] = (kinds[k] || 0) + 1; }
+  });
+  var broken = Array.prototype.filter.call(document.querySelectorAll("#diagram [data-broken] rect"),
+    function (r) { return getComputedStyle(r).stroke === "rgb(198, 40, 40)"; }).length;
+  var tables = Array.prototype.map.call(document.querySelectorAll("table.matrix"), function (t) {
+    return {rows: t.tBodies[0].rows.length, size: box(t)}; });
+  var red = Array.prototype.filter.call(document.querySelectorAll("td.contradiction"),
+    function (td) { return getComputedStyle(td).outlineColor === "rgb(198, 40, 40)" && box(td)[0] > 0; }).length;
+  var out = document.createElement("pre"); out.id = "measured";
+  out.textContent = JSON.stringify({svg: box(svg), kinds: kinds, broken: broken, tables: tables, red: red,
+    external: document.querySelectorAll("[src], link[rel=stylesheet]").length});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    profile.mkdir()
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}", *args],
+                          capture_output=True, text=True, timeout=90)
+
+
+def _render(tmp_path: Path, assembly: Path) -> tuple[dict, Path, str]:
+    page = tmp_path / "review.html"
+    main([str(assembly), "--format", "html", "--output", str(page)])
+    html = page.read_text()
+    measured_page = tmp_path / "measured.html"
+    measured_page.write_text(html.replace("</body>", MEASURE + "</body>"))
+    dom = _chromium(tmp_path, "--dump-dom", measured_page.as_uri())
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom.stdout, re.S)
+    assert found, f"no measurement in the DOM; chromium said: {dom.stderr[-500:]}"
+    shot = tmp_path / "review.png"
+    done = _chromium(tmp_path, f"--screenshot={shot}", page.as_uri())
+    assert shot.is_file(), done.stderr[-500:]
+    return json.loads(found.group(1).replace("&quot;", '"')), shot, html
+
+
+def _png_is_not_blank(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (WIDTH, HEIGHT)
+    idat, offset = b"", 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if kind == b"IDAT":
+            idat += data[offset + 8:offset + 8 + length]
+        offset += 12 + length
+    pixels = zlib.decompress(idat)
+    assert len(set(pixels[: len(pixels) // 2])) > 60, "the screenshot is (nearly) uniform"
+
+
+def test_reference_page_renders_diagram_and_matrix(app_assemblies, tmp_path):
+    measured, shot, html = _render(tmp_path, app_assemblies["reference"])
+    _png_is_not_blank(shot)
+    assert measured["external"] == 0 and "http" not in re.sub(r'href="https://aws.amazon.com[^"]*"|xmlns="[^"]*"', "", html)
+    assert measured["svg"][0] > 800 and measured["svg"][1] > 300
+    kinds = measured["kinds"]
+    assert kinds["hsm"] == 3 and kinds["subnet"] == 3 and kinds["route-table"] == 3 and kinds["az"] == 3
+    for kind in ("vpc", "client-host", "gateway-endpoint", "bucket", "key", "key-store", "trail"):
+        assert kinds.get(kind), kind
+    assert measured["broken"] == 0
+    tables = measured["tables"]
+    assert len(tables) == 5          # data bucket, three keys, the gateway endpoint
+    assert all(t["rows"] > 0 and t["size"][0] > 0 and t["size"][1] > 0 for t in tables)
+    assert measured["red"] == 0
+
+
+def test_broken_fixture_shows_red(tmp_path):
+    template = base_template()
+    template["Resources"]["GatewayEndpoint"]["Properties"]["RouteTableIds"] = [{"Ref": "RouteTableA"}]
+    policy = template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    policy[:] = [s for s in policy if s["Sid"] != "DenyInsecureTransport"]
+    measured, shot, _ = _render(tmp_path, write_assembly(tmp_path / "broken", template))
+    _png_is_not_blank(shot)
+    assert measured["broken"] >= 3       # route table, gateway endpoint, bucket
+    assert measured["red"] > 0           # contradicting matrix cells framed in red

@@ -1,0 +1,86 @@
+"""Cost estimate from the price table, and the diagram's colouring of broken invariants."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.review.conftest import ROOT, review_of
+from validators.findings import InputError
+from validators.review import diagram
+from validators.review.cost import load_prices
+
+
+def test_price_table_names_its_sources_and_date():
+    table = json.loads((ROOT / "pricing.json").read_text())
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", table["retrieved"])
+    assert "to be checked" in table["about"] and "list prices" in table["about"].lower()
+    assert set(table["sources"]) == {"cloudhsm", "interfaceEndpoints", "kms", "cloudtrail"}
+    for region in table["regions"].values():
+        assert set(region) == {"hsmHour", "interfaceEndpointAzHour", "kmsKeyMonth", "cloudTrailDataEventsPer100k"}
+        assert set(region["hsmHour"]) == {"hsm1.medium", "hsm2m.medium"}
+
+
+def test_estimate_of_the_fixture(template, tmp_path):
+    cost = review_of(template, tmp_path).cost
+    hsm_price = json.loads((ROOT / "pricing.json").read_text())["regions"]["eu-west-1"]["hsmHour"]["hsm2m.medium"]
+    lines = {line.item: line for line in cost.lines}
+    hsm = lines["CloudHSM hsm2m.medium"]
+    assert hsm.monthly == pytest.approx(2 * 730 * hsm_price)
+    assert hsm.first_deploy == pytest.approx((2.0 + 1.0) * hsm_price)       # first HSM 2 h, the other 1 h
+    assert lines["interface VPC endpoints"].quantity == "1 endpoints, 2 endpoint-AZs"
+    assert lines["KMS keys"].monthly == pytest.approx(2.0)
+    assert "CloudTrail data events" in lines
+    assert cost.monthly == pytest.approx(sum(line.monthly for line in cost.lines))
+    assert "retrieved" in cost.origin and "to be checked" in cost.origin
+
+
+def test_no_hsm_no_hsm_cost(template, tmp_path):
+    for name in ("Cluster", "FirstHsm", "SecondHsm"):
+        del template["Resources"][name]
+    cost = review_of(template, tmp_path).cost
+    assert not any("CloudHSM" in line.item for line in cost.lines)
+
+
+def test_unknown_region_says_so(template, tmp_path, monkeypatch):
+    review = review_of(template, tmp_path)
+    from validators.review.cost import estimate
+
+    review.inventory.region = "ap-nowhere-9"
+    cost = estimate(review.inventory, load_prices())
+    assert cost.lines == [] and "no prices for region 'ap-nowhere-9'" in cost.notes[0]
+
+
+def test_override_merges(tmp_path):
+    override = tmp_path / "p.json"
+    override.write_text(json.dumps({"regions": {"eu-west-1": {"kmsKeyMonth": 3}}}))
+    prices = load_prices(str(override))
+    assert prices.region("eu-west-1")["kmsKeyMonth"] == 3
+    assert prices.region("eu-west-1")["hsmHour"]["hsm2m.medium"] > 1      # the rest stays
+    with pytest.raises(InputError):
+        load_prices(str(tmp_path / "missing.json"))
+
+
+def test_diagram_draws_the_assembly(template, tmp_path):
+    svg = diagram.render(review_of(template, tmp_path))
+    kinds = re.findall(r'data-kind="([a-z-]+)"', svg)
+    assert kinds.count("hsm") == 2 and kinds.count("subnet") == 2 and kinds.count("route-table") == 2
+    for kind in ("vpc", "az", "client-host", "gateway-endpoint", "bucket", "key", "key-store", "trail"):
+        assert kind in kinds
+    assert 'data-broken="true"' not in svg
+
+
+def test_diagram_colours_broken_invariants(template, tmp_path):
+    resources = template["Resources"]
+    resources["GatewayEndpoint"]["Properties"]["RouteTableIds"] = [{"Ref": "RouteTableA"}]
+    resources["SecondHsm"]["Properties"]["AvailabilityZone"] = "eu-west-1a"
+    resources["Trail"]["Properties"]["EventSelectors"] = []
+    policy = resources["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    policy[:] = [s for s in policy if s["Sid"] != "DenyInsecureTransport"]
+    svg = diagram.render(review_of(template, tmp_path))
+    broken = re.findall(r'<g class="node" data-kind="([a-z-]+)"[^>]*data-broken="true"', svg)
+    assert broken.count("hsm") == 2 and broken.count("route-table") == 1
+    for kind in ("gateway-endpoint", "bucket", "trail"):
+        assert kind in broken
