@@ -12,16 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from aws_cdk import CfnDeletionPolicy, CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnDeletionPolicy, CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from cmk_constructs.log_retention import retention
+from cmk_constructs.log_groups import operational_log_group
 from cmk_constructs.nag import acknowledge
 
 # The Lambda runtime the handlers and the shared layer are written and tested for.
@@ -86,12 +85,7 @@ class LifecycleProvider(Construct):
         if not (runtime_dir / "handler.py").is_file():
             raise FileNotFoundError(f"{construct_id}: no handler.py in {runtime_dir}")
 
-        self.log_group = logs.LogGroup(
-            self, "Logs",
-            retention=retention(log_retention_days),
-            encryption_key=log_key,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        self.log_group = operational_log_group(self, "Logs", key=log_key, retention_days=log_retention_days)
         self.handler_role = iam.Role(
             self, "HandlerRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -116,12 +110,7 @@ class LifecycleProvider(Construct):
         self.on_event_function = lambda_.Function(self, "OnEvent", handler="handler.on_event", **common)
         self.is_complete_function = lambda_.Function(self, "IsComplete", handler="handler.is_complete", **common)
 
-        framework_logs = logs.LogGroup(
-            self, "FrameworkLogs",
-            retention=retention(log_retention_days),
-            encryption_key=log_key,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
+        framework_logs = operational_log_group(self, "FrameworkLogs", key=log_key, retention_days=log_retention_days)
         self.provider = cr.Provider(
             self, "Provider",
             on_event_handler=self.on_event_function,

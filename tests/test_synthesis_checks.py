@@ -3,9 +3,7 @@ offline synth, and the CDK CLI reading the assembly."""
 
 import json
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml

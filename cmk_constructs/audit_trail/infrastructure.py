@@ -8,11 +8,10 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cmk_constructs.log_retention import retention
+from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
 
 
@@ -103,12 +102,7 @@ class AuditTrail(Construct):
             server_access_logs_prefix=f"{trail_bucket_name}/",
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.log_group = logs.LogGroup(
-            self, "TrailLogs",
-            retention=retention(log_retention_days),
-            encryption_key=key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.log_group = audit_log_group(self, "TrailLogs", key=key, retention_days=log_retention_days)
         self.trail = cloudtrail.Trail(
             self, "Trail",
             bucket=self.bucket,

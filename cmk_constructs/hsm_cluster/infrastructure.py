@@ -6,10 +6,9 @@ from aws_cdk import Fn, RemovalPolicy
 from aws_cdk import aws_cloudhsm as cloudhsm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cmk_constructs.log_retention import retention
+from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
 
 # cloudhsm-cli and the client SDK talk to the HSM ENIs on these ports only.
@@ -55,13 +54,9 @@ class HsmCluster(Construct):
 
         # CloudHSM writes its audit log to /aws/cloudhsm/<cluster-id> once the first HSM
         # exists; creating the group first gives it retention and encryption.
-        self.audit_log_group = logs.LogGroup(
-            self, "AuditLogs",
-            log_group_name=Fn.join("", ["/aws/cloudhsm/", self.cluster_id]),
-            retention=retention(log_retention_days),
-            encryption_key=audit_log_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.audit_log_group = audit_log_group(
+            self, "AuditLogs", key=audit_log_key, retention_days=log_retention_days,
+            name=Fn.join("", ["/aws/cloudhsm/", self.cluster_id]))
 
     def allow_client(self, client_security_group: ec2.ISecurityGroup) -> None:
         """Open 2223-2225 from `client_security_group` to the HSMs, and nothing else."""

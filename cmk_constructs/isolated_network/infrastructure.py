@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cmk_constructs.log_retention import retention
+from cmk_constructs.log_groups import audit_log_group
 
 # What the SSM-managed client host and cloudhsm-cli need, and nothing more:
 # SSM + SSM messages + EC2 messages for Session Manager and Run Command,
@@ -59,12 +57,7 @@ class IsolatedNetwork(Construct):
         )
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
-        self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs",
-            retention=retention(log_retention_days),
-            encryption_key=flow_log_key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.flow_log_group = audit_log_group(self, "FlowLogs", key=flow_log_key, retention_days=log_retention_days)
         self.vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
@@ -17,13 +17,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME
-from cmk_constructs.log_retention import retention
+from cmk_constructs.log_groups import operational_log_group
 from cmk_constructs.nag import acknowledge
 
 RUNTIME = Path(__file__).with_name("runtime")
@@ -49,8 +48,7 @@ class KeyStoreHealthAlarms(Construct):
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
-        log_group = logs.LogGroup(self, "Logs", retention=retention(log_retention_days),
-                                  encryption_key=key, removal_policy=RemovalPolicy.DESTROY)
+        log_group = operational_log_group(self, "Logs", key=key, retention_days=log_retention_days)
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description="Key store health check: read-only describes and one metric namespace")
         # DescribeClusters, DescribeCustomKeyStores and PutMetricData have no resource-level permissions.

@@ -66,8 +66,6 @@ def _last_line(text: str) -> str:
 
 @reported("cluster activation")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        properties=events.properties(event))
     return events.dispatch(event, create=_start, update=_start, delete=_delete)
 
 

@@ -149,8 +149,6 @@ def _delete(event) -> dict:
 
 @reported("cluster initialisation")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        properties=events.properties(event))
     return events.dispatch(event, create=_start, update=_start, delete=_delete)
 
 

@@ -132,8 +132,6 @@ def _delete(event) -> dict:
 
 @reported("custom key store")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        physical_id=event.get("PhysicalResourceId"), properties=events.properties(event))
     return events.dispatch(event, create=_create, update=_update, delete=_delete)
 
 

@@ -68,20 +68,14 @@ def _delete(event) -> dict:
 
 @reported("first HSM")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        physical_id=event.get("PhysicalResourceId"), properties=events.properties(event))
     return events.dispatch(event, create=_create, update=_update, delete=_delete)
 
 
 @reported("first HSM")
 def is_complete(event, context):
     if event["RequestType"] == "Delete":
-        parsed = hsm_claims.parse_physical_id(event["PhysicalResourceId"])
-        if parsed is None or hsm_claims.delete_finished(*parsed):
-            return events.finished()
-        time_budget.ensure_within(event, BUDGET_SECONDS, "the first HSM to be deleted",
-                                  "check the HSM in the CloudHSM console, then retry the stack deletion")
-        return events.still_waiting()
+        return hsm_claims.delete_progress(event, BUDGET_SECONDS, "the first HSM to be deleted",
+                                          "check the HSM in the CloudHSM console, then retry the stack deletion")
     cluster_id, zone = _target(event)
     cluster, hsm = hsm_claims.find_claimed(cluster_id, ORDINAL, zone)
     if hsm is None or hsm["State"] in hsm_claims.GONE_STATES:

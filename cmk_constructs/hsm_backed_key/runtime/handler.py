@@ -110,9 +110,7 @@ def _delete(event) -> dict:
 
 @reported("HSM-backed key")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        physical_id=event.get("PhysicalResourceId"))
-    return events.dispatch(event, create=_create, update=_update, delete=_delete)
+    return events.dispatch(event, create=_create, update=_update, delete=_delete, log_properties=False)
 
 
 @reported("HSM-backed key")

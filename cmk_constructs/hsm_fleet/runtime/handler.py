@@ -73,20 +73,14 @@ def _delete(event) -> dict:
 
 @reported("HSM")
 def on_event(event, context):
-    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
-        physical_id=event.get("PhysicalResourceId"), properties=events.properties(event))
     return events.dispatch(event, create=_create, update=_update, delete=_delete)
 
 
 @reported("HSM")
 def is_complete(event, context):
     if event["RequestType"] == "Delete":
-        parsed = hsm_claims.parse_physical_id(event["PhysicalResourceId"])
-        if parsed is None or hsm_claims.delete_finished(*parsed):
-            return events.finished()
-        time_budget.ensure_within(event, BUDGET_SECONDS, "the HSM to be deleted",
-                                  "check the HSM in the CloudHSM console, then retry the stack update or deletion")
-        return events.still_waiting()
+        return hsm_claims.delete_progress(event, BUDGET_SECONDS, "the HSM to be deleted",
+                                          "check the HSM in the CloudHSM console, then retry the stack update or deletion")
     cluster_id, ordinal, zone = _target(event)
     _, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
     if hsm is None or hsm["State"] in hsm_claims.GONE_STATES:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
+from lifecycle_runtime.structured_log import log
+
 MAX_DATA_BYTES = 4096  # CloudFormation's limit for a custom resource response
 
 
@@ -47,6 +49,11 @@ def finished(data: Mapping[str, Any] | None = None) -> dict:
     return result
 
 
-def dispatch(event: Mapping[str, Any], *, create: Callable, update: Callable, delete: Callable):
-    """Call the function for the event's RequestType."""
+def dispatch(event: Mapping[str, Any], *, create: Callable, update: Callable, delete: Callable,
+             log_properties: bool = True):
+    """Log the request (properties hold names and ARNs, never secrets; a large key policy can be
+    left out with `log_properties=False`), then call the function for the event's RequestType."""
+    details = {"properties": properties(event)} if log_properties else {}
+    log("on_event", request_type=event["RequestType"], logical_id=event.get("LogicalResourceId"),
+        physical_id=event.get("PhysicalResourceId"), **details)
     return {"Create": create, "Update": update, "Delete": delete}[event["RequestType"]](event)

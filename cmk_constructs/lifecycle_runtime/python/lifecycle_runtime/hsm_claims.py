@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lifecycle_runtime import events, time_budget
 from lifecycle_runtime.aws_clients import client, create_once
 from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.errors import LifecycleError
@@ -152,3 +153,12 @@ def parse_physical_id(value: str) -> tuple[str, str, str] | None:
     if len(parts) == 4 and parts[1] == "hsm":
         return parts[0], parts[2], parts[3]
     return None
+
+
+def delete_progress(event, budget_seconds: int, what: str, advice: str) -> dict:
+    """is_complete of a Delete: done when the owned HSM is gone, failing once the budget is spent."""
+    parsed = parse_physical_id(event["PhysicalResourceId"])
+    if parsed is None or delete_finished(*parsed):
+        return events.finished()
+    time_budget.ensure_within(event, budget_seconds, what, advice)
+    return events.still_waiting()
