@@ -25,11 +25,15 @@ def test_price_table_names_its_sources_and_date():
 
 def test_estimate_of_the_fixture(template, tmp_path):
     cost = review_of(template, tmp_path).cost
-    hsm_price = json.loads((ROOT / "pricing.json").read_text())["regions"]["eu-west-1"]["hsmHour"]["hsm2m.medium"]
+    table = json.loads((ROOT / "pricing.json").read_text())
+    hsm_price = table["regions"]["eu-west-1"]["hsmHour"]["hsm2m.medium"]
+    deploy = table["firstDeploy"]
     lines = {line.item: line for line in cost.lines}
     hsm = lines["CloudHSM hsm2m.medium"]
     assert hsm.monthly == pytest.approx(2 * 730 * hsm_price)
-    assert hsm.first_deploy == pytest.approx((2.0 + 1.0) * hsm_price)       # first HSM 2 h, the other 1 h
+    # the first HSM's billed hours plus the other one's, from the table's deploy timeline
+    assert hsm.first_deploy == pytest.approx((deploy["firstHsmHours"] + deploy["otherHsmHours"]) * hsm_price)
+    assert hsm.first_deploy == pytest.approx(2.0 * hsm_price)
     assert lines["interface VPC endpoints"].quantity == "1 endpoints, 2 endpoint-AZs"
     assert lines["KMS keys"].monthly == pytest.approx(2.0)
     assert "CloudTrail data events" in lines
