@@ -20,6 +20,39 @@ HSM_TYPES = ("Custom::CloudHsmFirstHsm", "Custom::CloudHsmHsm")
 KEY_STORE_TYPE = "Custom::KmsCustomKeyStore"
 HSM_KEY_TYPE = "Custom::HsmBackedKmsKey"
 
+# S3 upload headers, as condition keys; a request carries SSE-C or SSE-KMS headers, never both.
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
+EXCLUSIVE_UPLOAD_HEADERS = [(KMS_KEY_HEADER, SSE_C_HEADER), (SSE_HEADER, SSE_C_HEADER)]
+
+
+def requires_sse_c(statements, objects_arn: str) -> bool:
+    """sse-c mode: the policy denies every upload to `objects_arn` that lacks the SSE-C header (proved)."""
+    from validators.policy.prover import Scope, deny_covers
+
+    return bool(statements) and deny_covers(statements, Scope(
+        ["s3:PutObject"], [objects_arn], absent=[SSE_C_HEADER], exclusive=EXCLUSIVE_UPLOAD_HEADERS)).proven
+
+
+def named_exceptions(statements) -> list[str]:
+    """Principals a Deny lets through by name: ARNs without wildcards in a negated aws:PrincipalArn
+    condition (ArnNotLike, ArnNotEquals, StringNotEquals...) or in NotPrincipal. Wildcard exceptions
+    are never counted as named, so a proof that relies on them fails."""
+    def named(values) -> list[str]:
+        return [v for v in values if isinstance(v, str) and "*" not in v and "?" not in v]
+
+    found: list[str] = []
+    for statement in statements:
+        if statement.effect != "Deny":
+            continue
+        for condition in statement.conditions:
+            if condition.key == "aws:principalarn" and "Not" in condition.base:
+                found += named(condition.values)
+        for ids in (statement.not_principals or {}).values():
+            found += named(ids)
+    return list(dict.fromkeys(found))
+
 
 def as_list(value: Any) -> list:
     if value is None:

@@ -12,15 +12,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from validators.architecture import HSM_KEY_TYPE, KEY_STORE_TYPE, as_list
+from validators.architecture import HSM_KEY_TYPE, KEY_STORE_TYPE, as_list, named_exceptions, requires_sse_c
 from validators.context import Context
 from validators.model import Assembly
 from validators.policy import Statement, parse_policy
 
 KMS_KEY_TYPES = ("AWS::KMS::Key", HSM_KEY_TYPE)
-SSE_HEADER = "s3:x-amz-server-side-encryption"
-KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
 ACCOUNT_IN_IAM_ARN = re.compile(r"arn:aws:iam::(\d{12}):")
 REGION_IN_TEXT = re.compile(r"(?:arn:aws:[a-z0-9-]+:|com\.amazonaws\.|\b[a-z0-9-]+\.)([a-z]{2}(?:-gov)?-[a-z]+-\d)[:.]")
 
@@ -171,19 +168,8 @@ def _unresolved(buckets: list[Bucket], keys: list[Key], endpoints: list[Endpoint
 
 
 def break_glass_principals(buckets: list[Bucket]) -> list[str]:
-    """ARNs a data bucket's Deny statements except by name (ArnNotLike/ArnNotEquals/StringNotEquals
-    on aws:PrincipalArn, or NotPrincipal): the configured break-glass principals."""
-    found: list[str] = []
-    for bucket in buckets:
-        for statement in bucket.policy:
-            if statement.effect != "Deny":
-                continue
-            for condition in statement.conditions:
-                if condition.key == "aws:principalarn" and "Not" in condition.base:
-                    found += [v for v in condition.values if isinstance(v, str) and "*" not in v]
-            for ids in (statement.not_principals or {}).values():
-                found += [v for v in ids if isinstance(v, str) and "*" not in v]
-    return list(dict.fromkeys(found))
+    """The principals the data buckets' Deny statements except by name: the configured break-glass ones."""
+    return list(dict.fromkeys(arn for bucket in buckets for arn in named_exceptions(bucket.policy)))
 
 
 def _account_and_region(assembly: Assembly, ctx: Context) -> tuple[str, str]:
@@ -220,20 +206,8 @@ def _bucket(ctx: Context, facts, stack, lid: str, name: str) -> Bucket:
                     default_algorithm=algorithm if isinstance(algorithm, str) else None,
                     default_key=key if isinstance(key, str) else None,
                     blocked_encryption=blocked_types, restrict_public=restrict)
-    bucket.sse_c_required = _requires_sse_c(statements, bucket.arn)
+    bucket.sse_c_required = requires_sse_c(statements, bucket.arn + "/*")
     return bucket
-
-
-def _requires_sse_c(statements: list[Statement], bucket_arn: str) -> bool:
-    """sse-c mode: the policy denies every upload without the SSE-C header (proved with the validator's prover,
-    as its encryption rule does)."""
-    from validators.policy.prover import Scope, deny_covers
-
-    if not statements:
-        return False
-    scope = Scope(["s3:PutObject"], [bucket_arn + "/*"], absent=[SSE_C_HEADER],
-                  exclusive=[(KMS_KEY_HEADER, SSE_C_HEADER), (SSE_HEADER, SSE_C_HEADER)])
-    return deny_covers(statements, scope).proven
 
 
 def _keys(ctx: Context) -> list[Key]:

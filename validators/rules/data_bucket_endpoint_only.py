@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from validators.architecture import named_exceptions
 from validators.policy.prover import Scope, deny_covers
 from validators.rules import Rule
 
@@ -39,7 +40,7 @@ class DataBucketEndpointOnly(Rule):
                 continue
             statements = [s for entry in policies for s in entry[2]]
             bucket_arn = f"arn:aws:s3:::{name}"
-            excepted = self._exceptions(statements)
+            excepted = sorted(named_exceptions(statements))
             scope = Scope(action_prefixes=["s3:"], resources=[bucket_arn, bucket_arn + "/*"],
                           excepted_principals=excepted,
                           absent_or_not_in={"aws:sourcevpce": list(facts.endpoint_ids)})
@@ -59,22 +60,6 @@ class DataBucketEndpointOnly(Rule):
             yield self.finding(policy_stack, policy_path,
                                f"bucket {name}: a request outside the gateway endpoint is not denied, e.g. "
                                f"{_describe(proof.counterexample)}")
-
-    @staticmethod
-    def _exceptions(statements) -> list[str]:
-        """Principals the endpoint deny lets through: ARNs without wildcards in ArnNotLike/ArnNotEquals/
-        StringNotEquals(aws:PrincipalArn) or NotPrincipal. Wildcard exceptions are not granted here, so the
-        proof fails on them."""
-        found: list[str] = []
-        for statement in statements:
-            if statement.effect != "Deny":
-                continue
-            for condition in statement.conditions:
-                if condition.key == "aws:principalarn" and "Not" in condition.base:
-                    found += [v for v in condition.values if isinstance(v, str) and "*" not in v and "?" not in v]
-            for ids in (statement.not_principals or {}).values():
-                found += [v for v in ids if isinstance(v, str) and "*" not in v and "?" not in v]
-        return sorted(set(found))
 
     @staticmethod
     def _bad_exceptions(ctx, excepted: list[str]) -> list[str]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from validators.architecture import HSM_KEY_TYPE, as_list
+from validators.architecture import (EXCLUSIVE_UPLOAD_HEADERS, HSM_KEY_TYPE, KMS_KEY_HEADER, SSE_C_HEADER,
+                                     SSE_HEADER, as_list, requires_sse_c)
 from validators.model.resolver import Unresolved
 from validators.policy.prover import Scope, deny_covers
 from validators.rules import Rule
 
-KMS_KEY_ID = "s3:x-amz-server-side-encryption-aws-kms-key-id"
-SSE_HEADER = "s3:x-amz-server-side-encryption"
-SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
 
 
 class DataBucketHsmKeyEncryption(Rule):
@@ -104,9 +102,8 @@ class DataBucketHsmKeyEncryption(Rule):
         policy_stack = policies[0][0] if policies else stack
         objects = f"arn:aws:s3:::{name}/*"
         unresolved = next((s for s in statements if s.unresolved), None)
-        exclusive = [(KMS_KEY_ID, SSE_C_HEADER), (SSE_HEADER, SSE_C_HEADER)]
-        sse_c_required = bool(statements) and deny_covers(statements, Scope(
-            ["s3:PutObject"], [objects], absent=[SSE_C_HEADER], exclusive=exclusive)).proven
+        exclusive = EXCLUSIVE_UPLOAD_HEADERS
+        sse_c_required = requires_sse_c(statements, objects)
         mode = ctx.options.bucket_encryption
         if mode == "auto":
             mode = "sse-c" if sse_c_required else "sse-kms"
@@ -139,7 +136,7 @@ class DataBucketHsmKeyEncryption(Rule):
         if key_arn is None:
             return
         other_key = bool(statements) and deny_covers(statements, Scope(
-            ["s3:PutObject"], [objects], present_and_not_in={KMS_KEY_ID: [key_arn]}, exclusive=exclusive)).proven
+            ["s3:PutObject"], [objects], present_and_not_in={KMS_KEY_HEADER: [key_arn]}, exclusive=exclusive)).proven
         if not other_key:
             if unresolved:
                 yield self.cannot_prove(policy_stack, policy_path, unresolved.unresolved)
