@@ -6,8 +6,9 @@
 - `prover.deny_covers(...)` proves with z3 that Deny statements cover *every* request of a scope.
 """
 
-from validators.policy.evaluate import Decision, Principal, Request, evaluate, statement_matches
+from validators.policy.evaluate import (Decision, Principal, Request, evaluate, principal_match_kind,
+                                        statement_matches)
 from validators.policy.statements import Condition, Statement, parse_policy
 
-__all__ = ["Decision", "Principal", "Request", "evaluate", "statement_matches",
+__all__ = ["Decision", "Principal", "Request", "evaluate", "principal_match_kind", "statement_matches",
            "Condition", "Statement", "parse_policy"]

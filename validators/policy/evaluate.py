@@ -100,20 +100,26 @@ def _any_glob(patterns: list, text: str, ignore_case: bool = False) -> bool:
 
 
 def principal_matches(principals: dict, principal: Principal) -> bool:
+    return principal_match_kind(principals, principal) is not None
+
+
+def principal_match_kind(principals: dict, principal: Principal) -> str | None:
+    """'direct' when `principals` names the caller (or everyone), 'account' when only its account
+    (root), which for KMS key policies means "delegated to the account's IAM policies"."""
     for kind, ids in principals.items():
         for value in ids:
             if not isinstance(value, str):
                 continue
             if kind == "AWS" and value == "*":
-                return True
+                return "direct"
             if kind != principal.kind:
                 continue
             if value == principal.id:
-                return True
+                return "direct"
             if kind == "AWS" and principal.account and value in (principal.account,
                                                                  f"arn:aws:iam::{principal.account}:root"):
-                return True
-    return False
+                return "account"
+    return None
 
 
 def condition_holds(condition: Condition, request: Request) -> bool:

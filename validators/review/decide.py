@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from validators.policy import Request, Statement, evaluate, statement_matches
+from validators.policy import Request, Statement, evaluate, principal_match_kind, statement_matches
 from validators.review import callers as who
 from validators.review import matrix as m
 from validators.review.matrix import Cell
@@ -212,21 +212,7 @@ def _names(statement: Statement, caller) -> str | None:
         return "direct"   # statement_matches has checked the caller is not among the excluded
     if statement.principals is None:
         return None
-    principal = caller.principal
-    for kind, ids in statement.principals.items():
-        for value in ids:
-            if not isinstance(value, str):
-                continue
-            if kind == "AWS" and value == "*":
-                return "direct"
-            if kind != principal.kind:
-                continue
-            if value == principal.id:
-                return "direct"
-            if kind == "AWS" and principal.account and value in (principal.account,
-                                                                 f"arn:aws:iam::{principal.account}:root"):
-                return "account"
-    return None
+    return principal_match_kind(statement.principals, caller.principal)
 
 
 def _is_public(statement: Statement) -> bool:
