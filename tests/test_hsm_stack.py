@@ -135,3 +135,16 @@ def test_external_ca_mode_waits_for_operator_parameters(synth):
         "ExternalTrustAnchorParameterName": "/customer-keys/cloudhsm/external-ca/trust-anchor",
     })
     assert not hsm.find_resources("AWS::KMS::Key", {"Properties": {"KeyUsage": "SIGN_VERIFY"}})
+
+
+def test_hsms_of_one_zone_are_created_one_after_another(synth, config):
+    hsm = synth(hsmCount=6).template("Hsm")
+    fleet = {lid: r for lid, r in hsm.find_resources("Custom::CloudHsmHsm").items()}
+    by_ordinal = {int(r["Properties"]["Ordinal"]): (lid, r) for lid, r in fleet.items()}
+    for ordinal, (lid, resource) in by_ordinal.items():
+        zone = resource["Properties"]["AvailabilityZone"]
+        earlier_same_zone = [l for o, (l, r) in by_ordinal.items() if o < ordinal and r["Properties"]["AvailabilityZone"] == zone]
+        depends = set(resource.get("DependsOn", []))
+        if earlier_same_zone:
+            assert earlier_same_zone[-1] in depends, (lid, zone)
+        assert not depends & (set(fleet) - set(earlier_same_zone)), f"{lid} waits for an HSM of another zone"

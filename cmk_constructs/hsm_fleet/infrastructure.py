@@ -1,7 +1,8 @@
 """Custom::CloudHsmHsm: the HSMs after the first, one resource each, created in parallel.
 
 One Provider serves every HSM resource; CloudFormation creates them concurrently
-once the cluster is activated, so the deployment waits for one HSM creation, not N.
+once the cluster is activated, so the deployment waits for one HSM creation, not N
+(with more HSMs than AZs, one wave per HSM an AZ holds: same-AZ creations are serial).
 Scaling is a change of `hsmCount`: CloudFormation adds or removes resources.
 
 Properties: ClusterId, AvailabilityZone, Ordinal (the HSM's position in the
@@ -52,12 +53,18 @@ class HsmFleet(Construct):
             log_retention_days=log_retention_days,
             total_timeout=Duration.minutes(45),
         )
-        self.hsms = [
-            CustomResource(
+        self.hsms: list[CustomResource] = []
+        last_in_zone: dict[str, CustomResource] = {}
+        for ordinal, zone in enumerate(placement, start=1):
+            hsm = CustomResource(
                 self, f"Hsm{ordinal}",
                 service_token=provider.service_token,
                 resource_type="Custom::CloudHsmHsm",
                 properties={"ClusterId": cluster_id, "AvailabilityZone": zone, "Ordinal": str(ordinal)},
             )
-            for ordinal, zone in enumerate(placement, start=1)
-        ]
+            # One creation per AZ at a time: after a crash a handler adopts the unclaimed HSM of its
+            # AZ, which is unambiguous only while no other resource is creating one there.
+            if zone in last_in_zone:
+                hsm.node.add_dependency(last_in_zone[zone])
+            last_in_zone[zone] = hsm
+            self.hsms.append(hsm)

@@ -244,16 +244,16 @@ class Deployment:
         wanted = count - 1
         added = [self.fleet_resource(ordinal) for ordinal in range(len(self.fleet) + 1, wanted + 1)]
         removed = self.fleet[wanted:]
-        if added:
+        for wave in _waves_one_per_zone(added):
             started = CLOCK.now()
-            outcomes = run_in_parallel([(resource, "Create", None) for resource in added])
-            for resource, outcome in zip(added, outcomes):
+            outcomes = run_in_parallel([(resource, "Create", None) for resource in wave])
+            for resource, outcome in zip(wave, outcomes):
                 if isinstance(outcome, ResourceFailed):
                     raise outcome
                 resource.physical_id, resource.attributes = outcome["PhysicalResourceId"], outcome["Data"]
-            self.fleet.extend(added)
-            self.steps.append(Step(f"Custom::CloudHsmHsm x{len(added)} (parallel)", started, CLOCK.now(),
-                                   ", ".join(r.attributes["AvailabilityZone"] for r in added)))
+            self.fleet.extend(wave)
+            self.steps.append(Step(f"Custom::CloudHsmHsm x{len(wave)} (parallel)", started, CLOCK.now(),
+                                   ", ".join(r.attributes["AvailabilityZone"] for r in wave)))
         if removed:
             self.delete_in_parallel(f"Custom::CloudHsmHsm x{len(removed)} delete (parallel)", removed)
             self.fleet = self.fleet[:wanted]
@@ -286,3 +286,18 @@ class Deployment:
         self._timed("Custom::CloudHsmClusterActivation delete (no-op)", self.activation, "Delete")
         self._timed("Custom::CloudHsmClusterInitialisation delete (no-op)", self.initialisation, "Delete")
         self._timed("Custom::CloudHsmFirstHsm delete", self.first_hsm, "Delete")
+
+
+def _waves_one_per_zone(resources: list[CustomResource]) -> list[list[CustomResource]]:
+    """CloudFormation's order for the fleet (hsm_fleet/infrastructure.py): HSMs of one AZ one after
+    another, different AZs at once; the k-th new HSM of an AZ goes in wave k."""
+    waves: list[list[CustomResource]] = []
+    per_zone: dict[str, int] = {}
+    for resource in resources:
+        zone = resource.properties["AvailabilityZone"]
+        wave = per_zone.get(zone, 0)
+        per_zone[zone] = wave + 1
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(resource)
+    return waves

@@ -5,7 +5,9 @@ with a new HSM id on the same ENI. So each resource owns a *claim*: a cluster ta
 `lifecycle:hsm/<ordinal>/<az>` whose value is "<hsm-id> <eni-id>" (or "pending"
 between asking for an HSM and learning its id). A retried create finds its claim
 and creates nothing twice; a replaced HSM is found by its ENI, and an HSM a crashed
-create made before recording its id, by AZ among the unclaimed ones.
+create made before recording its id, by AZ among the unclaimed ones. That last match
+is unambiguous because the stack never creates two HSMs of one AZ at once
+(hsm_fleet/infrastructure.py chains same-AZ HSM resources).
 """
 
 from __future__ import annotations
