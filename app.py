@@ -18,7 +18,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from cmk_constructs.cluster_initialisation.infrastructure import MissingLayerError
 from stacks.audit_stack import AuditStack
-from stacks.config import AppConfig, ConfigError, load_config
+from stacks.config import AppConfig, ConfigError, command_line_overrides, load_config
 from stacks.data_stack import DataStack
 from stacks.hsm_stack import HsmStack
 from stacks.keys_stack import KeysStack
@@ -62,6 +62,17 @@ def _cdk_json_context() -> dict:
     return context
 
 
+def _flag(value: Any, key: str, *, default: bool) -> bool:
+    """A boolean context value; the CDK CLI passes `-c cdkNag=false` as the text "false"."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"config error: '{key}' = {value!r} is not valid; allowed: true | false")
+
+
 def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | None = None,
               *, nag: bool | None = None) -> cdk.App:
     """The app for cdk.json's context plus `context_overrides`; raises ConfigError on a bad setting."""
@@ -69,7 +80,7 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     base = _cdk_json_context()
     app = cdk.App(outdir=outdir, context={**base, **(context_overrides or {})})
     context = {key: app.node.try_get_context(key) for key in ("environment", "defaults", "environments")}
-    config = load_config(context)
+    config = load_config(context, command_line_overrides(app.node.try_get_context))
     # Pinned AZs: without this, an env-bound stack asks AWS for its AZs (a lookup) or uses dummies.
     app.node.set_context(f"availability-zones:account={config.account}:region={config.region}",
                          list(config.availability_zones))
@@ -77,7 +88,7 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     # The architecture's own invariants (validators/), the same rules `python -m validators` runs.
     cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin(
         break_glass_principals=list(config.break_glass_principals), bucket_encryption=config.bucket_encryption))
-    if nag if nag is not None else app.node.try_get_context("cdkNag") is not False:
+    if nag if nag is not None else _flag(app.node.try_get_context("cdkNag"), "cdkNag", default=True):
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

@@ -9,6 +9,7 @@ is allowed, before any construct is built.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -139,8 +140,10 @@ def _cidr(key: str, value: Any, _: Mapping[str, Any]) -> str:
 
 def _principals(key: str, value: Any, settings: Mapping[str, Any]) -> tuple[str, ...]:
     account = settings.get("account")
-    allowed = f"a list of IAM role or user ARNs of account {account}, e.g. 'arn:aws:iam::{account}:role/BreakGlass'"
-    if not isinstance(value, list):
+    allowed = f"a non-empty list of IAM role or user ARNs of account {account}, e.g. 'arn:aws:iam::{account}:role/BreakGlass'"
+    # Empty is refused: no break-glass principal locks everyone but the root user out of the
+    # bucket policy, and no key administrator leaves the data key to its Lambda handler alone.
+    if not isinstance(value, list) or not value:
         raise _fail(key, value, allowed)
     arn = re.compile(r"arn:aws[a-z-]*:iam::" + re.escape(str(account)) + r":(role|user)/[\w+=,.@/-]+")
     for principal in value:
@@ -201,8 +204,32 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
 OPTIONAL_SETTINGS = frozenset({"alarmEmail"})
 
 
-def load_config(context: Mapping[str, Any]) -> AppConfig:
-    """Merge `defaults` with the chosen environment's overrides and validate every value."""
+# Settings whose value is not a plain string: `cdk synth -c hsmCount=4` hands them over as text.
+JSON_VALUED_SETTINGS = frozenset({"availabilityZones", "hsmCount", "backupRetentionDays", "breakGlassPrincipals",
+                                  "keyAdministrators", "logRetentionDays", "keyDeletionWindowDays", "alarmEmail"})
+
+
+def command_line_overrides(lookup: Callable[[str], Any]) -> dict[str, Any]:
+    """Settings given as top-level context (`cdk synth -c hsmCount=4`), which win over cdk.json.
+
+    Text from the command line is read as JSON for the settings above, so `-c hsmCount=4`
+    means 4 and `-c 'availabilityZones=["eu-west-1a","eu-west-1b"]'` a list."""
+    overrides = {}
+    for key in SETTINGS:
+        value = lookup(key)
+        if value is None:
+            continue
+        if key in JSON_VALUED_SETTINGS and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass  # left as text: its check names the key and what is allowed
+        overrides[key] = value
+    return overrides
+
+
+def load_config(context: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> AppConfig:
+    """Merge `defaults`, the chosen environment's values and `overrides`, and validate every value."""
     environments = context.get("environments")
     defaults = context.get("defaults")
     if not isinstance(defaults, dict) or not isinstance(environments, dict) or not environments:
@@ -210,10 +237,10 @@ def load_config(context: Mapping[str, Any]) -> AppConfig:
     name = context.get("environment")
     if name not in environments:
         raise _fail("environment", name, " | ".join(environments))
-    overrides = environments[name] or {}
-    if not isinstance(overrides, dict):
-        raise _fail(f"environments.{name}", overrides, "an object of settings that override 'defaults'")
-    settings = {**defaults, **overrides}
+    environment_settings = environments[name] or {}
+    if not isinstance(environment_settings, dict):
+        raise _fail(f"environments.{name}", environment_settings, "an object of settings that override 'defaults'")
+    settings = {**defaults, **environment_settings, **(overrides or {})}
     unknown = sorted(set(settings) - set(SETTINGS))
     if unknown:
         raise ConfigError(f"config error: unknown setting '{unknown[0]}' in environment '{name}'; known settings: {', '.join(SETTINGS)}")

@@ -58,6 +58,7 @@ class KeysStack(Stack):
                 key=log_key,
                 log_retention_days=config.log_retention_days,
                 alarm_email=config.alarm_email,
+                alarm_name_prefix=f"{config.name}-{config.environment}",
             )
             CfnOutput(self, "CustomKeyStoreId", value=self.key_store.custom_key_store_id)
         else:

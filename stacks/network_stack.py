@@ -20,6 +20,7 @@ class NetworkStack(Stack):
             availability_zones=config.availability_zones,
             flow_log_key=log_key,
             log_retention_days=config.log_retention_days,
+            with_interface_endpoints=config.uses_cloudhsm,
         )
         self.gateway = S3GatewayEndpoint(
             self, "S3Gateway",

@@ -35,7 +35,9 @@ def _load(**settings):
     ("hsmCount", True, "from 2 to 28"),
     ("backupRetentionDays", 400, "from 7 to 379"),
     ("caMode", "self", "managed | external"),
-    ("breakGlassPrincipals", "arn:aws:iam::111122223333:role/X", "a list of IAM role or user ARNs"),
+    ("breakGlassPrincipals", "arn:aws:iam::111122223333:role/X", "a non-empty list of IAM role or user ARNs"),
+    ("breakGlassPrincipals", [], "a non-empty list"),
+    ("keyAdministrators", [], "a non-empty list"),
     ("breakGlassPrincipals", ["arn:aws:iam::999999999999:role/Other"], "of account 111122223333"),
     ("keyAdministrators", ["*"], "IAM role or user ARNs"),
     ("clientPackageS3Uri", "https://example.com/cloudhsm.rpm", "S3 URI"),
@@ -90,3 +92,41 @@ def test_unreadable_cdk_json_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(app, "CDK_JSON", broken)
     with pytest.raises(ConfigError, match=r"^config error: cannot read cdk.json: Expecting property name"):
         app.build_app()
+
+
+def test_settings_on_the_command_line_override_cdk_json():
+    from stacks.config import command_line_overrides
+    cli = {"hsmCount": "4", "availabilityZones": '["eu-west-1a", "eu-west-1b"]', "alarmEmail": "null",
+           "region": "eu-west-1", "name": "team-keys"}
+    overrides = command_line_overrides(cli.get)
+    assert overrides == {"hsmCount": 4, "availabilityZones": ["eu-west-1a", "eu-west-1b"], "alarmEmail": None,
+                         "region": "eu-west-1", "name": "team-keys"}
+    config = load_config(CONTEXT, overrides)
+    assert config.hsm_count == 4 and config.hsm_placement == ("eu-west-1a", "eu-west-1b", "eu-west-1a", "eu-west-1b")
+
+
+def test_a_bad_command_line_setting_is_named():
+    from stacks.config import command_line_overrides
+    with pytest.raises(ConfigError, match="'hsmCount' = 'four'"):
+        load_config(CONTEXT, command_line_overrides({"hsmCount": "four"}.get))
+
+
+def test_command_line_settings_reach_the_app(tmp_path):
+    import app
+    built = app.build_app({"hsmCount": "4", "keyBackend": "cloudhsm"}, outdir=str(tmp_path), nag=False)
+    fleet = built.node.find_child("CustomerKeys-Hsm").node.find_child("HsmFleet")
+    assert sorted(child.node.id for child in fleet.node.children if child.node.id.startswith("Hsm")) == ["Hsm1", "Hsm2", "Hsm3"]
+
+
+@pytest.mark.parametrize("value", ["nope", "0", 3])
+def test_cdk_nag_switch_accepts_only_true_or_false(value, tmp_path):
+    import app
+    with pytest.raises(ConfigError, match="'cdkNag'.*allowed: true | false"):
+        app.build_app({"cdkNag": value}, outdir=str(tmp_path))
+
+
+def test_cdk_nag_switch_reads_the_command_lines_text(tmp_path):
+    import app
+    assert app._flag("false", "cdkNag", default=True) is False
+    assert app._flag("TRUE", "cdkNag", default=False) is True
+    assert app._flag(None, "cdkNag", default=True) is True

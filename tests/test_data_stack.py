@@ -102,9 +102,7 @@ def test_bucket_is_private_versioned_logged_and_retained(reference, config):
     assert bucket["DeletionPolicy"] == "Retain"
 
 
-def test_no_break_glass_means_no_exception(synth, config):
-    app = synth(breakGlassPrincipals=[])
-    (_, policy), = app.template("Data").find_resources("AWS::S3::BucketPolicy").items()
-    first = policy["Properties"]["PolicyDocument"]["Statement"][0]
-    assert first["Sid"] == "DenyRequestsOutsideGatewayEndpoint"
-    assert set(first["Condition"]) == {"StringNotEquals"}
+def test_without_break_glass_principals_the_deny_has_no_exception():
+    from cmk_constructs.locked_bucket.infrastructure import endpoint_only_statements
+    (statement,) = endpoint_only_statements("arn:aws:s3:::b", "vpce-0123", [])
+    assert statement.to_statement_json()["Condition"] == {"StringNotEquals": {"aws:sourceVpce": "vpce-0123"}}

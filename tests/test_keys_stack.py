@@ -51,12 +51,15 @@ def test_hsm_backed_key_in_the_store_with_least_privilege_policy(reference, conf
     keys.resource_count_is("AWS::KMS::Key", 0)
 
 
-def test_health_alarms_watch_connection_and_active_hsms(reference):
+def test_health_alarms_watch_connection_and_active_hsms(reference, config):
     keys = reference.template("Keys")
+    prefix = f"{config.name}-{config.environment}"
     keys.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": f"{prefix}-fewer-than-2-active-hsms",
         "MetricName": "ActiveHsmCount", "Threshold": 2, "ComparisonOperator": "LessThanThreshold",
         "TreatMissingData": "breaching", "AlarmActions": [Match.any_value()]})
     keys.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "AlarmName": f"{prefix}-key-store-not-connected",
         "MetricName": "KeyStoreConnected", "Threshold": 1, "ComparisonOperator": "LessThanThreshold",
         "TreatMissingData": "breaching"})
     keys.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(5 minutes)"})

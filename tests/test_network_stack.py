@@ -77,3 +77,9 @@ def test_s3_gateway_endpoint_policy_names_buckets_and_actions(reference, config)
     assert data["Condition"] == {"StringEquals": {"aws:PrincipalAccount": config.account}}
     assert statements["ClientPackageFromThisAccount"]["Resource"] == config.client_package.object_arn
     assert f"arn:aws:s3:::al2023-repos-{config.region}-de612dc2/*" in statements["AwsOwnedBucketsForClientHost"]["Resource"]
+
+
+def test_kms_mode_has_no_interface_endpoints_but_keeps_the_gateway(synth):
+    network = synth("dev-kms").template("Network")
+    network.resource_count_is("AWS::EC2::VPCEndpoint", 1)
+    network.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})

@@ -41,7 +41,10 @@ class IsolatedNetwork(Construct):
         availability_zones: Sequence[str],
         flow_log_key: kms.IKey,
         log_retention_days: int,
+        with_interface_endpoints: bool = True,
     ) -> None:
+        """`with_interface_endpoints`: the CloudHSM client host needs them; kms mode has no host and
+        saves their hourly cost (S3 itself calls KMS for SSE-KMS, not the workload)."""
         super().__init__(scope, construct_id)
         if len(availability_zones) < 2:
             raise ValueError("IsolatedNetwork needs at least 2 availability zones")
@@ -64,6 +67,11 @@ class IsolatedNetwork(Construct):
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
+        self.interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        if with_interface_endpoints:
+            self._add_interface_endpoints(cidr)
+
+    def _add_interface_endpoints(self, cidr: str) -> None:
         self.endpoint_security_group = ec2.SecurityGroup(
             self, "EndpointSecurityGroup",
             vpc=self.vpc,

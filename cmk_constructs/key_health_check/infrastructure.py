@@ -41,7 +41,10 @@ class KeyStoreHealthAlarms(Construct):
         key: kms.IKey,
         log_retention_days: int,
         alarm_email: str | None,
+        alarm_name_prefix: str,
     ) -> None:
+        """`alarm_name_prefix`: alarms get fixed names (`<prefix>-fewer-than-2-active-hsms`,
+        `<prefix>-key-store-not-connected`) that runbooks and dashboards can refer to."""
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "AlarmTopic", master_key=key, enforce_ssl=True,
                                display_name="CloudHSM key store health")
@@ -75,6 +78,7 @@ class KeyStoreHealthAlarms(Construct):
         dimensions = {"ClusterId": cluster_id, "CustomKeyStoreId": custom_key_store_id}
         self.active_hsms_alarm = cloudwatch.Alarm(
             self, "FewerThanTwoActiveHsms",
+            alarm_name=f"{alarm_name_prefix}-fewer-than-2-active-hsms",
             alarm_description="Fewer than 2 ACTIVE HSMs: KMS cannot use the custom key store (or the checker stopped)",
             metric=cloudwatch.Metric(namespace=NAMESPACE, metric_name="ActiveHsmCount", dimensions_map=dimensions,
                                      statistic="Minimum", period=Duration.minutes(5)),
@@ -85,6 +89,7 @@ class KeyStoreHealthAlarms(Construct):
         )
         self.disconnected_alarm = cloudwatch.Alarm(
             self, "KeyStoreNotConnected",
+            alarm_name=f"{alarm_name_prefix}-key-store-not-connected",
             alarm_description="The KMS custom key store is not CONNECTED: keys in it cannot encrypt or decrypt",
             metric=cloudwatch.Metric(namespace=NAMESPACE, metric_name="KeyStoreConnected", dimensions_map=dimensions,
                                      statistic="Minimum", period=Duration.minutes(5)),
