@@ -74,7 +74,13 @@ class ArchitectureInvariantsPlugin:
                 ) for f in group],
             ))
         success = not any(f.severity == Severity.ERROR for f in active)
-        return cdk.PolicyValidationPluginReport(success=success, violations=violations, plugin_version=__version__)
+        # Shown in cdk.out/validation-report.json next to the plugin's findings. CDK 2.x lists a plugin
+        # there only when it failed or reported a violation, so a clean pass leaves no entry even with
+        # this metadata (see the test "a passing run leaves no plugin entry").
+        metadata = {"rules": str(len(self._rules)), "ruleIds": ",".join(self.rule_ids),
+                    "stacks": str(len(report.stacks)), "findings": str(len(active))}
+        return cdk.PolicyValidationPluginReport(success=success, violations=violations, plugin_version=__version__,
+                                                metadata=metadata)
 
 
 def _load(paths: list[str]):

@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [r for r in args.rule + args.skip if r.upper() not in known]
         if unknown:
             raise InputError(f"unknown rule {unknown[0]!r}; see --list-rules")
+        if not rules:
+            raise InputError("no rule selected: --rule and --skip leave nothing to run; see --list-rules")
         assembly = load(args.path)
         options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
                           bucket_encryption=args.bucket_encryption)

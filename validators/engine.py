@@ -101,4 +101,4 @@ def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: 
                     finding.line, finding.column = stack.locate(finding.path)
     findings.sort(key=lambda f: (f.stack, f.resource, f.rule_id, f.path_text, f.message))
     return Report(findings=findings, stacks=[s.name for s in assembly.stacks], rules_run=rule_classes,
-                  input_path=assembly.root)
+                  input_path=assembly.root, input_given=assembly.source or assembly.root)

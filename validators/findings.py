@@ -86,7 +86,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     stacks: list[str] = field(default_factory=list)
     rules_run: list = field(default_factory=list)  # Rule classes
-    input_path: str = ""
+    input_path: str = ""      # the assembly's directory (SARIF's base URI)
+    input_given: str = ""     # the path as given: the directory, or the one template file
 
     def active(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed and f.severity >= min_severity]

@@ -38,8 +38,16 @@ MEASURE = """<script>
     return {rows: t.tBodies[0].rows.length, size: box(t)}; });
   var red = Array.prototype.filter.call(document.querySelectorAll("td.contradiction"),
     function (td) { return getComputedStyle(td).outlineColor === "rgb(198, 40, 40)" && box(td)[0] > 0; }).length;
+  var labels = {};
+  document.querySelectorAll("#diagram [data-kind] > text").forEach(function (t) {
+    var r = t.getBoundingClientRect(); var k = t.parentNode.getAttribute("data-kind");
+    (labels[k] = labels[k] || []).push([r.left, r.top, r.right, r.bottom]);
+  });
+  var nodes = Array.prototype.map.call(document.querySelectorAll("#diagram g.node > rect"), function (r) {
+    var b = r.getBoundingClientRect(); return [r.parentNode.getAttribute("data-kind"), [b.left, b.top, b.right, b.bottom]]; });
   var out = document.createElement("pre"); out.id = "measured";
-  out.textContent = JSON.stringify({svg: box(svg), kinds: kinds, broken: broken, tables: tables, red: red,
+  out.textContent = JSON.stringify({svg: box(svg), kinds: kinds, broken: broken, tables: tables, red: red, labels: labels,
+    nodes: nodes,
     external: document.querySelectorAll("[src], link[rel=stylesheet]").length});
   document.body.appendChild(out);
 })();
@@ -108,3 +116,28 @@ def test_broken_fixture_shows_red(tmp_path):
     _png_is_not_blank(shot)
     assert measured["broken"] >= 3       # route table, gateway endpoint, bucket
     assert measured["red"] > 0           # contradicting matrix cells framed in red
+
+
+def _overlap(a, b, margin=2.0) -> bool:
+    """Two [left, top, right, bottom] boxes intersect (each grown by `margin` px)."""
+    return (a[0] - margin < b[2] + margin and b[0] - margin < a[2] + margin
+            and a[1] - margin < b[3] + margin and b[1] - margin < a[3] + margin)
+
+
+def test_edge_labels_do_not_overlap(app_assemblies, tmp_path):
+    """"aws:sourceVpce" (endpoint -> bucket) and "CloudHSM cluster" (key store -> cluster) as rendered:
+    their bounding boxes are apart, and neither overlaps any other edge label."""
+    measured, _, _ = _render(tmp_path, app_assemblies["reference"])
+    labels = measured["labels"]
+    (source_vpce,) = labels["endpoint-to-bucket"]
+    (cluster,) = labels["store-to-cluster"]
+    assert source_vpce[2] > source_vpce[0] and cluster[2] > cluster[0]     # both rendered
+    # apart by at least 10 px either way, so other fonts' metrics do not make them touch
+    assert not _overlap(source_vpce, cluster, margin=5.0), (source_vpce, cluster)
+    for kind, rect in measured["nodes"]:          # and the endpoint's label is on no box
+        assert not _overlap(source_vpce, rect, margin=1.0), (kind, rect, source_vpce)
+    edges = [(kind, b) for kind in ("endpoint-to-bucket", "store-to-cluster", "bucket-to-key", "key-to-store",
+                                    "trail-to-bucket") for b in labels.get(kind, [])]
+    for i, (kind_a, a) in enumerate(edges):
+        for kind_b, b in edges[i + 1:]:
+            assert not _overlap(a, b), (kind_a, a, kind_b, b)

@@ -34,11 +34,11 @@ def test_estimate_of_the_fixture(template, tmp_path):
     # the first HSM's billed hours plus the other one's, from the table's deploy timeline
     assert hsm.first_deploy == pytest.approx((deploy["firstHsmHours"] + deploy["otherHsmHours"]) * hsm_price)
     assert hsm.first_deploy == pytest.approx(2.0 * hsm_price)
-    assert lines["interface VPC endpoints"].quantity == "1 endpoints, 2 endpoint-AZs"
+    assert lines["interface VPC endpoints"].quantity == "1 endpoint, 2 endpoint-AZs"
     assert lines["KMS keys"].monthly == pytest.approx(2.0)
     assert "CloudTrail data events" in lines
     assert cost.monthly == pytest.approx(sum(line.monthly for line in cost.lines))
-    assert "retrieved" in cost.origin and "to be checked" in cost.origin
+    assert "entered offline" in cost.origin and "unverified" in cost.origin and "to be checked" in cost.origin
 
 
 def test_no_hsm_no_hsm_cost(template, tmp_path):
@@ -88,3 +88,31 @@ def test_diagram_colours_broken_invariants(template, tmp_path):
     assert broken.count("hsm") == 2 and broken.count("route-table") == 1
     for kind in ("gateway-endpoint", "bucket", "trail"):
         assert kind in broken
+
+
+def test_key_labels_and_plurals(app_assemblies):
+    """dev-kms: a plain KMS key is "KMS key" (not "KMS KMS key"), one other key is "1 other KMS key"."""
+    from validators.review.cli import render
+    from validators.review.report import review_path
+
+    for mode in ("dev-kms", "reference"):
+        review = review_path(str(app_assemblies[mode]), prices=load_prices())
+        svg = diagram.render(review)
+        labels = re.findall(r'<text[^>]*font-weight="bold">([^<]*)</text>', svg)
+        assert not any("KMS KMS" in label for label in labels), labels
+        others = [label for label in labels if " other KMS key" in label]
+        for label in others:
+            count = int(label.split()[0])
+            assert label == f"{count} other KMS key{'' if count == 1 else 's'}"
+        for fmt in ("markdown", "html"):
+            text = render(fmt, review)
+            assert "KMS KMS" not in text and "1 other KMS keys" not in text and not re.search(r"\b1 (keys|endpoints|HSMs)\b", text)
+    dev = diagram.render(review_path(str(app_assemblies["dev-kms"]), prices=load_prices()))
+    assert ">KMS key</text>" in dev and ">1 other KMS key</text>" in dev
+    assert ">HSM-backed KMS key</text>" in diagram.render(review_path(str(app_assemblies["reference"]),
+                                                                       prices=load_prices()))
+
+
+def test_key_label_words():
+    assert diagram.key_label("KMS") == "KMS key"
+    assert diagram.key_label("HSM-backed") == "HSM-backed KMS key"

@@ -95,11 +95,20 @@ class Step:
         return self.finished - self.started
 
 
+def default_key_deletion_window_days() -> int:
+    """cdk.json's default `keyDeletionWindowDays` (the reference environment's key pending window)."""
+    context = json.loads((REPO / "cdk.json").read_text())["context"]
+    return int((context.get("defaults") or {}).get("keyDeletionWindowDays", 30))
+
+
 @dataclass
 class Deployment:
     """Everything the four stacks create, and what the custom resources returned."""
     hsm_count: int = 2
     ca_mode: str = "managed"
+    # 7 (KMS's minimum) keeps the lifecycle tests' clock short; the simulation command passes
+    # cdk.json's default keyDeletionWindowDays (default_key_deletion_window_days) and prints it.
+    key_deletion_window_days: int = 7
     steps: list[Step] = field(default_factory=list)
     fleet: list[CustomResource] = field(default_factory=list)
 
@@ -221,7 +230,7 @@ class Deployment:
     def data_key_resource(self) -> CustomResource:
         return CustomResource("DataKey", "Custom::HsmBackedKmsKey", load_handler("hsm_backed_key"), {
             "CustomKeyStoreId": self.key_store.attributes["CustomKeyStoreId"], "Description": "customer-keys: data bucket key",
-            "AliasName": "alias/customer-keys/data", "PendingWindowInDays": "7", "KeyPolicy": self.key_policy()}, **DATA_KEY)
+            "AliasName": "alias/customer-keys/data", "PendingWindowInDays": str(self.key_deletion_window_days), "KeyPolicy": self.key_policy()}, **DATA_KEY)
 
     def deploy_data_key(self) -> None:
         self.data_key = self.data_key_resource()

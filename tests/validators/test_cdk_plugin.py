@@ -62,3 +62,33 @@ def test_reference_app_passes_the_plugin(reference_dir):
     paths = sorted(str(p) for p in reference_dir.glob("*.template.json"))
     report = ArchitectureInvariantsPlugin().validate(SimpleNamespace(template_paths=paths))
     assert report.success and list(report.violations) == []
+
+
+def test_report_carries_metadata(small_app_report, reference_dir):
+    """Rule and stack counts travel with the plugin's report (CDK shows them with the findings)."""
+    report, _ = small_app_report
+    plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
+    assert plugin["metadata"]["stacks"] == "1"
+    assert int(plugin["metadata"]["rules"]) >= 13 and "CKE101" in plugin["metadata"]["ruleIds"].split(",")
+    paths = sorted(str(p) for p in reference_dir.glob("*.template.json"))
+    passing = ArchitectureInvariantsPlugin(skip=["CKE109"]).validate(SimpleNamespace(template_paths=paths))
+    assert passing.success and passing.metadata["stacks"] == str(len(paths))
+    assert passing.metadata["findings"] == "0" and "CKE109" not in passing.metadata["ruleIds"]
+    assert passing.metadata["rules"] == str(len(passing.metadata["ruleIds"].split(",")))
+
+
+def test_a_passing_run_leaves_no_plugin_entry(tmp_path):
+    """CDK 2.x writes a plugin into validation-report.json only when it failed or has violations
+    (metadata does not change that), so "it ran" cannot be read from that file after a clean pass.
+    If a CDK upgrade starts listing passing plugins, the entry must carry the metadata."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sqs as sqs
+
+    app = cdk.App(outdir=str(tmp_path))
+    sqs.Queue(cdk.Stack(app, "Clean"), "Queue")
+    plugin = ArchitectureInvariantsPlugin(rules=["CKE102", "CKE104", "CKE109"])   # nothing for them in a queue
+    cdk.Validations.of(app).add_plugins(plugin)
+    app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    entries = [p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants"]
+    assert entries == [] or entries[0]["metadata"]["stacks"] == "1"

@@ -10,7 +10,7 @@ from validators.findings import Report, Severity
 def render(report: Report, min_severity: Severity) -> str:
     findings = [f for f in report.findings if f.severity >= min_severity]
     return json.dumps({
-        "input": report.input_path,
+        "input": report.input_given or report.input_path,
         "stacks": report.stacks,
         "rules": [rule.id for rule in report.rules_run],
         "summary": {

@@ -152,6 +152,7 @@ class Assembly:
 
     root: str
     stacks: list[Stack] = field(default_factory=list)
+    source: str = ""      # the path as given (a directory, or the one template file)
 
     def __post_init__(self) -> None:
         self.tokens: dict[str, tuple[str, str, str]] = {}
@@ -212,12 +213,12 @@ def load(path: str) -> Assembly:
         manifest = os.path.join(path, "manifest.json")
         if not os.path.isfile(manifest):
             raise InputError(f"{path}: not a cloud assembly (no manifest.json); run `cdk synth` or pass a template file")
-        assembly = Assembly(root=path)
+        assembly = Assembly(root=path, source=path)
         _load_manifest(assembly, path, set())
         if not assembly.stacks:
             raise InputError(f"{path}: the cloud assembly contains no CloudFormation stack")
         return assembly
-    assembly = Assembly(root=os.path.dirname(os.path.abspath(path)))
+    assembly = Assembly(root=os.path.dirname(os.path.abspath(path)), source=path)
     stem = os.path.basename(path).split(".")[0] or "Template"
     stack = _load_template(path, stem)
     assembly.stacks.append(stack)
@@ -317,16 +318,23 @@ def _load_template(path: str, name: str) -> Stack:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file (invalid UTF-8)") from None
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        raise InputError(f"{path}: empty template")   # nothing, whitespace, or YAML comments only
     is_yaml = not text.lstrip().startswith(("{", "["))
-    if is_yaml:
+    scalar = _json_scalar(text) if is_yaml else None
+    if scalar is not None:          # `null`, `42`, `"str"`: JSON, and not a template
+        is_yaml, template = False, scalar[0]
+    elif is_yaml:
         template = _decode_yaml(path)
     else:
         try:
             template = json.loads(text)
         except json.JSONDecodeError as error:
             raise InputError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
+    if template is None:   # a YAML file of comments only, or `null`
+        raise InputError(f"{path}: empty template")
     if not isinstance(template, dict):
-        raise InputError(f"{path}: a template must be an object, got {type(template).__name__}")
+        raise InputError(f"{path}: a template must be an object, got {_kind(template)}")
     resources = template.get("Resources")
     if resources is not None and not isinstance(resources, dict):
         raise InputError(f"{path}: 'Resources' must be an object")
@@ -335,6 +343,28 @@ def _load_template(path: str, name: str) -> Stack:
         fn, where = unknown
         raise InputError(f"{path}: unknown intrinsic function {fn!r} at {'/'.join(map(str, where))}")
     return Stack(name=name, template=template, template_file=os.path.abspath(path), is_yaml=is_yaml)
+
+
+def _json_scalar(text: str) -> tuple[Any] | None:
+    """(value,) when the whole text is one JSON scalar (or null), else None."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return None if isinstance(value, (dict, list)) else (value,)
+
+
+def _kind(value: Any) -> str:
+    """What a JSON/YAML value is, in words (the YAML decoder's node classes subclass these)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "a value of another kind"
 
 
 def _decode_yaml(path: str) -> Any:

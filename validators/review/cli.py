@@ -104,6 +104,7 @@ def to_json(review) -> dict:
         cost = review.cost
         data["cost"] = {"region": cost.region, "currency": cost.currency, "monthly": round(cost.monthly, 2),
                         "firstDeploy": round(cost.first_deploy, 2), "prices": cost.origin, "sources": cost.sources,
+                        "pricesVerified": cost.verified, "complete": cost.complete, "unpriced": cost.unpriced,
                         "lines": [vars(line) for line in cost.lines], "notes": cost.notes}
     return data
 

@@ -18,6 +18,11 @@ BAD_FILL, BAD_STROKE = "#fdecea", "#c62828"
 PLAIN_FILL, PLAIN_STROKE = "#f4f6fa", "#51607a"
 
 
+def key_label(kind: str) -> str:
+    """"HSM-backed KMS key", or "KMS key" for a key whose kind is plain KMS (not "KMS KMS key")."""
+    return "KMS key" if kind.upper() == "KMS" else f"{kind} KMS key"
+
+
 def broken_parts(review) -> dict[str, str]:
     """Element key -> why it is red."""
     inv = review.inventory
@@ -70,8 +75,11 @@ def _box(kind: str, x: float, y: float, w: float, h: float, label: str, sub: str
             f'fill="{fill}" stroke="{stroke}" stroke-width="{2.5 if why else 1.5}"/>{text}</g>')
 
 
-def _line(x1, y1, x2, y2, label: str = "", kind: str = "link", dy: float = -4) -> str:
-    text = f'<text x="{(x1 + x2) / 2 + 4}" y="{(y1 + y2) / 2 + dy}" fill="#51607a" font-size="10">{escape(label)}</text>' if label else ""
+def _line(x1, y1, x2, y2, label: str = "", kind: str = "link", dy: float = -4, at: float = 0.5, dx: float = 4) -> str:
+    """An arrow; its label sits at fraction `at` along it (0 = start), offset by (dx, dy)."""
+    lx, ly = x1 + (x2 - x1) * at + dx, y1 + (y2 - y1) * at + dy
+    text = (f'<text class="edge-label" x="{lx:g}" y="{ly:g}" fill="#51607a" font-size="10">{escape(label)}</text>'
+            if label else "")
     return (f'<g data-kind="{kind}"><path d="M {x1} {y1} L {x2} {y2}" stroke="#51607a" stroke-width="1.3" fill="none" '
             f'marker-end="url(#arrow)"/>{text}</g>')
 
@@ -144,12 +152,14 @@ def _outside(inv, review, broken) -> list[str]:
         bucket_anchor = bucket_anchor or (RIGHT_X, y + 29)
         y += 70
     if bucket_anchor and inv.endpoints:
+        # Label near the endpoint end, in the free band between the AZs and the endpoint box: at the
+        # middle of the arrow it ran into the key store's "CloudHSM cluster" label.
         out.append(_line(VPC_X + VPC_W - 150, VPC_Y + VPC_H - 51, bucket_anchor[0], bucket_anchor[1],
-                         "aws:sourceVpce", "endpoint-to-bucket"))
+                         "aws:sourceVpce", "endpoint-to-bucket", at=0.1, dx=10, dy=0))
     data_keys = [k for k in inv.keys if inv.bucket_using(k)] or inv.keys[:1]
     key_y = y + 30
     for key in data_keys[:1]:
-        out.append(_box("key", RIGHT_X, key_y, RIGHT_W, 54, f"{key.kind} KMS key", key.alias or key.logical_id,
+        out.append(_box("key", RIGHT_X, key_y, RIGHT_W, 54, key_label(key.kind), key.alias or key.logical_id,
                         broken.get(key.label), key=key.label))
         if bucket_anchor:
             out.append(_line(RIGHT_X + 60, bucket_anchor[1] + 29, RIGHT_X + 60, key_y, "default encryption", "bucket-to-key"))
@@ -164,7 +174,7 @@ def _outside(inv, review, broken) -> list[str]:
     if others:
         text = ", ".join((k.alias or k.logical_id)[:28] for k in others)
         why = next((broken[k.label] for k in others if k.label in broken), None)
-        out.append(_box("other-keys", RIGHT_X, other_y, RIGHT_W, 44, f"{len(others)} other KMS keys", text[:52], why,
+        out.append(_box("other-keys", RIGHT_X, other_y, RIGHT_W, 44, f"{len(others)} other KMS key{'' if len(others) == 1 else 's'}", text[:52], why,
                         plain=not why))
     trail_y = other_y + 60
     for bucket in inv.buckets[:1]:

@@ -92,11 +92,19 @@ def _cost(review: Review) -> list[str]:
     cost = review.cost
     if cost is None:
         return []
-    out = ['<section id="cost">', f"<h2>Cost estimate ({escape(cost.region)}, {escape(cost.currency)})</h2>"]
+    unverified = "" if cost.verified else ", unverified prices"
+    out = ['<section id="cost">', f"<h2>Cost estimate ({escape(cost.region)}, {escape(cost.currency)}){unverified}</h2>"]
+    if not cost.verified:
+        out.append('<p class="unverified"><strong>Unverified</strong>: the prices are list-price estimates entered '
+                   "offline, not fetched or checked; check them against the sources below before relying on this "
+                   "estimate.</p>")
+    if not cost.region_priced:
+        out.append(f"<p><strong>No cost estimate</strong>: the price table has no prices for {escape(cost.region)}.</p>")
     if cost.lines:
         rows = [[line.item, line.quantity, line.unit_price, f"{line.monthly:,.2f}", f"{line.first_deploy:,.2f}"]
-                for line in cost.lines]
-        rows.append(["total", "", "", f"{cost.monthly:,.2f}", f"{cost.first_deploy:,.2f}"])
+                if line.priced else [line.item, line.quantity, "no price", "—", "—"] for line in cost.lines]
+        total = "total" if not cost.unpriced else f"total, incomplete (without {', '.join(cost.unpriced)})"
+        rows.append([total, "", "", f"{cost.monthly:,.2f}", f"{cost.first_deploy:,.2f}"])
         out.append(_table(["item", "quantity", "unit price", "monthly", "first deploy"], rows, "cost-table"))
     items = [escape(note) for note in cost.notes]
     items.append(f"Prices: {escape(cost.origin)}. Sources: " + ", ".join(

@@ -68,12 +68,21 @@ def _cost(review: Review) -> list[str]:
     cost = review.cost
     if cost is None:
         return []
-    out = [f"### Cost estimate ({cost.region}, {cost.currency})", ""]
+    out = [f"### Cost estimate ({cost.region}, {cost.currency}){'' if cost.verified else ', unverified prices'}", ""]
+    if not cost.verified:
+        out += ["> ⚠️ **Unverified**: the prices are list-price estimates entered offline, not fetched or checked; "
+                "check them against the sources below before relying on this estimate.", ""]
+    if not cost.region_priced:
+        out += [f"**No cost estimate**: the price table has no prices for {cost.region}.", ""]
     if cost.lines:
         out += ["| item | quantity | unit price | monthly | first deploy |", "| --- | --- | --- | ---: | ---: |"]
         for line in cost.lines:
-            out.append(f"| {line.item} | {line.quantity} | {line.unit_price} | {line.monthly:,.2f} | {line.first_deploy:,.2f} |")
-        out.append(f"| **total** | | | **{cost.monthly:,.2f}** | **{cost.first_deploy:,.2f}** |")
+            if line.priced:
+                out.append(f"| {line.item} | {line.quantity} | {line.unit_price} | {line.monthly:,.2f} | {line.first_deploy:,.2f} |")
+            else:
+                out.append(f"| {line.item} | {line.quantity} | **no price** | — | — |")
+        label = "**total**" if not cost.unpriced else f"**total, incomplete** (without {', '.join(cost.unpriced)})"
+        out.append(f"| {label} | | | **{cost.monthly:,.2f}** | **{cost.first_deploy:,.2f}** |")
         base_cost = getattr(review.diff, "base_cost", None) if review.diff is not None else None
         if base_cost is not None and base_cost.lines:
             delta = cost.monthly - base_cost.monthly

@@ -20,7 +20,25 @@ class AcknowledgementHasReason(Rule):
         for stack in ctx.stacks:
             for lid, resource in stack.resources.items():
                 for index, entry in enumerate(acknowledgements(resource)):
-                    if not entry.get("id") or not valid_reason(entry):
-                        yield self.finding(stack, ("Resources", lid, "Metadata", METADATA_KEY, "acknowledge", index),
-                                           f"acknowledgement of {entry.get('id') or '(no rule id)'} on {lid} has no "
-                                           "reason; it is ignored")
+                    if entry.get("id") and valid_reason(entry):
+                        continue
+                    problem = _problem(entry)
+                    yield self.finding(stack, ("Resources", lid, "Metadata", METADATA_KEY, "acknowledge", index),
+                                       f"acknowledgement of {entry.get('id') or '(no rule id)'} on {lid} {problem}; "
+                                       "it is ignored")
+
+
+def _problem(entry: dict) -> str:
+    """What exactly is wrong: no rule id, no reason, a reason that is not text, or one too short."""
+    reason = entry.get("reason")
+    if not entry.get("id"):
+        return "names no rule (no id)" + ("" if valid_reason(entry) else " and " + _reason_problem(reason))
+    return _reason_problem(reason)
+
+
+def _reason_problem(reason) -> str:
+    if reason is None or (isinstance(reason, str) and not reason.strip()):
+        return "has no reason"
+    if not isinstance(reason, str):
+        return "has a reason that is not text"
+    return f"has a reason too short to judge ({len(reason.strip())} characters, at least 10 needed)"

@@ -30,20 +30,27 @@ class AuditLogging(Rule):
                                    fix="Add an AWS::EC2::FlowLog with ResourceId = Ref of the VPC (CDK: vpc.add_flow_log).")
         trails = list(ctx.resources("AWS::CloudTrail::Trail"))
         if not trails and ctx.stacks:
-            yield self.finding(ctx.stacks[0], ("Resources",), "the assembly has no CloudTrail trail")
+            yield self.finding(ctx.stacks[0], ("Resources",), "the assembly has no CloudTrail trail",
+                               fix="Add an AWS::CloudTrail::Trail with EnableLogFileValidation true, KMSKeyId set "
+                                   "and IsLogging true (CDK: cloudtrail.Trail(..., enable_file_validation=True, "
+                                   "encryption_key=...)).")
         for stack, lid, _ in trails:
             props = ctx.props(stack, lid)
             base = ("Resources", lid, "Properties")
             if props.get("EnableLogFileValidation") not in (True, "true"):
                 yield self.finding(stack, base + ("EnableLogFileValidation",),
-                                   f"trail {lid} does not validate log files")
+                                   f"trail {lid} does not validate log files",
+                                   fix="Set EnableLogFileValidation: true on the trail (CDK: enable_file_validation=True).")
             key = props.get("KMSKeyId")
             if isinstance(key, Unresolved):
                 yield self.cannot_prove(stack, base + ("KMSKeyId",), key.reason)
             elif not key:
-                yield self.finding(stack, base, f"trail {lid} is not encrypted with a KMS key (KMSKeyId)")
+                yield self.finding(stack, base, f"trail {lid} is not encrypted with a KMS key (KMSKeyId)",
+                                   fix="Set KMSKeyId on the trail to a KMS key whose policy lets CloudTrail encrypt "
+                                       "(CDK: encryption_key=...).")
             if props.get("IsLogging") in (False, "false"):
-                yield self.finding(stack, base + ("IsLogging",), f"trail {lid} is not logging")
+                yield self.finding(stack, base + ("IsLogging",), f"trail {lid} is not logging",
+                                   fix="Set IsLogging: true on the trail (or remove the property: CDK trails log).")
         for stack, lid, _ in ctx.resources("AWS::Logs::LogGroup"):
             retention = ctx.props(stack, lid).get("RetentionInDays")
             if retention is None:
