@@ -35,8 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-severity", choices=["error", "warning", "info"], default="warning",
                         help="report and fail on findings at or above this severity (default: warning)")
     parser.add_argument("--no-cfn-lint", action="store_true", help="do not run cfn-lint's own checks")
-    parser.add_argument("--cfn-lint-ignore", action="append", default=None, metavar="ID",
-                        help="cfn-lint check id (or prefix) to leave out; repeatable")
+    parser.add_argument("--cfn-lint-config", metavar="FILE",
+                        help="cfn-lint configuration file whose rule settings apply (default: .cfnlintrc[.yaml|.yml] "
+                             "in the working directory and the home directory, as cfn-lint finds them; its "
+                             "'templates' are not used: the templates linted are those of PATH)")
+    parser.add_argument("--cfn-lint-ignore", action="append", default=[], metavar="ID",
+                        help="cfn-lint check id (or prefix) to leave out, in addition to the configuration's "
+                             "ignore_checks; repeatable")
     parser.add_argument("--rule", action="append", default=[], metavar="RULE",
                         help="run only this rule (id or file name); repeatable")
     parser.add_argument("--skip", action="append", default=[], metavar="RULE", help="skip this rule; repeatable")
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
                           bucket_encryption=args.bucket_encryption)
         report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
-                     cfn_lint_ignore=tuple(args.cfn_lint_ignore) if args.cfn_lint_ignore else None)
+                     cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
         min_severity = Severity.parse(args.min_severity)
         _emit(render(args.format, report, min_severity), args.output)
         return EXIT_FINDINGS if report.active(min_severity) else EXIT_OK
@@ -96,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_USAGE
     except Exception as error:  # last resort: one line, never a traceback
-        print(f"validators: error: {args.path}: cannot validate ({error.__class__.__name__}: {error})",
+        detail = " ".join(str(error).split())
+        print(f"validators: error: {args.path}: cannot validate ({error.__class__.__name__}: {detail})",
               file=sys.stderr)
         return EXIT_USAGE
 

@@ -81,15 +81,14 @@ def _describe(scenario: dict) -> str:
 
 
 def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: Options | None = None,
-        cfn_lint: bool = False, cfn_lint_ignore: tuple[str, ...] | None = None,
+        cfn_lint: bool = False, cfn_lint_ignore: tuple[str, ...] = (), cfn_lint_config: str | None = None,
         with_lines: bool = True) -> Report:
     rule_classes = list(rules) if rules is not None else discover()
     findings = run_rules(assembly, rule_classes, options) if rule_classes else []
     if cfn_lint:
-        from validators.cfn_lint_bridge import DEFAULT_IGNORES, CfnLint
+        from validators.cfn_lint_bridge import CfnLint
 
-        regions = sorted({s.region for s in assembly.stacks if s.region}) or None
-        linter = CfnLint(regions, cfn_lint_ignore if cfn_lint_ignore is not None else DEFAULT_IGNORES)
+        linter = CfnLint(config_file=cfn_lint_config, extra_ignores=cfn_lint_ignore)
         for stack in assembly.stacks:
             findings.extend(linter.lint(stack))
     suppressions.apply(findings, assembly)
