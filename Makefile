@@ -1,5 +1,5 @@
-# Two entry points (see README): `make all` synthesises and validates the default
-# config into cdk.out; `make test` runs the test suite. Both install what they need.
+# Two entry points (see README): `make all` synthesises the default config into cdk.out, validates
+# it and rehearses its deployment; `make test` runs the test suite. Both install what they need.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,9 +9,9 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 LAYER := build/layers/x509/python
 LAYER_PLATFORM := --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all:
 
-.PHONY: all setup layers browser synth validate test clean
+.PHONY: all setup layers browser synth validate rehearse test clean
 
-all: synth validate
+all: synth validate rehearse
 
 setup: $(BIN)/.installed node_modules/.installed layers
 
@@ -40,6 +40,16 @@ synth: setup
 validate: setup
 	$(BIN)/python -m validators cdk.out
 
+# The deploy rehearsal: deploy cdk.out offline, scale the HSMs up and down (the same app synthesised
+# with another hsmCount, as `cdk deploy -c hsmCount=N` would deploy it), then destroy.
+SCALE_UP ?= 4
+SCALE_DOWN ?= 2
+rehearse: synth
+	rm -rf cdk.scale-up.out cdk.scale-down.out
+	cdk synth --quiet -c hsmCount=$(SCALE_UP) --output cdk.scale-up.out
+	cdk synth --quiet -c hsmCount=$(SCALE_DOWN) --output cdk.scale-down.out
+	$(BIN)/python -m rehearsal cdk.out --update cdk.scale-up.out --update cdk.scale-down.out
+
 # Debian's Chromium renders the review page in a browser test; installed when we are root (CI).
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "note: chromium not installed (needs root); the browser test will skip"
@@ -48,4 +58,4 @@ test: setup browser
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:
-	rm -rf cdk.out build $(VENV) node_modules
+	rm -rf cdk.out cdk.*.out build $(VENV) node_modules

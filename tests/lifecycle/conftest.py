@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.support.model import install
+from tests.support.handlers import install_source_layer as install
 from tests.support.world import Deployment, offline_aws
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.lifecycle.conftest import deployed
-from tests.support import durations
-from tests.support.cloudhsm_model import model_of, password_digest
-from tests.support.faults import FAULTS
+from rehearsal import durations
+from rehearsal.services.cloudhsm import model_of, password_digest
+from rehearsal.faults import FAULTS
 from tests.support.provider import ResourceFailed, run_now
 
 

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tests.lifecycle.conftest import deployed
-from tests.support.clock import CLOCK
-from tests.support.faults import FAULTS
+from rehearsal.clock import CLOCK
+from rehearsal.faults import FAULTS
 from tests.support.provider import ResourceFailed, run, run_now
 
 CERTIFICATE_PARAMETER = "/customer-keys/cloudhsm/external-ca/signed-certificate"

@@ -12,9 +12,9 @@ import pytest
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
 from tests.support.call_scan import calls_of
-from tests.support.clock import CLOCK
-from tests.support.cloudhsm_model import model_of
-from tests.support.faults import FAULTS
+from rehearsal.clock import CLOCK
+from rehearsal.services.cloudhsm import model_of
+from rehearsal.faults import FAULTS
 from tests.support.handlers import LIFECYCLE_RESOURCES
 from tests.support.world import Deployment, offline_aws
 

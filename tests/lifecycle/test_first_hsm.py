@@ -7,8 +7,9 @@ from cryptography import x509
 
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from tests.support import cloudhsm_model, durations
-from tests.support.faults import FAULTS
+from rehearsal import durations
+from rehearsal.services import cloudhsm as cloudhsm_model
+from rehearsal.faults import FAULTS
 from tests.support.handlers import load_handler
 from tests.support.provider import CustomResource, ResourceFailed, run_now
 from tests.support.world import ZONES

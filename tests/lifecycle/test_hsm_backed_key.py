@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.lifecycle.conftest import deployed
-from tests.support.faults import FAULTS
+from rehearsal.faults import FAULTS
 from tests.support.provider import ResourceFailed, run_now
 
 

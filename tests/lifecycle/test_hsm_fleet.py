@@ -6,9 +6,10 @@ import pytest
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
 from tests.lifecycle.conftest import deployed
-from tests.support import cloudhsm_model, durations
-from tests.support.clock import CLOCK
-from tests.support.faults import FAULTS
+from rehearsal import durations
+from rehearsal.services import cloudhsm as cloudhsm_model
+from rehearsal.clock import CLOCK
+from rehearsal.faults import FAULTS
 from tests.support.provider import ResourceFailed, run_now
 from tests.support.world import ZONES
 

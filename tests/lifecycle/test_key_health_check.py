@@ -9,7 +9,7 @@ import pytest
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
 from tests.lifecycle.conftest import deployed
-from tests.support import cloudhsm_model
+from rehearsal.services import cloudhsm as cloudhsm_model
 from tests.support.handlers import load_handler
 
 NAMESPACE = "CustomerKeys/KeyStoreHealth"

@@ -7,8 +7,8 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 
 from tests.lifecycle.conftest import deployed
-from tests.support import durations
-from tests.support.clock import CLOCK
+from rehearsal import durations
+from rehearsal.clock import CLOCK
 from tests.support.world import ZONES, Deployment
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from tests.support import durations
+from rehearsal import durations
 from tests.support.simulate import main, simulate
 
 
@@ -54,7 +54,7 @@ def test_hsm_count_is_validated_between_2_and_28(capsys):
 def test_pending_window_comes_from_cdk_json_and_is_stated(capsys):
     import json
 
-    from tests.support.model import REPO
+    from tests.support.handlers import REPO
 
     days = json.loads((REPO / "cdk.json").read_text())["context"]["defaults"]["keyDeletionWindowDays"]
     assert main(["--hsm-count", "2", "--lifecycle"]) == 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.support.model import LAYER_DIR, REPO
+from tests.support.handlers import LAYER_DIR, REPO
 
 LAYER_PACKAGE = LAYER_DIR / "lifecycle_runtime"
 

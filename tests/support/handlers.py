@@ -5,18 +5,32 @@ from __future__ import annotations
 import importlib.util
 import sys
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 
-from tests.support.model import REPO, install
+from rehearsal.clock import CLOCK
+from rehearsal.services import install
+
+REPO = Path(__file__).resolve().parents[2]
+LAYER_DIR = REPO / "cmk_constructs" / "lifecycle_runtime" / "python"
 
 LIFECYCLE_RESOURCES = ("first_hsm", "cluster_initialisation", "cluster_activation", "hsm_fleet",
                        "custom_key_store", "hsm_backed_key")
 
 
+def install_source_layer() -> None:
+    """The model, and the shared layer from the source tree on sys.path, on the model's clock."""
+    install()
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))
+    from lifecycle_runtime import time_budget
+    time_budget.now = CLOCK.now
+
+
 @lru_cache(maxsize=None)
 def load_handler(resource: str) -> ModuleType:
     """`cmk_constructs/<resource>/runtime/handler.py` as module `<resource>_handler`."""
-    install()  # puts the shared layer on sys.path
+    install_source_layer()
     runtime = REPO / "cmk_constructs" / resource / "runtime"
     sys.path.insert(0, str(runtime))  # sibling modules (e.g. certificates.py), like Lambda's task root
     try:

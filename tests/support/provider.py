@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Generator
 
-from tests.support import durations
-from tests.support.clock import CLOCK
-from tests.support.faults import FAULTS
+from rehearsal import durations
+from rehearsal.clock import CLOCK
+from rehearsal.faults import FAULTS
 
 MISSING_PHYSICAL_ID = "AWSCDK::CustomResourceProviderFramework::MISSING_PHYSICAL_ID"
 

@@ -18,7 +18,7 @@ import io
 import sys
 import time
 
-from tests.support import durations
+from rehearsal import durations
 from tests.support.world import Deployment, Step, default_key_deletion_window_days, offline_aws
 
 MAX_HSMS = 28   # CloudHSM's HSMs-per-cluster quota, which the offline model enforces

@@ -19,10 +19,11 @@ from typing import Iterator
 import boto3
 from moto import mock_aws
 
-from tests.support.clock import CLOCK
-from tests.support.faults import FAULTS
+from rehearsal.clock import CLOCK
+from rehearsal.faults import FAULTS
 from tests.support.handlers import load_handler
-from tests.support.model import REPO, install
+from rehearsal.services import install
+from tests.support.handlers import REPO
 from tests.support.provider import CustomResource, ResourceFailed, run_in_parallel, run_now
 
 REGION = "eu-west-1"

@@ -39,6 +39,9 @@ class Stack:
     parent: "Stack | None" = None
     parent_resource: str | None = None
     is_yaml: bool = False
+    # From manifest.json: the stacks this one is deployed after, and its asset manifests (files).
+    depends_on: tuple[str, ...] = ()
+    asset_manifests: tuple[str, ...] = ()
     _decoded: Any = None
     _decoded_loaded: bool = False
 
@@ -235,9 +238,8 @@ def _load_manifest(assembly: Assembly, directory: str, seen: set[str]) -> None:
     manifest = _read_json(manifest_path)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("artifacts", {}), dict):
         raise InputError(f"{manifest_path}: not a cloud assembly manifest (no 'artifacts' object)")
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
-        if not isinstance(artifact, dict):
-            continue
+    artifacts = {key: value for key, value in (manifest.get("artifacts") or {}).items() if isinstance(value, dict)}
+    for artifact_id, artifact in artifacts.items():
         properties = artifact.get("properties") or {}
         kind = artifact.get("type")
         if kind == "aws:cloudformation:stack":
@@ -247,12 +249,28 @@ def _load_manifest(assembly: Assembly, directory: str, seen: set[str]) -> None:
             name = properties.get("stackName") or artifact.get("displayName") or artifact_id
             stack = _load_template(os.path.join(directory, template_file), str(name))
             stack.account, stack.region = _environment(artifact.get("environment"))
+            stack.depends_on, stack.asset_manifests = _dependencies(artifacts, artifact, directory)
             assembly.stacks.append(stack)
             _load_nested(assembly, stack)
         elif kind == "cdk:cloud-assembly":  # a Stage: its own assembly in a sub-directory
             sub = properties.get("directoryName")
             if isinstance(sub, str):
                 _load_manifest(assembly, os.path.join(directory, sub), seen)
+
+
+def _dependencies(artifacts: dict, artifact: dict, directory: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(stack names this stack depends on, paths of its asset manifests)."""
+    stacks, asset_files = [], []
+    for dependency in artifact.get("dependencies") or []:
+        other = artifacts.get(dependency) if isinstance(dependency, str) else None
+        if not isinstance(other, dict):
+            continue
+        properties = other.get("properties") or {}
+        if other.get("type") == "aws:cloudformation:stack":
+            stacks.append(str(properties.get("stackName") or other.get("displayName") or dependency))
+        elif other.get("type") == "cdk:asset-manifest" and isinstance(properties.get("file"), str):
+            asset_files.append(os.path.join(directory, properties["file"]))
+    return tuple(stacks), tuple(asset_files)
 
 
 def _environment(environment: Any) -> tuple[str | None, str | None]:

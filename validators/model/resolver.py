@@ -4,12 +4,16 @@ Resources referenced by `Ref`/`Fn::GetAtt` become stable token strings (for exam
 `arn:aws:s3:::my-bucket` or `{{Stack/Endpoint}}`) so policies can be evaluated as strings;
 `Assembly.tokens` maps each token back to `(stack, logical id, attribute)`. Tokens contain `{{`,
 which makes them *symbolic*: never equal to a literal an attacker could choose.
+
+Given a `Deployment` (the deploy rehearsal's view of what is deployed), the same resolver gives
+deploy-time values instead: physical ids and attributes, parameter values, exports and the
+region's zones, so the project has one intrinsic-function evaluator, not two.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 NO_VALUE = type("NoValue", (), {"__repr__": lambda self: "AWS::NoValue"})()
 PSEUDO_DEFAULTS = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
@@ -55,16 +59,26 @@ def find_unresolved(value: Any) -> Unresolved | None:
     return None
 
 
+class Deployment(Protocol):
+    """Deploy-time values; each returns an `Unresolved` when the value does not exist (yet)."""
+
+    def attribute(self, stack: Any, logical_id: str, attribute: str) -> Any: ...
+    def parameter(self, stack: Any, name: str) -> Any: ...
+    def pseudo(self, stack: Any, name: str) -> Any: ...
+    def availability_zones(self, region: str) -> list[str]: ...
+    def import_value(self, name: str) -> Any: ...
+
+
 class Resolver:
     """Resolves values of one stack under one assignment of its conditions (`Fn::If` branches)."""
 
     def __init__(self, assembly: Any, stack: Any, conditions: dict[str, bool] | None = None,
-                 _depth: int = 0) -> None:
+                 _depth: int = 0, deployment: Deployment | None = None) -> None:
         self.assembly = assembly
         self.stack = stack
         self.conditions = conditions or {}
         self._depth = _depth
-        self._cache: dict[int, Any] = {}
+        self.deployment = deployment
 
     # -- public -------------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
@@ -94,6 +108,8 @@ class Resolver:
 
     def resource_token(self, logical_id: str, attribute: str = "Ref") -> str:
         """The stand-in string for a resource's Ref or attribute (registered in assembly.tokens)."""
+        if self.deployment is not None:
+            return self.deployment.attribute(self.stack, logical_id, attribute)
         stack = self.stack
         resource = stack.resources.get(logical_id) or {}
         kind = resource.get("Type", "") if isinstance(resource, dict) else ""
@@ -241,6 +257,8 @@ class Resolver:
 
     def _fn_GetAZs(self, arg: Any) -> Any:
         region = self.resolve(arg) or self._region()
+        if self.deployment is not None:
+            return self.deployment.availability_zones(region)
         # Distinct stand-ins: Fn::Select of different indexes gives different zones.
         return ["{{%s:az%d}}" % (region, index) for index in range(3)]
 
@@ -248,6 +266,8 @@ class Resolver:
         name = self.resolve(arg)
         if not isinstance(name, str):
             return Unresolved("Fn::ImportValue of a computed name")
+        if self.deployment is not None:
+            return self.deployment.import_value(name)
         exported = self.assembly.exports().get(name)
         if exported is None:
             return Unresolved(f"import {name} is not exported by any stack of this assembly")
@@ -296,6 +316,8 @@ class Resolver:
     def _pseudo(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
+        if self.deployment is not None:
+            return self.deployment.pseudo(self.stack, name)
         if name == "AWS::AccountId":
             return self._account()
         if name == "AWS::Region":
@@ -319,6 +341,8 @@ class Resolver:
 
     def _parameter(self, name: str) -> Any:
         stack = self.stack
+        if self.deployment is not None:
+            return self.deployment.parameter(stack, name)
         if stack.parent is not None and stack.parent_resource:
             passed = ((stack.parent.resources.get(stack.parent_resource) or {}).get("Properties") or {}) \
                 .get("Parameters") or {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -34,7 +34,9 @@ CREATE_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 16.0
 
-sleep: Callable[[float], None] = time.sleep  # injectable, like time_budget.now
+def sleep(seconds: float) -> None:
+    """time.sleep, looked up when called (the deploy rehearsal runs handlers on a simulated clock)."""
+    time.sleep(seconds)
 
 
 @lru_cache(maxsize=None)

@@ -10,14 +10,13 @@ is_complete call (top-level fields do not become resource attributes).
 from __future__ import annotations
 
 import time
-from typing import Callable
-
 from lifecycle_runtime.errors import LifecycleError
 
 STARTED_AT = "LifecycleStartedAt"
 
-# Injectable so the offline model can run the handlers on its simulated clock.
-now: Callable[[], float] = time.time
+def now() -> float:
+    """The time, read when called: the deploy rehearsal runs handlers on a simulated clock."""
+    return time.time()
 
 
 class TimeBudgetExhausted(LifecycleError):

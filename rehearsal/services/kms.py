@@ -21,9 +21,9 @@ from moto.core.exceptions import JsonRESTError
 from moto.kms import models as kms_models
 from moto.kms import responses as kms_responses
 
-from tests.support import durations
-from tests.support.clock import CLOCK
-from tests.support.cloudhsm_model import model_of, password_digest
+from rehearsal import durations
+from rehearsal.clock import CLOCK
+from rehearsal.services.cloudhsm import model_of, password_digest
 
 _random = random.Random(11)
 

@@ -3,7 +3,7 @@
 moto's clusters are born ACTIVE with an empty CSR and it has no CreateHsm, DeleteHsm
 or InitializeCluster. Here a cluster goes CREATE_IN_PROGRESS -> UNINITIALIZED ->
 INITIALIZE_IN_PROGRESS -> INITIALIZED -> ACTIVE (activation happens on the client
-host, see activation_model), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
+host, see rehearsal.services.activation), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
 -> gone on the simulated clock, each with a real ENI in moto's EC2, and the first
 ACTIVE HSM of an uninitialised cluster issues a real PEM CSR (a new one if that HSM
 is replaced). Errors are the documented CloudHsm*Exception codes.
@@ -26,8 +26,8 @@ from moto.cloudhsmv2 import responses as cloudhsm_responses
 from moto.core.exceptions import JsonRESTError
 from moto.ec2.models import ec2_backends
 
-from tests.support import durations
-from tests.support.clock import CLOCK
+from rehearsal import durations
+from rehearsal.clock import CLOCK
 
 MAX_HSMS_PER_CLUSTER = 28
 LIVE_HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED")
@@ -52,6 +52,9 @@ class ModelledHsm:
     eni_ip: str
     state: str = "CREATE_IN_PROGRESS"
     state_message: str = "HSM is being created."
+    hsm_type: str = ""
+    created_at: float = 0.0            # billing starts when CreateHsm is accepted
+    deleted_at: float | None = None    # and stops when the HSM is gone
 
     def to_api(self) -> dict:
         return {"AvailabilityZone": self.availability_zone, "ClusterId": self.cluster_id,
@@ -99,6 +102,22 @@ def _cluster(backend, cluster_id: str):
 # --- cluster lifecycle -------------------------------------------------------------
 
 _original_create_cluster = cloudhsm_models.CloudHSMV2Backend.create_cluster
+HSM_PORTS = (2223, 2225)
+
+
+def _cluster_security_group(ec2, cluster) -> str:
+    """The group CloudHSM creates with the cluster, `cloudhsm-<cluster id>-sg`: TCP 2223-2225 within
+    itself, in and out (AWS CloudHSM User Guide, "Review cluster security group"). It stays in the
+    VPC when the cluster is deleted."""
+    group = ec2.create_security_group(f"cloudhsm-{cluster.cluster_id}-sg",
+                                      f"Cluster {cluster.cluster_id} communication", vpc_id=cluster.vpc_id)
+    for authorize in (ec2.authorize_security_group_ingress, ec2.authorize_security_group_egress):
+        authorize(group.id, "tcp", HSM_PORTS[0], HSM_PORTS[1], [],
+                  source_groups=[{"GroupId": group.id, "UserId": ec2.account_id}], vpc_id=cluster.vpc_id)
+    # CloudHSM's group has no allow-all egress rule.
+    ec2.revoke_security_group_egress(group.id, "-1", None, None, [{"CidrIp": "0.0.0.0/0"}], [], [])
+    return group.id
+
 
 
 def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, subnet_ids, network_type, tag_list, mode):
@@ -121,6 +140,7 @@ def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, su
     self.clusters = {cluster.cluster_id if c is cluster else key: c for key, c in self.clusters.items()}
     cluster.subnet_mapping = mapping
     cluster.vpc_id = ec2.get_subnet(next(iter(mapping.values()))).vpc_id
+    cluster.security_group = _cluster_security_group(ec2, cluster)
     cluster.state, cluster.state_message = "CREATE_IN_PROGRESS", "Cluster is being created."
     model_of(cluster)
 
@@ -179,7 +199,17 @@ def _become_active(cluster, hsm: ModelledHsm) -> None:
         _new_csr(cluster)
 
 
+# Every HSM the model has created since the last reset, for the HSM-hours a run was billed.
+LEDGER: list[ModelledHsm] = []
+
+
+def reset_ledger() -> None:
+    LEDGER.clear()
+
+
 def _start_hsm(backend, cluster, hsm: ModelledHsm) -> None:
+    hsm.hsm_type, hsm.created_at = cluster.hsm_type, CLOCK.now()
+    LEDGER.append(hsm)
     model_of(cluster).hsms.append(hsm)
     CLOCK.schedule(durations.HSM_CREATE, f"HSM {hsm.hsm_id} active", lambda: _become_active(cluster, hsm))
 
@@ -207,6 +237,7 @@ def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | 
 
 def _remove(backend, cluster, hsm: ModelledHsm) -> None:
     model = model_of(cluster)
+    hsm.deleted_at = CLOCK.now()
     model.hsms = [other for other in model.hsms if other is not hsm]
     if not any(other.eni_id == hsm.eni_id for other in model.hsms):
         try:
@@ -277,7 +308,7 @@ def initialize_cluster(self, cluster_id: str, signed_cert: str, trust_anchor: st
 
 
 def activate(cluster, admin_password: str, kmsuser_password: str) -> None:
-    """The effect of the activation command on the host (see activation_model)."""
+    """The effect of the activation command on the host (see rehearsal.services.activation)."""
     model = model_of(cluster)
     cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
     model.users["admin"] = {"role": "admin", "password_digest": password_digest(admin_password)}

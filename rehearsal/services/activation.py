@@ -21,9 +21,9 @@ from moto.ec2.models import ec2_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.ssm import models as ssm_models
 
-from tests.support import durations
-from tests.support.clock import CLOCK
-from tests.support.cloudhsm_model import activate, model_of, password_digest
+from rehearsal import durations
+from rehearsal.clock import CLOCK
+from rehearsal.services.cloudhsm import activate, model_of, password_digest
 
 
 @dataclass

@@ -1,0 +1,89 @@
+"""Command line: `python -m rehearsal [CDK_OUT] [--update CDK_OUT ...] [--no-destroy] [--verbose]`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+import time
+
+from validators.findings import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  every stack deployed (and updated, and destroyed) as CloudFormation would report it
+  1  a stack operation failed: the stack, resource and reason are printed
+  2  usage or input error (no cloud assembly, unsupported resource type, several environments, ...)
+
+Scaling is an update: synthesise the app again with another hsmCount into another directory and
+pass it with --update, e.g. `cdk synth -c hsmCount=4 -o cdk.hsm4.out`, then
+`python -m rehearsal cdk.out --update cdk.hsm4.out --update cdk.out`.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rehearsal",
+        description="Deploy a cloud assembly on an offline model of AWS and print what CloudFormation would show.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly to deploy (default: cdk.out)")
+    parser.add_argument("--update", action="append", default=[], metavar="CDK_OUT",
+                        help="after the deploy, update the stacks to this assembly; repeatable, in order")
+    parser.add_argument("--no-destroy", action="store_true", help="stop after the deploy and updates")
+    parser.add_argument("--verbose", action="store_true",
+                        help="every CloudFormation event, and the handlers' log lines")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    began = time.perf_counter()
+    try:
+        from rehearsal.cloudformation.engine import unmodelled_types
+        from rehearsal.session import account_and_region, offline_account, rehearse
+        from rehearsal.timeline import duration, hsm_bill
+        from validators.model import load
+
+        deploy = load(args.assembly)
+        updates = [(path, load(path)) for path in args.update]
+        assemblies = [deploy] + [assembly for _, assembly in updates]
+        account, region = account_and_region(assemblies)
+        for assembly in assemblies:
+            unmodelled = unmodelled_types(assembly)
+            if unmodelled:
+                raise InputError(f"{assembly.source}: resource types the rehearsal does not model: "
+                                 f"{', '.join(unmodelled)}")
+        logs = sys.stdout if args.verbose else io.StringIO()
+        with offline_account(account, region) as cloud, contextlib.redirect_stdout(logs):
+            outcome = rehearse(deploy, updates, not args.no_destroy, cloud)
+            bill = hsm_bill(region)
+            retained = list(cloud.timeline.retained_resources)
+        out = sys.stdout
+        print(f"Rehearsal of {args.assembly} in account {account}, {region} (offline: moto and the "
+              "project's CloudHSM/KMS model, simulated clock)\n", file=out)
+        out.write(outcome.timeline.render(args.verbose))
+        if outcome.first_deploy_seconds is not None:
+            print(f"\nFirst deploy: {duration(outcome.first_deploy_seconds)} simulated.", file=out)
+        price = (f" = {bill.currency} {bill.cost:,.2f} at {bill.currency} {bill.price_per_hour}/HSM-hour "
+                 f"({bill.price_origin})" if bill.cost is not None else " (no price for this HSM type and region)")
+        print(f"HSM-hours billed: {bill.hours} for {bill.hsm_count} HSM(s){price}.", file=out)
+        if retained:
+            print("Retained (DeletionPolicy/UpdateReplacePolicy), still in the account: "
+                  + ", ".join(f"{stack}/{logical_id} ({kind})" for stack, logical_id, kind, _ in retained), file=out)
+        for failure in outcome.destroy_failures[:-1] if outcome.failure else outcome.destroy_failures:
+            print(f"Destroy stopped once, as the README documents: {failure}", file=out)
+        print(f"(computed in {time.perf_counter() - began:.1f} s)", file=out)
+        if outcome.failure is not None:
+            failure = outcome.failure
+            print(f"\nrehearsal: FAILED: stack {failure.stack}, resource {failure.logical_id} "
+                  f"({failure.resource_type}) {failure.status}: {failure.reason}", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    except InputError as error:
+        print(f"rehearsal: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_USAGE

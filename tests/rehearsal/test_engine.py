@@ -1,0 +1,117 @@
+"""CloudFormation semantics the rehearsal must get right, on the synthesised app: the Provider
+contract and the handler code come from the assembly, a failure rolls the stack back, and the next
+deploy of a rolled-back stack starts over."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from rehearsal.cloudformation.custom import Waiter
+from rehearsal.cloudformation.engine import DeployFailed
+from rehearsal.faults import FAULTS
+from rehearsal.session import offline_account
+from tests.rehearsal.conftest import loaded
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+
+
+def _template(directory: Path, suffix: str) -> tuple[Path, dict]:
+    path = next(directory.glob(f"*-{suffix}.template.json"))
+    return path, json.loads(path.read_text())
+
+
+def _resource(template: dict, resource_type: str) -> tuple[str, dict]:
+    return next((logical_id, resource) for logical_id, resource in template["Resources"].items()
+                if resource["Type"] == resource_type)
+
+
+def _deploy(directory: Path):
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        try:
+            cloud.deploy(loaded(directory))
+        except DeployFailed as failure:
+            return cloud, failure
+        return cloud, None
+
+
+def _state_machine_for(template: dict, custom_type: str) -> tuple[str, dict]:
+    """The waiter state machine of the Provider that serves `custom_type`, found through the wiring."""
+    _, custom = _resource(template, custom_type)
+    framework_id = custom["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    environment = template["Resources"][framework_id]["Properties"]["Environment"]["Variables"]
+    machine_id = environment["WAITER_STATE_MACHINE_ARN"]["Ref"]
+    return machine_id, template["Resources"][machine_id]
+
+
+def test_the_waiter_is_read_from_the_synthesised_state_machine(assembly_dir):
+    _, template = _template(assembly_dir(), "Keys")
+    _, machine = _state_machine_for(template, "Custom::KmsCustomKeyStore")
+    definition = "".join(part if isinstance(part, str) else "arn" for part in machine["Properties"]["DefinitionString"]["Fn::Join"][1])
+    waiter = Waiter.from_definition(definition)
+    retry = json.loads(definition)["States"]["framework-isComplete-task"]["Retry"][0]
+    assert (waiter.interval, waiter.max_attempts) == (retry["IntervalSeconds"], retry["MaxAttempts"])
+    assert waiter.total_timeout == retry["IntervalSeconds"] * retry["MaxAttempts"]
+
+
+def test_a_shorter_waiter_in_the_template_times_the_key_store_out(copied_assembly):
+    """The key store needs ~20 minutes to connect; a state machine allowing 5 fails it as the framework does."""
+    directory = copied_assembly()
+    path, template = _template(directory, "Keys")
+    machine_id, machine = _state_machine_for(template, "Custom::KmsCustomKeyStore")
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    parts[0] = re.sub(r'"MaxAttempts":\d+', '"MaxAttempts":5', parts[0])
+    path.write_text(json.dumps(template))
+    cloud, failure = _deploy(directory)
+    assert failure is not None and failure.stack.endswith("-Keys") and failure.resource_type == "Custom::KmsCustomKeyStore"
+    assert "Operation timed out" in failure.reason
+    assert cloud.stacks[failure.stack].status == "ROLLBACK_COMPLETE"
+
+
+def test_handlers_run_from_the_assembly_assets_not_the_source_tree(copied_assembly):
+    directory = copied_assembly()
+    _, template = _template(directory, "Keys")
+    _, key = _resource(template, "Custom::HsmBackedKmsKey")
+    framework_id = key["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    variables = template["Resources"][framework_id]["Properties"]["Environment"]["Variables"]
+    on_event_id = variables["USER_ON_EVENT_FUNCTION_ARN"]["Fn::GetAtt"][0]
+    code_key = template["Resources"][on_event_id]["Properties"]["Code"]["S3Key"]
+    handler = directory / f"asset.{code_key.removesuffix('.zip')}" / "handler.py"
+    handler.write_text(handler.read_text() + "\n\ndef on_event(event, context):\n    raise RuntimeError('the asset copy ran')\n")
+    _, failure = _deploy(directory)
+    assert failure is not None and failure.resource_type == "Custom::HsmBackedKmsKey"
+    assert "the asset copy ran" in failure.reason
+
+
+def test_a_failed_resource_rolls_the_new_stack_back_and_the_next_deploy_starts_over(assembly_dir):
+    """The data key's CreateKey fails once: the Keys stack rolls back through the handlers (the key
+    store is disconnected and deleted), the stacks before it stay, and the next deploy recreates it."""
+    directory = assembly_dir()
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        # The audit key and the CA signing key come first; the third CreateKey is the HSM-backed key.
+        FAULTS.fail("kms", "CreateKey", "KMSInternalException", "KMS had an internal error", times=1, after=2)
+        assembly = loaded(directory)
+        with pytest.raises(DeployFailed) as failed:
+            cloud.deploy(assembly)
+        failure = failed.value
+        assert failure.stack.endswith("-Keys") and failure.resource_type == "Custom::HsmBackedKmsKey"
+        assert "KMS had an internal error" in failure.reason
+        state = cloud.stacks[failure.stack]
+        assert state.status == "ROLLBACK_COMPLETE" and state.resources == {}
+        assert all(cloud.stacks[name].status == "CREATE_COMPLETE" for name in cloud.stacks if name != failure.stack)
+        # The rollback ran the key store's Delete: no store is left, so none leaks into the next deploy.
+        assert cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"] == []
+        roles = {role["RoleName"] for role in cloud.client("iam").list_roles()["Roles"]}
+        assert not [name for name in roles if name.startswith(failure.stack)], "the stack's roles were deleted"
+        events = [event for phase in cloud.timeline.phases for event in phase.events if event.stack == failure.stack]
+        assert [event.status for event in events if event.resource_type == "Custom::KmsCustomKeyStore"][-1] \
+            == "DELETE_COMPLETE"
+        assert events[-1].status == "ROLLBACK_COMPLETE"
+        cloud.deploy(assembly)  # CDK deletes the ROLLBACK_COMPLETE stack, then creates it again
+        assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
+        assert len(cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"]) == 1

@@ -1,0 +1,82 @@
+"""The rehearsal deploys the synthesised assembly itself: deploy, scale up and down, destroy in the
+rounds the README documents, for each environment, through `python -m rehearsal`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rehearsal.cli import main
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _phase(out: str, title: str) -> str:
+    """The lines of one phase of the printed timeline."""
+    start = out.index(title)
+    following = re.search(r"\n(Deploy |Update to |Destroy, round )", out[start + len(title):])
+    return out[start: start + len(title) + following.start()] if following else out[start:]
+
+
+def test_reference_deploys_scales_up_and_down_and_is_destroyed_in_two_rounds(assembly_dir, capsys):
+    reference, up, down = assembly_dir(), assembly_dir(hsmCount=4), assembly_dir(hsmCount=2)
+    code, out, err = _run(capsys, reference, "--update", up, "--update", down)
+    assert code == 0, err
+    deploy = _phase(out, "Deploy ")
+    for stack in ("Audit", "Network", "Hsm", "Keys", "Data"):
+        assert re.search(rf"CustomerKeys-{stack}\s+CREATE_COMPLETE", deploy), stack
+    # The lifecycle's slow steps, in the stacks' order, each with the time the model gives it.
+    order = [deploy.index(name) for name in ("CloudHsmCluster", "FirstHsm", "Initialisation", "Activation",
+                                             "HsmFleetHsm1", "KeyStore")]
+    assert order == sorted(order)
+    scale_up = _phase(out, f"Update to {up}")
+    assert re.search(r"HsmFleetHsm3\w+\s+Custom::CloudHsmHsm\s+CREATE_COMPLETE", scale_up)
+    assert re.search(r"CustomerKeys-Audit\s+NO_CHANGES", scale_up)
+    scale_down = _phase(out, f"Update to {down}")
+    deleted = re.findall(r"(HsmFleetHsm\d)\w+\s+Custom::CloudHsmHsm\s+DELETE_COMPLETE", scale_down)
+    assert sorted(deleted) == ["HsmFleetHsm2", "HsmFleetHsm3"]
+    # Round 1 stops at the key store, which refuses while its key waits out the pending window.
+    first = _phase(out, "Destroy, round 1")
+    assert re.search(r"KeyStore\w+\s+Custom::KmsCustomKeyStore\s+DELETE_FAILED", first)
+    assert "still holds" in first and re.search(r"CustomerKeys-Data\s+DELETE_COMPLETE", first)
+    second = _phase(out, "Destroy, round 2")
+    assert re.search(r"\(t\+30d", second), "round 2 runs after the 30-day pending window"
+    for stack in ("Keys", "Hsm", "Network", "Audit"):
+        assert re.search(rf"CustomerKeys-{stack}\s+DELETE_COMPLETE", second), stack
+    retained = out.split("Retained (DeletionPolicy/UpdateReplacePolicy), still in the account: ")[1].split("\n")[0]
+    for kept in ("AWS::CloudHSM::Cluster", "DataBucket", "AccessLogs", "TrailTrailBucket", "AuditKey",
+                 "InitialisationCaSigningKey", "ActivationAdminPassword", "ActivationKmsUserPassword"):
+        assert kept in retained, kept
+    billed = int(re.search(r"HSM-hours billed: (\d+) for (\d+) HSM", out).group(1))
+    # Two HSMs (after the scale-down) bill through the 30-day pending window; the other two bill a few hours.
+    assert 2 * 30 * 24 <= billed <= 2 * 30 * 24 + 2 * 2 + 2 * 2, billed
+
+
+@pytest.mark.parametrize("environment", ["dev-kms", "sse-c"])
+def test_every_environment_deploys_and_is_destroyed(assembly_dir, capsys, environment):
+    code, out, err = _run(capsys, assembly_dir(environment))
+    assert code == 0, err
+    assert "CREATE_FAILED" not in out and "Destroy, round 1" in out
+    if environment == "dev-kms":  # no custom key store: one round, no HSM
+        assert "Destroy, round 2" not in out and "HSM-hours billed: 0" in out
+
+
+def test_redeploying_the_same_assembly_changes_nothing(assembly_dir, capsys):
+    reference = assembly_dir()
+    code, out, err = _run(capsys, reference, "--update", reference, "--no-destroy")
+    assert code == 0, err
+    update = _phase(out, f"Update to {reference}")
+    assert len(re.findall(r"NO_CHANGES", update)) == 5
+    assert not re.search(r"(CREATE|UPDATE|DELETE)_(COMPLETE|FAILED)", update)
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    code, out, err = _run(capsys, tmp_path / "missing")
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("rehearsal: error: ")
+    code, out, err = _run(capsys, tmp_path)
+    assert code == 2 and "not a cloud assembly" in err and "Traceback" not in err
