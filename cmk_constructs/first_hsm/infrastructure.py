@@ -26,11 +26,19 @@ def hsm_statements(cluster_arn: str) -> list[iam.PolicyStatement]:
                                      "cloudhsm:UntagResource", "cloudhsm:ListTags"], resources=[cluster_arn]),
         # DescribeClusters has no resource-level permissions.
         iam.PolicyStatement(actions=["cloudhsm:DescribeClusters"], resources=["*"]),
-        # Not called by the handler: CloudHSM creates and deletes the HSM's ENI with the caller's
-        # permissions (CreateHsm/DeleteHsm); EC2 ENI actions have no usable resource scoping here.
-        iam.PolicyStatement(actions=["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
-                                     "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"], resources=["*"]),
+        # Not called by the handler: CloudHSM authorises CreateHsm and DeleteHsm against these EC2
+        # actions of the caller too (Service Authorization Reference, list_cloudhsm, "API operations
+        # defined by AWS CloudHSM"); they take no resource scoping there.
+        iam.PolicyStatement(actions=list(HSM_DEPENDENT_EC2_ACTIONS), resources=["*"]),
     ]
+
+
+# CreateHsm's dependent actions (DeleteHsm's, ec2:DeleteNetworkInterface, is among them).
+HSM_DEPENDENT_EC2_ACTIONS = (
+    "ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress", "ec2:CreateNetworkInterface",
+    "ec2:CreateSecurityGroup", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:RevokeSecurityGroupEgress",
+)
 
 
 class FirstHsm(Construct):

@@ -1,0 +1,142 @@
+"""Authorise every AWS call a Lambda function or the client host makes, as AWS decides it.
+
+The caller is the role the rehearsal runs the code as (rehearsal/caller.py). Its identity policies
+are the role's inline and attached policies as deployed from the template (moto's IAM holds them).
+The decision uses the project's own evaluator (validators/policy), with the rules of the IAM User
+Guide's "Policy evaluation logic" page for a principal and a resource in the same account: an
+explicit Deny in any applicable policy wins; otherwise an Allow in the identity policies or in the
+resource's policy allows. KMS is the exception ("Key policies in AWS KMS"): the key policy decides
+first, and identity policies count only where the key policy allows the account (its root), so a
+key policy that names neither the caller nor the account refuses whatever IAM allows.
+
+A refusal is AWS's: AccessDeniedException (CloudHsmAccessDeniedException, EC2's
+UnauthorizedOperation), with the message shape of the IAM User Guide's "Troubleshoot access denied
+error messages": who, which action, which resource, and which kind of policy did not allow it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rehearsal.authorization.operations import OPERATIONS, Ask, Lookup
+from rehearsal.caller import Caller
+from validators.policy import Principal, Request, evaluate, parse_policy, principal_match_kind, statement_matches
+
+DENIAL_CODES = {"cloudhsmv2": "CloudHsmAccessDeniedException", "ec2": "UnauthorizedOperation",
+                "iam": "AccessDenied", "sts": "AccessDenied", "cloudwatch": "AccessDenied"}
+
+
+@dataclass(frozen=True)
+class Denied:
+    code: str
+    message: str
+
+
+def check(service: str, operation: str, params: dict, who: Caller, account: str, region: str) -> Denied | None:
+    """None when every authorisation the call needs is allowed; else AWS's refusal."""
+    build = OPERATIONS.get((service, operation))
+    if build is None:
+        return Denied("NotModelledByRehearsal",
+                      f"the rehearsal has no authorisation model for {service}:{operation}; add it to "
+                      "rehearsal/authorization/operations.py from the Service Authorization Reference")
+    lookup = MotoLookup(account, region)
+    identity = identity_policies(who.role_arn, account)
+    for ask in build(params, lookup):
+        reason = _refusal(ask, who, identity, lookup)
+        if reason is not None:
+            session = f"arn:aws:sts::{account}:assumed-role/{who.role_arn.rsplit('/', 1)[-1]}/{who.session_name}"
+            message = f"User: {session} is not authorized to perform: {ask.action} on resource: {ask.resource} {reason}"
+            return Denied(DENIAL_CODES.get(service, "AccessDeniedException"), message)
+    return None
+
+
+def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup") -> str | None:
+    principal = Principal.aws(who.role_arn)
+    request = Request(ask.action, ask.resource, principal,
+                      {"aws:PrincipalArn": who.role_arn, "aws:PrincipalAccount": lookup.account,
+                       "aws:RequestedRegion": lookup.region, **ask.context})
+    mine = evaluate(request, identity)
+    if mine.effect == "Deny":
+        return "with an explicit deny in an identity-based policy"
+    if ask.key_arn is not None:
+        key_policy = lookup.key_policy(ask.key_arn)
+        if evaluate(request, [key_policy]).effect == "Deny":
+            return "with an explicit deny in a resource-based policy"
+        allowing = [statement for statement in key_policy
+                    if statement.effect == "Allow" and statement_matches(statement, request)]
+        if not allowing:
+            return f"because no resource-based policy allows the {ask.action} action"
+        named = any(principal_match_kind(statement.principals or {}, principal) == "direct" for statement in allowing)
+        if not named and not mine.allowed:  # the key policy only delegates to the account's IAM policies
+            return f"because no identity-based policy allows the {ask.action} action"
+        return None
+    if mine.allowed:
+        return None
+    return f"because no identity-based policy allows the {ask.action} action"
+
+
+def identity_policies(role_arn: str, account: str) -> list:
+    """The role's inline policies and the default versions of its attached managed policies."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["global"]
+    role = backend.get_role_by_arn(role_arn)
+    documents = list(role.policies.values())
+    for policy in role.managed_policies.values():
+        version = next((v for v in policy.versions if v.is_default), None)
+        documents.append(version.document if version is not None else policy.document)
+    return [parse_policy(json.loads(document) if isinstance(document, str) else document) for document in documents]
+
+
+class MotoLookup(Lookup):
+    """The account's keys, secrets, parameters and roles, read from moto's backends."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self.account, self.region = account, region
+
+    def _kms(self):
+        from moto.kms.models import kms_backends
+        return kms_backends[self.account][self.region]
+
+    def key(self, key_id: str) -> dict | None:
+        backend = self._kms()
+        try:
+            key = backend.describe_key(backend.get_key_id_from_alias(key_id) or key_id
+                                       if key_id.startswith("alias/") else key_id)
+        except Exception:
+            return None
+        return {"Arn": key.arn, "KeyId": key.id, "Origin": key.origin, "KeySpec": key.key_spec,
+                "KeyUsage": key.key_usage}
+
+    def key_policy(self, key_arn: str) -> list:
+        backend = self._kms()
+        key = backend.describe_key(key_arn.rsplit("/", 1)[-1])
+        return parse_policy(json.loads(key.policy))
+
+    def _secret(self, secret_id: str):
+        from moto.secretsmanager.models import secretsmanager_backends
+        backend = secretsmanager_backends[self.account][self.region]
+        try:
+            return backend.describe_secret(secret_id)
+        except Exception:
+            return None
+
+    def secret_arn(self, secret_id: str) -> str | None:
+        secret = self._secret(secret_id)
+        return getattr(secret, "arn", None) if secret is not None else None
+
+    def secret_kms_key(self, secret_id: str) -> str | None:
+        secret = self._secret(secret_id)
+        key = getattr(secret, "kms_key_id", None) if secret is not None else None
+        return key if key and not str(key).startswith("alias/aws/") else None
+
+    def parameter_kms_key(self, name: str) -> str | None:
+        from moto.ssm.models import ssm_backends
+        parameter = ssm_backends[self.account][self.region].get_parameter(name)
+        key = getattr(parameter, "keyid", None) if parameter is not None else None
+        return key if key and not str(key).startswith("alias/aws/") else None
+
+    def service_linked_role_exists(self, name: str) -> bool:
+        from moto.iam.models import iam_backends
+        return any(role.name == name for role in iam_backends[self.account]["global"].roles.values())
