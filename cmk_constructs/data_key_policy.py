@@ -25,9 +25,19 @@ def data_key_policy(
     region: str,
     bucket_name: str,
     administrators: Sequence[str],
+    store_keepers: Sequence[str] = (),
 ) -> iam.PolicyDocument:
+    """`store_keepers` may only describe the key: the custom key store's handler must see that a key
+    is still in its store (pending deletion included) before it disconnects the store."""
     bucket_arn = f"arn:aws:s3:::{bucket_name}"
+    keepers = [iam.PolicyStatement(
+        sid="KeyStoreHandlerSeesTheKey",
+        principals=[iam.ArnPrincipal(arn) for arn in store_keepers],
+        actions=["kms:DescribeKey"],
+        resources=["*"],
+    )] if store_keepers else []
     return iam.PolicyDocument(statements=[
+        *keepers,
         iam.PolicyStatement(
             sid="KeyAdministration",
             principals=[iam.ArnPrincipal(arn) for arn in administrators],

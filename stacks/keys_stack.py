@@ -49,7 +49,8 @@ class KeysStack(Stack):
                 **logging,
             )
             administrators = [*config.key_administrators, hsm_key.handler_role.role_arn]
-            self.key = hsm_key.create(data_key_policy(administrators=administrators, **policy_args))
+            self.key = hsm_key.create(data_key_policy(
+                administrators=administrators, store_keepers=[self.key_store.handler_role.role_arn], **policy_args))
             self.key_arn = hsm_key.key_arn
             self.health = KeyStoreHealthAlarms(
                 self, "KeyStoreHealth",

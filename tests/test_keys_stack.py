@@ -9,9 +9,14 @@ def _statements(policy):
     return {statement["Sid"]: statement for statement in policy["Statement"]}
 
 
-def _assert_least_privilege_policy(policy, config, extra_admins=0):
+def _assert_least_privilege_policy(policy, config, extra_admins=0, store_keeper=None):
+    """`store_keeper`: the one principal that may describe the key and do nothing else with it."""
     statements = _statements(policy)
-    assert set(statements) == {"KeyAdministration", "UseOnlyThroughS3ForTheDataBucket"}
+    keeper = {"KeyStoreHandlerSeesTheKey"} if store_keeper else set()
+    assert set(statements) == {"KeyAdministration", "UseOnlyThroughS3ForTheDataBucket"} | keeper
+    if store_keeper:
+        sees = statements["KeyStoreHandlerSeesTheKey"]
+        assert (sees["Effect"], sees["Action"], sees["Principal"]) == ("Allow", "kms:DescribeKey", {"AWS": store_keeper})
     admin = statements["KeyAdministration"]
     assert admin["Effect"] == "Allow"
     assert not set(admin["Action"]) & {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:*"}
@@ -47,7 +52,10 @@ def test_hsm_backed_key_in_the_store_with_least_privilege_policy(reference, conf
     assert props["CustomKeyStoreId"] == {"Fn::GetAtt": [store_id, "CustomKeyStoreId"]}
     assert props["PendingWindowInDays"] == str(config.key_deletion_window_days)
     assert props["AliasName"] == f"alias/{config.name}/data"
-    _assert_least_privilege_policy(props["KeyPolicy"], config, extra_admins=1)
+    (store_role,) = [logical_id for logical_id in keys.find_resources("AWS::IAM::Role")
+                     if logical_id.startswith("KeyStoreLifecycleHandlerRole")]
+    _assert_least_privilege_policy(props["KeyPolicy"], config, extra_admins=1,
+                                   store_keeper={"Fn::GetAtt": [store_role, "Arn"]})
     keys.resource_count_is("AWS::KMS::Key", 0)
 
 

@@ -68,6 +68,8 @@ class CustomKeyStore(Construct):
         )
         trust_anchor_parameter.grant_read(provider.handler_role)
         kmsuser_password.grant_read(provider.handler_role)
+        # Keys in the store must admit this role for DescribeKey in their key policies (data_key_policy).
+        self.handler_role = provider.handler_role
         self.resource = CustomResource(
             self, "Resource",
             service_token=provider.service_token,

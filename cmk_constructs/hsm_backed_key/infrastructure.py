@@ -21,6 +21,10 @@ from constructs import Construct
 from cmk_constructs.lifecycle_provider import keep_replaced_keys, LifecycleProvider
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The tag the handler puts on the keys it creates, so a retried create finds its key; the handler
+# reads it from this environment variable, and the role may set no other tag.
+REQUEST_TAG = "cloudformation:lifecycle-request-id"
+REQUEST_TAG_VARIABLE = "REQUEST_TAG_KEY"
 
 
 class HsmBackedKey(Construct):
@@ -48,8 +52,12 @@ class HsmBackedKey(Construct):
                 # Only keys whose material is in a CloudHSM key store: the role can neither create
                 # nor administer the account's other keys (the audit key, the CA signing key).
                 iam.PolicyStatement(actions=["kms:CreateKey"], resources=["*"], conditions=hsm_keys_only),
+                # CreateKey's Tags need kms:TagResource in an IAM policy not restricted to particular keys
+                # (KMS Developer Guide, "Controlling access to tags"); only the request-id tag may be set.
+                iam.PolicyStatement(actions=["kms:TagResource"], resources=["*"], conditions={
+                    "ForAllValues:StringEquals": {"aws:TagKeys": [REQUEST_TAG]}}),
                 iam.PolicyStatement(
-                    actions=["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UpdateKeyDescription",
+                    actions=["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:UpdateKeyDescription",
                              "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
                     resources=[keys_arn], conditions=hsm_keys_only),
                 # Read-only calls, and ListKeys/ListAliases, which have no resource to scope to.
@@ -62,6 +70,7 @@ class HsmBackedKey(Construct):
             log_retention_days=log_retention_days,
             total_timeout=Duration.minutes(15),
             query_interval=Duration.seconds(15),
+            environment={REQUEST_TAG_VARIABLE: REQUEST_TAG},
         )
         self.handler_role = self.provider.handler_role
         self._properties = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cmk_constructs.hsm_backed_key.infrastructure import REQUEST_TAG
 from tests.support.call_scan import calls_of
 
 IAM_PREFIX = {"cloudhsmv2": "cloudhsm", "kms": "kms", "ssm": "ssm", "secretsmanager": "secretsmanager"}
@@ -23,6 +24,10 @@ SCOPED = {"cloudhsm:CreateHsm", "cloudhsm:DeleteHsm", "cloudhsm:TagResource", "c
           "ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:DescribeKey", "kms:ScheduleKeyDeletion",
           "kms:PutKeyPolicy", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "kms:ListResourceTags",
           "kms:UpdateKeyDescription", "kms:TagResource"}
+# Granted on "*" all the same, because the service leaves no other way, and only with these conditions:
+# CreateKey's Tags need kms:TagResource in an IAM policy not restricted to particular keys (KMS
+# Developer Guide, "Controlling access to tags"), so the role may set the request-id tag and no other.
+ON_ANY_RESOURCE_ONLY_IF = {"kms:TagResource": {"ForAllValues:StringEquals": {"aws:TagKeys": [REQUEST_TAG]}}}
 
 
 # Calls only one CA mode makes (cluster_initialisation): the role of the other mode must not allow them.
@@ -46,12 +51,19 @@ def _handler_statements(template: dict, construct_id: str) -> list[dict]:
 
 
 def _granted(statements: list[dict], resource: str) -> dict[str, list]:
+    """action -> resources granted without a condition (conditional '*' grants checked here)."""
     granted: dict[str, list] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
             assert "*" not in action, f"{resource}: wildcard action {action}"
-            granted.setdefault(action, []).extend(_as_list(statement["Resource"]))
+            resources = _as_list(statement["Resource"])
+            if action in ON_ANY_RESOURCE_ONLY_IF and "*" in resources:
+                assert statement.get("Condition") == ON_ANY_RESOURCE_ONLY_IF[action], \
+                    f"{resource}: {action} on '*' without its narrowing condition"
+                granted.setdefault(action, []).append("(any key, narrowed by condition)")
+                continue
+            granted.setdefault(action, []).extend(resources)
     return granted
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +32,9 @@ def install_source_layer() -> None:
 def load_handler(resource: str) -> ModuleType:
     """`cmk_constructs/<resource>/runtime/handler.py` as module `<resource>_handler`."""
     install_source_layer()
+    if resource == "hsm_backed_key":  # the function's environment, as the construct sets it
+        from cmk_constructs.hsm_backed_key.infrastructure import REQUEST_TAG, REQUEST_TAG_VARIABLE
+        os.environ[REQUEST_TAG_VARIABLE] = REQUEST_TAG
     runtime = REPO / "cmk_constructs" / resource / "runtime"
     sys.path.insert(0, str(runtime))  # sibling modules (e.g. certificates.py), like Lambda's task root
     try:

@@ -10,6 +10,7 @@ pending window, never immediately.
 from __future__ import annotations
 
 import json
+import os
 
 from lifecycle_runtime import events, time_budget
 from lifecycle_runtime.aws_clients import client, create_once
@@ -18,7 +19,14 @@ from lifecycle_runtime.structured_log import log
 
 # Provider total timeout: 15 minutes (../infrastructure.py); creating a key takes seconds.
 BUDGET_SECONDS = 12 * 60
-REQUEST_TAG = "cloudformation:lifecycle-request-id"
+
+
+def _request_tag() -> str:
+    """The tag key the construct allows this role to set (its environment variable REQUEST_TAG_KEY)."""
+    tag = os.environ.get("REQUEST_TAG_KEY")
+    if not tag:
+        raise LifecycleError("environment variable REQUEST_TAG_KEY is not set; the construct sets it")
+    return tag
 
 
 def _policy(props: dict) -> str:
@@ -42,7 +50,7 @@ def _key_made_by(request_id: str, store_id: str) -> str | None:
             if metadata.get("CustomKeyStoreId") != store_id or metadata["KeyState"] == "PendingDeletion":
                 continue
             tags = client("kms").list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
-            if any(tag["TagKey"] == REQUEST_TAG and tag["TagValue"] == request_id for tag in tags):
+            if any(tag["TagKey"] == _request_tag() and tag["TagValue"] == request_id for tag in tags):
                 return key["KeyId"]
     return None
 
@@ -68,7 +76,7 @@ def _create(event) -> dict:
             "kms", "create_key",
             Policy=_policy(props), Description=props.get("Description", ""), KeyUsage="ENCRYPT_DECRYPT",
             KeySpec="SYMMETRIC_DEFAULT", Origin="AWS_CLOUDHSM", CustomKeyStoreId=store_id,
-            Tags=[{"TagKey": REQUEST_TAG, "TagValue": event["RequestId"]}])["KeyMetadata"]["KeyId"]
+            Tags=[{"TagKey": _request_tag(), "TagValue": event["RequestId"]}])["KeyMetadata"]["KeyId"]
         log("key_created", key_id=key_id, custom_key_store_id=store_id)
     else:
         log("key_adopted", key_id=key_id)

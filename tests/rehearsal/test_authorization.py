@@ -1,0 +1,133 @@
+"""Every call a handler makes is authorised as AWS would, from the deployed template's own policies:
+remove one permission a handler needs and the rehearsal stops on exactly that call, with AWS's
+AccessDenied shape (IAM User Guide, "Troubleshoot access denied error messages")."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from rehearsal.authorization import check
+from rehearsal.caller import Caller
+from rehearsal.cli import main
+from rehearsal.session import offline_account
+
+ACCOUNT, REGION = "111122223333", "eu-west-1"
+
+
+def _strip(directory: Path, stack_suffix: str, construct_prefix: str, action: str) -> None:
+    """Remove `action` from the handler role policy of the construct `construct_prefix`."""
+    path = next(directory.glob(f"*-{stack_suffix}.template.json"))
+    template = json.loads(path.read_text())
+    removed = 0
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Policy" or not logical_id.startswith(f"{construct_prefix}LifecycleHandlerRole"):
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if action in actions:
+                statement["Action"] = [a for a in actions if a != action] or ["logs:DescribeLogGroups"]
+                removed += 1
+    assert removed, f"{construct_prefix} grants no {action}"
+    path.write_text(json.dumps(template))
+
+
+@pytest.mark.parametrize("stack, construct, action, resource_type", [
+    ("Keys", "DataKey", "kms:TagResource", "Custom::HsmBackedKmsKey"),
+    ("Keys", "KeyStore", "kms:ConnectCustomKeyStore", "Custom::KmsCustomKeyStore"),
+    ("Hsm", "FirstHsm", "ec2:CreateNetworkInterface", "Custom::CloudHsmFirstHsm"),
+    ("Hsm", "Initialisation", "kms:Sign", "Custom::CloudHsmClusterInitialisation"),
+    ("Hsm", "Activation", "ssm:SendCommand", "Custom::CloudHsmClusterActivation"),
+])
+def test_a_missing_permission_stops_the_deploy_on_exactly_that_call(copied_assembly, capsys, stack, construct,
+                                                                   action, resource_type):
+    directory = copied_assembly()
+    _strip(directory, stack, construct, action)
+    assert main([str(directory), "--no-destroy"]) == 1
+    err = capsys.readouterr().err
+    assert f"-{stack}, resource {construct}" in err and resource_type in err
+    assert f"is not authorized to perform: {action} on resource: " in err
+    assert "AccessDenied" in err or "UnauthorizedOperation" in err
+    assert f"assumed-role/CustomerKeys-{stack}-{construct}LifecycleHandlerRole" in err
+
+
+def _role(cloud, name: str, *statements: dict) -> str:
+    iam = cloud.client("iam")
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName="p",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+    return arn
+
+
+def _key(cloud, *statements: dict) -> str:
+    return cloud.client("kms").create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))[
+        "KeyMetadata"]["KeyId"]
+
+
+ROOT = {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+DESCRIBE_ANY_KEY = {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"}
+
+
+@pytest.fixture
+def cloud():
+    with offline_account(ACCOUNT, REGION) as account, contextlib.redirect_stdout(io.StringIO()):
+        yield account
+
+
+def test_kms_key_policy_that_delegates_to_the_account_needs_the_iam_policy_too(cloud):
+    """KMS Developer Guide, "Key policies in AWS KMS": IAM policies count only where the key policy
+    allows the account."""
+    key = _key(cloud, {"Effect": "Allow", "Principal": ROOT, "Action": "kms:*", "Resource": "*"})
+    allowed = Caller(_role(cloud, "Allowed", DESCRIBE_ANY_KEY), "s")
+    bare = Caller(_role(cloud, "Bare"), "s")
+    assert check("kms", "DescribeKey", {"KeyId": key}, allowed, ACCOUNT, REGION) is None
+    denied = check("kms", "DescribeKey", {"KeyId": key}, bare, ACCOUNT, REGION)
+    assert denied is not None and denied.code == "AccessDeniedException"
+    assert "because no identity-based policy allows the kms:DescribeKey action" in denied.message
+
+
+def test_kms_key_policy_without_the_account_refuses_whatever_iam_allows(cloud):
+    named = Caller(_role(cloud, "Named"), "s")
+    key = _key(cloud, {"Effect": "Allow", "Principal": {"AWS": named.role_arn}, "Action": "kms:DescribeKey",
+                       "Resource": "*"})
+    iam_only = Caller(_role(cloud, "IamOnly", DESCRIBE_ANY_KEY), "s")
+    assert check("kms", "DescribeKey", {"KeyId": key}, named, ACCOUNT, REGION) is None, "named in the key policy"
+    denied = check("kms", "DescribeKey", {"KeyId": key}, iam_only, ACCOUNT, REGION)
+    assert denied is not None and "because no resource-based policy allows" in denied.message
+
+
+def test_an_explicit_deny_wins_over_any_allow(cloud):
+    """IAM User Guide, "Policy evaluation logic": an explicit deny in any policy overrides allows."""
+    key = _key(cloud, {"Effect": "Allow", "Principal": ROOT, "Action": "kms:*", "Resource": "*"})
+    who = Caller(_role(cloud, "Denied", DESCRIBE_ANY_KEY,
+                       {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}), "s")
+    denied = check("kms", "DescribeKey", {"KeyId": key}, who, ACCOUNT, REGION)
+    assert denied is not None and "explicit deny in an identity-based policy" in denied.message
+
+
+def test_create_key_tags_need_tag_resource_on_any_key(cloud):
+    """KMS Developer Guide, "Controlling access to tags": to tag a key at creation the IAM policy must
+    not be restricted to particular keys."""
+    create = {"Effect": "Allow", "Action": "kms:CreateKey", "Resource": "*"}
+    scoped = Caller(_role(cloud, "Scoped", create, {"Effect": "Allow", "Action": "kms:TagResource",
+                                                     "Resource": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"}), "s")
+    unscoped = Caller(_role(cloud, "Unscoped", create, {"Effect": "Allow", "Action": "kms:TagResource",
+                                                         "Resource": "*"}), "s")
+    tagged = {"Tags": [{"TagKey": "t", "TagValue": "v"}]}
+    assert check("kms", "CreateKey", {}, scoped, ACCOUNT, REGION) is None
+    denied = check("kms", "CreateKey", tagged, scoped, ACCOUNT, REGION)
+    assert denied is not None and "kms:TagResource on resource: *" in denied.message
+    assert check("kms", "CreateKey", tagged, unscoped, ACCOUNT, REGION) is None
+
+
+def test_an_operation_without_a_model_is_refused_not_guessed(cloud):
+    who = Caller(_role(cloud, "Admin", {"Effect": "Allow", "Action": "*", "Resource": "*"}), "s")
+    denied = check("kms", "ReplicateKey", {"KeyId": "k"}, who, ACCOUNT, REGION)
+    assert denied is not None and denied.code == "NotModelledByRehearsal"
