@@ -212,4 +212,9 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("ec2", "RevokeSecurityGroupEgress"): ec2_security_group("ec2:RevokeSecurityGroupEgress"),
     ("cloudwatch", "PutMetricData"): cloudwatch_put_metric_data,
     ("sts", "GetCallerIdentity"): lambda params, lookup: [],   # needs no permission (STS API Reference)
+    # The Provider framework's own calls (its functions' roles): list_awslambda, list_awsstepfunctions.
+    ("lambda", "Invoke"): lambda params, lookup: [Ask("lambda:InvokeFunction", params["FunctionName"], {},
+                                                      identity_only=True)],
+    ("stepfunctions", "StartExecution"): lambda params, lookup: [Ask("states:StartExecution", params["stateMachineArn"],
+                                                                     {}, identity_only=True)],
 }

@@ -38,18 +38,21 @@ MAX_RESPONSE_BYTES = 4096
 
 @dataclass
 class Waiter:
-    """The Provider's waiter state machine: when is_complete runs, and how often."""
+    """The Provider's waiter state machine: when is_complete runs, and how often, and through which
+    framework function (the retried task's Resource)."""
     interval: float
     max_attempts: int
     backoff_rate: float
+    task_function_arn: str = ""
+    arn: str = ""
 
     @classmethod
-    def from_definition(cls, definition: str) -> "Waiter":
+    def from_definition(cls, definition: str, arn: str = "") -> "Waiter":
         states = json.loads(definition)["States"]
         task = next(state for state in states.values() if state.get("Retry"))
         retry = task["Retry"][0]
         return cls(float(retry.get("IntervalSeconds", 1)), int(retry.get("MaxAttempts", 3)),
-                   float(retry.get("BackoffRate", 2.0)))
+                   float(retry.get("BackoffRate", 2.0)), str(task.get("Resource", "")), arn)
 
     @property
     def total_timeout(self) -> float:
@@ -58,9 +61,27 @@ class Waiter:
 
 @dataclass
 class ProviderFramework:
+    entry: LambdaFunction                 # the framework's onEvent function (the ServiceToken)
     on_event: LambdaFunction
     is_complete: LambdaFunction | None
     waiter: Waiter | None
+    waiter_task: LambdaFunction | None    # the framework's isComplete function the waiter runs
+
+    def permitted(self, ctx: ResourceContext) -> str | None:
+        """The framework's own calls, as its functions' roles: invoke the user's functions, start the waiter."""
+        from rehearsal.authorization import check
+        from rehearsal.caller import Caller
+
+        calls = [(self.entry, "lambda", "Invoke", {"FunctionName": self.on_event.arn})]
+        if self.is_complete is not None and self.waiter is not None:
+            calls.append((self.entry, "stepfunctions", "StartExecution", {"stateMachineArn": self.waiter.arn}))
+            if self.waiter_task is not None:
+                calls.append((self.waiter_task, "lambda", "Invoke", {"FunctionName": self.is_complete.arn}))
+        for function, service, operation, params in calls:
+            denied = check(service, operation, params, Caller(function.role_arn, function.name), ctx.account, ctx.region)
+            if denied is not None:
+                return f"{denied.code}: {denied.message}"
+        return None
 
 
 def request(ctx: ResourceContext, request_type: str, physical_id: str | None, old_properties: dict | None,
@@ -109,12 +130,13 @@ def _framework(ctx: ResourceContext, function: LambdaFunction) -> ProviderFramew
         if environment.get("USER_IS_COMPLETE_FUNCTION_ARN") else None
     waiter = None
     if environment.get("WAITER_STATE_MACHINE_ARN"):
-        definition = ctx.client("stepfunctions").describe_state_machine(
-            stateMachineArn=environment["WAITER_STATE_MACHINE_ARN"])["definition"]
-        waiter = Waiter.from_definition(definition)
+        arn = environment["WAITER_STATE_MACHINE_ARN"]
+        definition = ctx.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
+        waiter = Waiter.from_definition(definition, arn)
     if on_event is None:
         raise ResourceFailed(f"the Provider's on_event function {environment['USER_ON_EVENT_FUNCTION_ARN']} does not exist")
-    return ProviderFramework(on_event, is_complete, waiter)
+    waiter_task = ctx.cloud.function(waiter.task_function_arn) if waiter is not None else None
+    return ProviderFramework(function, on_event, is_complete, waiter, waiter_task)
 
 
 def _failed(message: str, request_type: str, physical_id: str | None,
@@ -129,6 +151,9 @@ def _provider(ctx: ResourceContext, framework: ProviderFramework, event: dict) -
     request_type = event["RequestType"]
     if request_type == "Delete" and event.get("PhysicalResourceId") == MISSING_PHYSICAL_ID:
         return Created(MISSING_PHYSICAL_ID)
+    refused = framework.permitted(ctx)
+    if refused is not None:
+        raise _failed(refused, request_type, event.get("PhysicalResourceId"))
     try:
         on_event = framework.on_event.invoke(event) or {}
     except FunctionError as error:

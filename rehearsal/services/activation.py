@@ -62,8 +62,34 @@ def _secret(backend_account: str, region: str, secret_id: str) -> str:
         raise ActivationFailed(f"An error occurred (ResourceNotFoundException) when calling GetSecretValue: {secret_id}") from None
 
 
-def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]]) -> str:
-    """Check the script against the cluster and apply its effect; returns stdout or raises ActivationFailed."""
+def _host_role(account: str, region: str, instance_id: str) -> str | None:
+    """The role of the instance profile the host runs with (its AWS CLI calls are made as that role)."""
+    association = ec2_backends[account][region].iam_instance_profile_associations.get(instance_id)
+    roles = getattr(getattr(association, "iam_instance_profile", None), "roles", None) or []
+    return roles[0].arn if roles else None
+
+
+def _authorised(account: str, region: str, instance_id: str | None, service: str, operation: str, params: dict) -> None:
+    """The AWS CLI call on the host, authorised as the host's role; its error as the CLI prints it."""
+    if instance_id is None:
+        return
+    from rehearsal.authorization import check
+    from rehearsal.caller import Caller
+
+    role = _host_role(account, region, instance_id)
+    if role is None:
+        raise ActivationFailed("Unable to locate credentials: the instance has no instance profile role")
+    denied = check(service, operation, params, Caller(role, instance_id), account, region)
+    if denied is not None:
+        raise ActivationFailed(f"An error occurred ({denied.code}) when calling the {operation} operation: "
+                               f"{denied.message}")
+
+
+def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]],
+                   instance_id: str | None = None) -> str:
+    """Check the script against the cluster and apply its effect; returns stdout or raises ActivationFailed.
+
+    With `instance_id`, each AWS CLI call of the script is authorised as the host's role first."""
     if re.search(r"--password\b", script):
         raise ActivationFailed("policy: a password is passed on a command line")
     cluster_id = (parameters.get("ClusterId") or [""])[0]
@@ -76,6 +102,7 @@ def run_activation(account: str, region: str, script: str, parameters: dict[str,
         raise ActivationFailed(f"cloudhsm-cli: no ACTIVE HSM answers at {hsm_ip}:2223-2225")
     anchor_name = _one(r'ssm get-parameter[^\n]*--name\s+"?([^"\s]+)"?[^\n]*customerCA\.crt', script,
                        "the cluster's trust anchor is not installed as /opt/cloudhsm/etc/customerCA.crt")
+    _authorised(account, region, instance_id, "ssm", "GetParameter", {"Name": anchor_name})
     parameter = ssm_models.ssm_backends[account][region].get_parameter(anchor_name)
     if parameter is None or parameter.value.strip() != model.trust_anchor_pem.strip():
         raise ActivationFailed("TLS handshake failed: customerCA.crt does not match the cluster's trust anchor")
@@ -83,6 +110,8 @@ def run_activation(account: str, region: str, script: str, parameters: dict[str,
                         "the admin password is not read from Secrets Manager")
     kmsuser_secret = _one(r'kmsuser_password="\$\(aws secretsmanager get-secret-value[^\n]*--secret-id\s+"?([^"\s]+)"?', script,
                           "the kmsuser password is not read from Secrets Manager")
+    for secret_id in (admin_secret, kmsuser_secret):
+        _authorised(account, region, instance_id, "secretsmanager", "GetSecretValue", {"SecretId": secret_id})
     admin_password = _secret(account, region, admin_secret)
     kmsuser_password = _secret(account, region, kmsuser_secret)
     if not re.search(r"cloudhsm-cli[^\n]*cluster activate|\"\$cli\" cluster activate", script):
@@ -138,9 +167,10 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
         invocation = Invocation()
         _invocations(self)[(command.command_id, instance_id)] = invocation
 
-        def finish(invocation=invocation) -> None:
+        def finish(invocation=invocation, instance_id=instance_id) -> None:
             try:
-                invocation.stdout = run_activation(self.account_id, self.region_name, script or "", parameters or {})
+                invocation.stdout = run_activation(self.account_id, self.region_name, script or "", parameters or {},
+                                                   instance_id)
                 invocation.status, invocation.response_code = "Success", 0
             except ActivationFailed as failure:
                 invocation.stderr = str(failure)

@@ -19,40 +19,49 @@ from rehearsal.session import offline_account
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 
 
-def _strip(directory: Path, stack_suffix: str, construct_prefix: str, action: str) -> None:
-    """Remove `action` from the handler role policy of the construct `construct_prefix`."""
+def _strip(directory: Path, stack_suffix: str, policy_prefix: str, action: str) -> None:
+    """Remove `action` from the role policies whose logical ids start with `policy_prefix`."""
     path = next(directory.glob(f"*-{stack_suffix}.template.json"))
     template = json.loads(path.read_text())
     removed = 0
     for logical_id, resource in template["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Policy" or not logical_id.startswith(f"{construct_prefix}LifecycleHandlerRole"):
+        if resource["Type"] != "AWS::IAM::Policy" or not logical_id.startswith(policy_prefix):
             continue
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             if action in actions:
                 statement["Action"] = [a for a in actions if a != action] or ["logs:DescribeLogGroups"]
                 removed += 1
-    assert removed, f"{construct_prefix} grants no {action}"
+    assert removed, f"{policy_prefix} grants no {action}"
     path.write_text(json.dumps(template))
 
 
-@pytest.mark.parametrize("stack, construct, action, resource_type", [
-    ("Keys", "DataKey", "kms:TagResource", "Custom::HsmBackedKmsKey"),
-    ("Keys", "KeyStore", "kms:ConnectCustomKeyStore", "Custom::KmsCustomKeyStore"),
-    ("Hsm", "FirstHsm", "ec2:CreateNetworkInterface", "Custom::CloudHsmFirstHsm"),
-    ("Hsm", "Initialisation", "kms:Sign", "Custom::CloudHsmClusterInitialisation"),
-    ("Hsm", "Activation", "ssm:SendCommand", "Custom::CloudHsmClusterActivation"),
+@pytest.mark.parametrize("stack, policy, action, failing, role", [
+    # The handlers' own calls, each as its Lambda function's role.
+    ("Keys", "DataKeyLifecycleHandlerRole", "kms:TagResource", "DataKey", "DataKeyLifecycleHandlerRole"),
+    ("Keys", "KeyStoreLifecycleHandlerRole", "kms:ConnectCustomKeyStore", "KeyStore", "KeyStoreLifecycleHandlerRole"),
+    ("Hsm", "FirstHsmLifecycleHandlerRole", "ec2:CreateNetworkInterface", "FirstHsm", "FirstHsmLifecycleHandlerRole"),
+    ("Hsm", "InitialisationLifecycleHandlerRole", "kms:Sign", "Initialisation", "InitialisationLifecycleHandlerRole"),
+    ("Hsm", "ActivationLifecycleHandlerRole", "ssm:SendCommand", "Activation", "ActivationLifecycleHandlerRole"),
+    # The client host's AWS CLI calls in the activation document, as the instance profile's role.
+    ("Hsm", "ClientHostRoleDefaultPolicy", "secretsmanager:GetSecretValue", "Activation", "ClientHostRole"),
+    # The Provider framework's own calls, as its functions' roles.
+    ("Keys", "KeyStoreLifecycleProviderframeworkonEventServiceRole", "lambda:InvokeFunction", "KeyStore",
+     "KeyStoreLifecycleProviderframeworkonEventServiceRole"),
+    ("Keys", "DataKeyLifecycleProviderframeworkonEventServiceRole", "states:StartExecution", "DataKey",
+     "DataKeyLifecycleProviderframeworkonEventServiceRole"),
 ])
-def test_a_missing_permission_stops_the_deploy_on_exactly_that_call(copied_assembly, capsys, stack, construct,
-                                                                   action, resource_type):
+def test_a_missing_permission_stops_the_deploy_on_exactly_that_call(copied_assembly, capsys, stack, policy, action,
+                                                                   failing, role):
     directory = copied_assembly()
-    _strip(directory, stack, construct, action)
+    _strip(directory, stack, policy, action)
     assert main([str(directory), "--no-destroy"]) == 1
     err = capsys.readouterr().err
-    assert f"-{stack}, resource {construct}" in err and resource_type in err
+    assert f"-{stack}, resource {failing}" in err
     assert f"is not authorized to perform: {action} on resource: " in err
     assert "AccessDenied" in err or "UnauthorizedOperation" in err
-    assert f"assumed-role/CustomerKeys-{stack}-{construct}LifecycleHandlerRole" in err
+    # CloudFormation names the role stack-logicalid-suffix, the logical id cut to fit 64 characters.
+    assert f"assumed-role/CustomerKeys-{stack}-{role[:30]}" in err
 
 
 def _role(cloud, name: str, *statements: dict) -> str:
