@@ -21,7 +21,7 @@ from moto.ec2.models import ec2_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.ssm import models as ssm_models
 
-from rehearsal import durations
+from rehearsal import caller, durations
 from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm import activate, model_of, password_digest
 
@@ -163,6 +163,8 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
                                      max_errors, notification_config, output_s3_bucket_name, output_s3_key_prefix,
                                      output_s3_region, parameters, service_role_arn, targets)
     script = _script(documents.get_default_version().content, parameters or {})
+    # The host's own calls are authorised when the deployment's code sent the command (as in the rehearsal).
+    authorise = caller.current() is not None
     for instance_id in instance_ids or []:
         invocation = Invocation()
         _invocations(self)[(command.command_id, instance_id)] = invocation
@@ -170,7 +172,7 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
         def finish(invocation=invocation, instance_id=instance_id) -> None:
             try:
                 invocation.stdout = run_activation(self.account_id, self.region_name, script or "", parameters or {},
-                                                   instance_id)
+                                                   instance_id if authorise else None)
                 invocation.status, invocation.response_code = "Success", 0
             except ActivationFailed as failure:
                 invocation.stderr = str(failure)
