@@ -9,6 +9,7 @@ report whether it is done (is_complete).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -29,6 +30,26 @@ HANDLER_ARCHITECTURE = lambda_.Architecture.ARM_64
 _COMMON_RUNTIME_DIR = Path(__file__).parent / "lifecycle_runtime"
 # CloudFormation waits at most one hour for a custom resource; the Provider enforces it.
 MAX_TOTAL_TIMEOUT = Duration.hours(1)
+# The handler reads its own time budget from this environment variable (lifecycle_runtime.time_budget).
+BUDGET_VARIABLE = "LIFECYCLE_BUDGET_SECONDS"
+
+
+@dataclass(frozen=True)
+class ProviderContract:
+    """How long a lifecycle resource may take, declared once per construct.
+
+    The Provider's waiter polls is_complete every `query_interval` until `total_timeout`, then fails
+    the resource with a bare "Operation timed out"; the handler gives up `handler_margin` earlier
+    with a message saying what it waited for. The template carries both (the waiter state machine,
+    and the budget in the functions' environment), so tests and the rehearsal read them from there.
+    """
+    total_timeout: Duration
+    query_interval: Duration
+    handler_margin: Duration = Duration.minutes(5)
+
+    @property
+    def budget_seconds(self) -> int:
+        return int(self.total_timeout.to_seconds() - self.handler_margin.to_seconds())
 # Bytecode that imports in tests leave beside the handlers must not change the asset hash.
 BYTECODE = ["__pycache__", "*.pyc"]
 
@@ -74,13 +95,12 @@ class LifecycleProvider(Construct):
         statements: Sequence[iam.PolicyStatement],
         log_retention_days: int,
         log_key: kms.IKey,
-        total_timeout: Duration,
-        query_interval: Duration = Duration.seconds(30),
+        contract: ProviderContract,
         extra_layers: Sequence[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if total_timeout.to_seconds() > MAX_TOTAL_TIMEOUT.to_seconds():
+        if contract.total_timeout.to_seconds() > MAX_TOTAL_TIMEOUT.to_seconds():
             raise ValueError(f"{construct_id}: a custom resource cannot wait longer than one hour")
         if not (runtime_dir / "handler.py").is_file():
             raise FileNotFoundError(f"{construct_id}: no handler.py in {runtime_dir}")
@@ -105,7 +125,8 @@ class LifecycleProvider(Construct):
             log_group=self.log_group,
             timeout=Duration.minutes(2),
             memory_size=256,
-            environment={"POWERTOOLS_SERVICE_NAME": construct_id, **(environment or {})},
+            environment={"POWERTOOLS_SERVICE_NAME": construct_id, BUDGET_VARIABLE: str(contract.budget_seconds),
+                         **(environment or {})},
         )
         self.on_event_function = lambda_.Function(self, "OnEvent", handler="handler.on_event", **common)
         self.is_complete_function = lambda_.Function(self, "IsComplete", handler="handler.is_complete", **common)
@@ -115,8 +136,8 @@ class LifecycleProvider(Construct):
             self, "Provider",
             on_event_handler=self.on_event_function,
             is_complete_handler=self.is_complete_function,
-            query_interval=query_interval,
-            total_timeout=total_timeout,
+            query_interval=contract.query_interval,
+            total_timeout=contract.total_timeout,
             log_group=framework_logs,
             waiter_state_machine_log_options=cr.LogOptions(destination=framework_logs, level=sfn.LogLevel.ERROR, include_execution_data=False),
         )

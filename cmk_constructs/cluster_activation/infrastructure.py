@@ -21,10 +21,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import LifecycleProvider
+from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract
 from cmk_constructs.nag import acknowledge
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.minutes(30), query_interval=Duration.seconds(30))
 HOST_SCRIPT = Path(__file__).with_name("activate_cluster.sh")
 DOCUMENT_PARAMETERS = ("Region", "ClusterId", "HsmIp", "TrustAnchorParameterName",
                        "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
@@ -93,7 +95,7 @@ class ClusterActivation(Construct):
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.minutes(30),
+            contract=CONTRACT,
         )
         self.resource = CustomResource(
             self, "Resource",

@@ -26,10 +26,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider
+from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider, ProviderContract
 from cmk_constructs.nag import acknowledge
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.minutes(50), query_interval=Duration.seconds(30))
 # Built by `make layers` from requirements-layer.txt (cryptography for arm64/python3.12).
 X509_LAYER_DIR = Path(__file__).resolve().parents[2] / "build" / "layers" / "x509"
 
@@ -99,7 +101,7 @@ class ClusterInitialisation(Construct):
             extra_layers=[x509_layer],
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.minutes(50),
+            contract=CONTRACT,
         )
         self.resource = CustomResource(
             self, "Resource",

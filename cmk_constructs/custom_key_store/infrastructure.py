@@ -21,9 +21,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import keep_replaced_keys, LifecycleProvider
+from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract, keep_replaced_keys
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.hours(1), query_interval=Duration.minutes(1))
 
 
 class CustomKeyStore(Construct):
@@ -63,8 +65,7 @@ class CustomKeyStore(Construct):
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.hours(1),
-            query_interval=Duration.minutes(1),
+            contract=CONTRACT,
         )
         trust_anchor_parameter.grant_read(provider.handler_role)
         kmsuser_password.grant_read(provider.handler_role)

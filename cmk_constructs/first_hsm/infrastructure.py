@@ -13,9 +13,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import LifecycleProvider
+from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.minutes(45), query_interval=Duration.seconds(30))
 
 
 def hsm_statements(cluster_arn: str) -> list[iam.PolicyStatement]:
@@ -60,7 +62,7 @@ class FirstHsm(Construct):
             statements=hsm_statements(cluster_arn),
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.minutes(45),
+            contract=CONTRACT,
         )
         self.resource = CustomResource(
             self, "Resource",

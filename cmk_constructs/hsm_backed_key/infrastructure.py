@@ -18,9 +18,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import keep_replaced_keys, LifecycleProvider
+from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract, keep_replaced_keys
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.minutes(15), query_interval=Duration.seconds(15), handler_margin=Duration.minutes(3))
 # The tag the handler puts on the keys it creates, so a retried create finds its key; the handler
 # reads it from this environment variable, and the role may set no other tag.
 REQUEST_TAG = "cloudformation:lifecycle-request-id"
@@ -68,8 +70,7 @@ class HsmBackedKey(Construct):
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.minutes(15),
-            query_interval=Duration.seconds(15),
+            contract=CONTRACT,
             environment={REQUEST_TAG_VARIABLE: REQUEST_TAG},
         )
         self.handler_role = self.provider.handler_role

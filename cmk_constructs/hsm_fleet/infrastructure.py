@@ -22,9 +22,11 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cmk_constructs.first_hsm.infrastructure import hsm_statements
-from cmk_constructs.lifecycle_provider import LifecycleProvider
+from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract
 
 RUNTIME = Path(__file__).with_name("runtime")
+# The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
+CONTRACT = ProviderContract(total_timeout=Duration.minutes(45), query_interval=Duration.seconds(30))
 
 
 class HsmFleet(Construct):
@@ -51,7 +53,7 @@ class HsmFleet(Construct):
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,
-            total_timeout=Duration.minutes(45),
+            contract=CONTRACT,
         )
         self.hsms: list[CustomResource] = []
         last_in_zone: dict[str, CustomResource] = {}

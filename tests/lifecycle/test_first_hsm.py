@@ -12,7 +12,7 @@ from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.faults import FAULTS
 from tests.support.handlers import load_handler
 from tests.support.provider import CustomResource, ResourceFailed, run_now
-from tests.support.world import ZONES
+from tests.support.world import FIRST_HSM, ZONES
 
 
 def _hsms(world):
@@ -42,7 +42,7 @@ def test_a_retried_create_makes_nothing_twice(world):
 
 def test_retry_after_a_crash_between_create_and_claim_adopts_the_hsm(world):
     resource = CustomResource("FirstHsm", "Custom::CloudHsmFirstHsm", load_handler("first_hsm"),
-                              {"ClusterId": world.cluster_id, "AvailabilityZone": ZONES[0]})
+                              {"ClusterId": world.cluster_id, "AvailabilityZone": ZONES[0]}, **FIRST_HSM)
     # The claim update after CreateHsm fails (the pending claim went through): on_event dies after creating the HSM.
     FAULTS.fail("cloudhsmv2", "TagResource", "CloudHsmInternalFailureException", "internal", after=1)
     with pytest.raises(ResourceFailed):
@@ -61,7 +61,7 @@ def test_throttling_is_retried_with_backoff(world, retry_sleeps):
 
 def test_a_zone_without_a_cluster_subnet_fails_with_one_line(world):
     resource = CustomResource("FirstHsm", "Custom::CloudHsmFirstHsm", load_handler("first_hsm"),
-                              {"ClusterId": world.cluster_id, "AvailabilityZone": "eu-west-1z"})
+                              {"ClusterId": world.cluster_id, "AvailabilityZone": "eu-west-1z"}, **FIRST_HSM)
     with pytest.raises(ResourceFailed, match=r"AZ eu-west-1z has no subnet in cluster .* fix the HSM placement") as failure:
         run_now(resource, "Create")
     assert "\n" not in str(failure.value) and not _hsms(world)

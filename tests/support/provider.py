@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import uuid
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Generator
+from unittest import mock
 
+from cmk_constructs.lifecycle_provider import BUDGET_VARIABLE
 from rehearsal import durations
 from rehearsal.clock import CLOCK
 from rehearsal.faults import FAULTS
@@ -41,6 +44,7 @@ class CustomResource:
     properties: dict
     query_interval: float = 30.0
     total_timeout: float = 3600.0
+    budget_seconds: float | None = None   # the handler's budget (LIFECYCLE_BUDGET_SECONDS); None: unset
     physical_id: str | None = None
     attributes: dict = field(default_factory=dict)
 
@@ -63,7 +67,9 @@ def _invoke(resource: CustomResource, function: str, event: dict) -> dict:
     """Call a handler function as Lambda would: a JSON round-tripped event, its calls attributed to it."""
     FAULTS.current_handler = resource.handler.__name__
     try:
-        return getattr(resource.handler, function)(json.loads(json.dumps(event)), None)
+        budget = {} if resource.budget_seconds is None else {BUDGET_VARIABLE: str(resource.budget_seconds)}
+        with mock.patch.dict(os.environ, budget):
+            return getattr(resource.handler, function)(json.loads(json.dumps(event)), None)
     finally:
         FAULTS.current_handler = ""
 

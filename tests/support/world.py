@@ -9,6 +9,7 @@ activation and key store, KeyStore.CustomKeyStoreId -> data key.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from contextlib import contextmanager
@@ -35,13 +36,21 @@ ACTIVATION_SCRIPT = REPO / "cmk_constructs" / "cluster_activation" / "activate_c
 # As cmk_constructs/cluster_activation/infrastructure.py declares the document.
 DOCUMENT_PARAMETERS = ("Region", "ClusterId", "HsmIp", "TrustAnchorParameterName",
                        "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
-# Query intervals and total timeouts of each LifecycleProvider (the constructs' values).
-FIRST_HSM = dict(query_interval=30, total_timeout=45 * 60)
-INITIALISATION = dict(query_interval=30, total_timeout=50 * 60)
-ACTIVATION = dict(query_interval=30, total_timeout=30 * 60)
-FLEET = dict(query_interval=30, total_timeout=45 * 60)
-KEY_STORE = dict(query_interval=60, total_timeout=60 * 60)
-DATA_KEY = dict(query_interval=15, total_timeout=15 * 60)
+
+
+def _timing(resource: str) -> dict:
+    """Query interval, total timeout and handler budget, from the construct's ProviderContract."""
+    contract = importlib.import_module(f"cmk_constructs.{resource}.infrastructure").CONTRACT
+    return dict(query_interval=contract.query_interval.to_seconds(), total_timeout=contract.total_timeout.to_seconds(),
+                budget_seconds=contract.budget_seconds)
+
+
+FIRST_HSM = _timing("first_hsm")
+INITIALISATION = _timing("cluster_initialisation")
+ACTIVATION = _timing("cluster_activation")
+FLEET = _timing("hsm_fleet")
+KEY_STORE = _timing("custom_key_store")
+DATA_KEY = _timing("hsm_backed_key")
 DEPLOY_ORDER = ("first_hsm", "initialisation", "activation", "fleet", "key_store", "data_key")
 
 

@@ -22,12 +22,6 @@ from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.structured_log import log
 
-# Provider total timeout: 50 minutes (../infrastructure.py). InitializeCluster takes
-# minutes; the external-CA path waits for an operator for most of the budget. Past it
-# the resource fails with what to do; the first HSM and the cluster stay as they are
-# only if the operator retries (a rollback deletes the first HSM, and the next
-# attempt issues a new CSR).
-BUDGET_SECONDS = 45 * 60
 DONE_STATES = ("INITIALIZED", "ACTIVE")
 
 
@@ -166,7 +160,7 @@ def is_complete(event, context):
             _initialise_managed(props, cluster)  # on_event did not get as far (a crash between calls)
         elif not _initialise_external(props, cluster):
             time_budget.ensure_within(
-                event, BUDGET_SECONDS,
+                event,
                 f"the externally signed certificate in SSM parameters {props['ExternalCertificateParameterName']} and "
                 f"{props['ExternalTrustAnchorParameterName']}",
                 f"sign the CSR (aws cloudhsmv2 describe-clusters --filters clusterIds={cluster['ClusterId']} "
@@ -174,6 +168,6 @@ def is_complete(event, context):
             return events.still_waiting()
     elif cluster["State"] != "INITIALIZE_IN_PROGRESS":
         raise LifecycleError(f"cluster {cluster['ClusterId']} went to {cluster['State']} during initialisation: {cluster.get('StateMessage', '')}")
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"cluster {cluster['ClusterId']} to become INITIALIZED",
+    time_budget.ensure_within(event, f"cluster {cluster['ClusterId']} to become INITIALIZED",
                               "check the cluster's StateMessage in the CloudHSM console, then redeploy")
     return events.still_waiting()

@@ -15,9 +15,6 @@ from lifecycle_runtime.aws_clients import client, create_once
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
-# Provider total timeout: 60 minutes, CloudFormation's maximum (../infrastructure.py).
-# Past the budget the resource fails; the store is disconnected on rollback.
-BUDGET_SECONDS = 55 * 60
 
 # ConnectionErrorCode -> the fix (AWS KMS Developer Guide, "Troubleshooting a custom key store").
 CONNECTION_FIXES = {
@@ -146,7 +143,7 @@ def _delete_complete(event) -> dict:
         return events.finished()
     if store["ConnectionState"] != "DISCONNECTING":
         client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"custom key store {store_id} to disconnect",
+    time_budget.ensure_within(event, f"custom key store {store_id} to disconnect",
                               "disconnect it in the KMS console, then retry the stack deletion")
     return events.still_waiting()
 
@@ -176,6 +173,6 @@ def is_complete(event, context):
                                                   KeyStorePassword=_password(props))
             log("store_updated", custom_key_store_id=store_id)
         _connect(store_id)
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"custom key store {store_id} to connect (it is {state})",
+    time_budget.ensure_within(event, f"custom key store {store_id} to connect (it is {state})",
                               "CloudFormation rolls back; check the cluster has 2 ACTIVE HSMs and kmsuser is not logged in, then redeploy")
     return events.still_waiting()

@@ -14,10 +14,6 @@ from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
 ORDINAL = 0
-# The Provider's total timeout is 45 minutes (../infrastructure.py); HSM creation
-# typically takes 10-15. Past the budget the resource fails and CloudFormation rolls
-# back, which deletes the HSM through this handler's Delete.
-BUDGET_SECONDS = 40 * 60
 
 
 def _target(event) -> tuple[str, str]:
@@ -74,7 +70,7 @@ def on_event(event, context):
 @reported("first HSM")
 def is_complete(event, context):
     if event["RequestType"] == "Delete":
-        return hsm_claims.delete_progress(event, BUDGET_SECONDS, "the first HSM to be deleted",
+        return hsm_claims.delete_progress(event, "the first HSM to be deleted",
                                           "check the HSM in the CloudHSM console, then retry the stack deletion")
     cluster_id, zone = _target(event)
     cluster, hsm = hsm_claims.find_claimed(cluster_id, ORDINAL, zone)
@@ -86,6 +82,6 @@ def is_complete(event, context):
         cluster_state=cluster["State"], csr_ready=bool(csr), waited_s=round(time_budget.elapsed(event)))
     if ready:
         return events.finished({**hsm_claims.hsm_attributes(hsm), "ClusterCsr": csr})
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"HSM {hsm['HsmId']} to become ACTIVE (it is {hsm['State']})",
+    time_budget.ensure_within(event, f"HSM {hsm['HsmId']} to become ACTIVE (it is {hsm['State']})",
                               "CloudFormation rolls back and deletes it; retry the deployment, or pick another AZ if CloudHSM lacks capacity there")
     return events.still_waiting()

@@ -17,8 +17,6 @@ from lifecycle_runtime.aws_clients import client, create_once
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
-# Provider total timeout: 15 minutes (../infrastructure.py); creating a key takes seconds.
-BUDGET_SECONDS = 12 * 60
 
 
 def _request_tag() -> str:
@@ -132,6 +130,6 @@ def is_complete(event, context):
         return events.finished({"KeyId": metadata["KeyId"], "KeyArn": metadata["Arn"]})
     if metadata["KeyState"] != "Creating":
         raise LifecycleError(f"key {key_id} is {metadata['KeyState']}, expected Enabled")
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"key {key_id} to be Enabled",
+    time_budget.ensure_within(event, f"key {key_id} to be Enabled",
                               "check the custom key store is CONNECTED, then redeploy")
     return events.still_waiting()

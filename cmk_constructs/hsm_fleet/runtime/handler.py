@@ -15,8 +15,6 @@ from lifecycle_runtime.aws_clients import client
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
-# Provider total timeout: 45 minutes (../infrastructure.py). See first_hsm for what happens past it.
-BUDGET_SECONDS = 40 * 60
 MINIMUM_HSMS_FOR_KEY_STORE = 2
 
 
@@ -79,7 +77,7 @@ def on_event(event, context):
 @reported("HSM")
 def is_complete(event, context):
     if event["RequestType"] == "Delete":
-        return hsm_claims.delete_progress(event, BUDGET_SECONDS, "the HSM to be deleted",
+        return hsm_claims.delete_progress(event, "the HSM to be deleted",
                                           "check the HSM in the CloudHSM console, then retry the stack update or deletion")
     cluster_id, ordinal, zone = _target(event)
     _, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
@@ -89,6 +87,6 @@ def is_complete(event, context):
         waited_s=round(time_budget.elapsed(event)))
     if hsm["State"] == "ACTIVE":
         return events.finished({key: value for key, value in hsm_claims.hsm_attributes(hsm).items() if key != "EniId"})
-    time_budget.ensure_within(event, BUDGET_SECONDS, f"HSM {hsm['HsmId']} to become ACTIVE (it is {hsm['State']})",
+    time_budget.ensure_within(event, f"HSM {hsm['HsmId']} to become ACTIVE (it is {hsm['State']})",
                               "CloudFormation rolls back and deletes it; retry, or pick another AZ if CloudHSM lacks capacity there")
     return events.still_waiting()

@@ -157,10 +157,10 @@ def parse_physical_id(value: str) -> tuple[str, str, str] | None:
     return None
 
 
-def delete_progress(event, budget_seconds: int, what: str, advice: str) -> dict:
+def delete_progress(event, what: str, advice: str) -> dict:
     """is_complete of a Delete: done when the owned HSM is gone, failing once the budget is spent."""
     parsed = parse_physical_id(event["PhysicalResourceId"])
     if parsed is None or delete_finished(*parsed):
         return events.finished()
-    time_budget.ensure_within(event, budget_seconds, what, advice)
+    time_budget.ensure_within(event, what, advice)
     return events.still_waiting()

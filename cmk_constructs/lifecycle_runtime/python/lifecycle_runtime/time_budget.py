@@ -2,17 +2,23 @@
 
 The Provider stops polling at its total timeout and fails the resource with a bare
 "Operation timed out". Each handler checks a slightly smaller budget itself so the
-failure says what it was waiting for and what to do. on_event records its start
-time as a top-level field of its response, which the Provider passes to every
-is_complete call (top-level fields do not become resource attributes).
+failure says what it was waiting for and what to do; the construct declares both once
+(cmk_constructs.lifecycle_provider.ProviderContract) and passes the budget in the
+function's environment. on_event records its start time as a top-level field of its
+response, which the Provider passes to every is_complete call (top-level fields do not
+become resource attributes).
 """
 
 from __future__ import annotations
 
+import os
 import time
+
 from lifecycle_runtime.errors import LifecycleError
 
 STARTED_AT = "LifecycleStartedAt"
+BUDGET_VARIABLE = "LIFECYCLE_BUDGET_SECONDS"
+
 
 def now() -> float:
     """The time, read when called: the deploy rehearsal runs handlers on a simulated clock."""
@@ -33,9 +39,20 @@ def elapsed(event: dict) -> float:
     return max(0.0, now() - float(event.get(STARTED_AT, now())))
 
 
-def ensure_within(event: dict, budget_seconds: float, waiting_for: str, what_next: str) -> None:
-    """Raise TimeBudgetExhausted once the resource has waited `budget_seconds`."""
+def budget_seconds() -> float:
+    """This function's budget, from its environment (set by the construct's ProviderContract)."""
+    value = os.environ.get(BUDGET_VARIABLE, "")
+    try:
+        return float(value)
+    except ValueError:
+        raise LifecycleError(f"environment variable {BUDGET_VARIABLE} is {value!r}, not a number of seconds; "
+                             "the construct sets it") from None
+
+
+def ensure_within(event: dict, waiting_for: str, what_next: str) -> None:
+    """Raise TimeBudgetExhausted once the resource has waited its budget."""
+    budget = budget_seconds()
     waited = elapsed(event)
-    if waited >= budget_seconds:
+    if waited >= budget:
         raise TimeBudgetExhausted(
-            f"gave up after {waited / 60:.0f} min waiting for {waiting_for} (budget {budget_seconds / 60:.0f} min): {what_next}")
+            f"gave up after {waited / 60:.0f} min waiting for {waiting_for} (budget {budget / 60:.0f} min): {what_next}")
