@@ -3,6 +3,7 @@ rounds the README documents, for each environment, through `python -m rehearsal`
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -80,3 +81,36 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("rehearsal: error: ")
     code, out, err = _run(capsys, tmp_path)
     assert code == 2 and "not a cloud assembly" in err and "Traceback" not in err
+
+
+def _seconds(text: str) -> int:
+    """'1d2h03m04s' / '2h03m04s' / '3m04s' as seconds."""
+    days, hours, minutes, seconds = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(\d+)m(\d+)s", text).groups()
+    return ((int(days or 0) * 24 + int(hours or 0)) * 60 + int(minutes)) * 60 + int(seconds)
+
+
+def _first_deploy(out: str) -> int:
+    return _seconds(re.search(r"First deploy: (\S+) simulated", out).group(1))
+
+
+def test_the_fleet_is_created_at_once_so_more_hsms_cost_no_more_time(assembly_dir, capsys):
+    """CloudFormation creates the HSM resources in parallel (different AZs): a fourth HSM adds minutes, not an HSM creation."""
+    code, three, err = _run(capsys, assembly_dir(), "--no-destroy")
+    assert code == 0, err
+    code, four, err = _run(capsys, assembly_dir(hsmCount=4), "--no-destroy")
+    assert code == 0, err
+    done = [_seconds(t) for t in re.findall(r"t\+\s*(\S+)\s+HsmFleetHsm\d\w+\s+Custom::CloudHsmHsm\s+CREATE_COMPLETE", four)]
+    assert len(done) == 3 and max(done) - min(done) <= 60
+    assert _first_deploy(four) - _first_deploy(three) < 120
+
+
+def test_the_second_destroy_round_waits_out_the_key_pending_window_from_the_template(assembly_dir, capsys):
+    directory = assembly_dir(keyDeletionWindowDays=7)
+    keys = json.loads(next(directory.glob("*-Keys.template.json")).read_text())
+    (key,) = [r for r in keys["Resources"].values() if r["Type"] == "Custom::HsmBackedKmsKey"]
+    days = int(key["Properties"]["PendingWindowInDays"])
+    code, out, err = _run(capsys, directory)
+    assert code == 0, err
+    first = re.search(r"Destroy, round 1  \(t\+(\S+),", out).group(1)
+    second = re.search(r"Destroy, round 2  \(t\+(\S+),", out).group(1)
+    assert days * 86400 <= _seconds(second) - _seconds(first) <= days * 86400 + 3600
