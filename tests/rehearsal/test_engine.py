@@ -115,3 +115,23 @@ def test_a_failed_resource_rolls_the_new_stack_back_and_the_next_deploy_starts_o
         cloud.deploy(assembly)  # CDK deletes the ROLLBACK_COMPLETE stack, then creates it again
         assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
         assert len(cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"]) == 1
+
+
+def test_a_failed_first_create_leaves_nothing_retained_to_block_the_next_deploy(assembly_dir):
+    """The audit key fails at once: the named access-log bucket, created beside it, must not outlive the
+    rollback (with plain Retain it did, and the next deploy failed: the bucket already existed)."""
+    directory = assembly_dir()
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        FAULTS.fail("kms", "CreateKey", "KMSInternalException", "KMS had an internal error", times=1)
+        assembly = loaded(directory)
+        with pytest.raises(DeployFailed) as failed:
+            cloud.deploy(assembly)
+        assert failed.value.stack.endswith("-Audit") and failed.value.resource_type == "AWS::KMS::Key"
+        created = [event.logical_id for phase in cloud.timeline.phases for event in phase.events
+                   if event.status == "CREATE_IN_PROGRESS" and event.resource_type == "AWS::S3::Bucket"]
+        assert created, "a bucket was being created when the key failed"
+        assert cloud.timeline.retained_resources == []
+        buckets = {bucket["Name"] for bucket in cloud.client("s3").list_buckets()["Buckets"]}
+        assert buckets == {cloud.asset_bucket}
+        cloud.deploy(assembly)
+        assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
