@@ -10,6 +10,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from cmk_constructs.retention import KEEP
 
 from stacks.config import LOG_RETENTION_DAYS
 
@@ -25,7 +26,7 @@ def retention(days: int) -> logs.RetentionDays:
 def audit_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int,
                     name: str | None = None) -> logs.LogGroup:
     return logs.LogGroup(scope, construct_id, log_group_name=name, retention=retention(retention_days),
-                         encryption_key=key, removal_policy=RemovalPolicy.RETAIN)
+                         encryption_key=key, removal_policy=KEEP)
 
 
 def operational_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int) -> logs.LogGroup:

@@ -3,7 +3,7 @@ kms mode: a rotating customer-managed KMS key, no CloudHSM at all."""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -11,6 +11,7 @@ from cmk_constructs.custom_key_store.infrastructure import CustomKeyStore
 from cmk_constructs.data_key_policy import data_key_policy
 from cmk_constructs.hsm_backed_key.infrastructure import HsmBackedKey
 from cmk_constructs.key_health_check.infrastructure import KeyStoreHealthAlarms
+from cmk_constructs.retention import KEEP
 from stacks.config import AppConfig
 from stacks.hsm_stack import HsmStack
 
@@ -69,7 +70,7 @@ class KeysStack(Stack):
                 alias=alias,
                 enable_key_rotation=True,
                 pending_window=Duration.days(config.key_deletion_window_days),
-                removal_policy=RemovalPolicy.RETAIN,
+                removal_policy=KEEP,
                 policy=data_key_policy(administrators=list(config.key_administrators), **policy_args),
             )
             self.key = key

@@ -99,7 +99,7 @@ def test_bucket_is_private_versioned_logged_and_retained(reference, config):
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["LoggingConfiguration"]["DestinationBucketName"] == config.bucket_name("accesslogs")
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    assert bucket["DeletionPolicy"] == "Retain"
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
 
 
 def test_without_break_glass_principals_the_deny_has_no_exception():

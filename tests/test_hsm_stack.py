@@ -12,7 +12,7 @@ def _one(template, resource_type):
 def test_cluster_is_fips_retained_and_spans_every_subnet(reference, config):
     hsm = reference.template("Hsm")
     _, cluster = _one(hsm, "AWS::CloudHSM::Cluster")
-    assert cluster["DeletionPolicy"] == "Retain" and cluster["UpdateReplacePolicy"] == "Retain"
+    assert cluster["DeletionPolicy"] == "RetainExceptOnCreate" and cluster["UpdateReplacePolicy"] == "Retain"
     props = cluster["Properties"]
     assert props["Mode"] == "FIPS"
     assert props["HsmType"] == config.hsm_type

@@ -83,7 +83,7 @@ def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config):
     (_, key), = keys.find_resources("AWS::KMS::Key").items()
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["Properties"]["PendingWindowInDays"] == 7
-    assert key["DeletionPolicy"] == "Retain"
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     _assert_least_privilege_policy(key["Properties"]["KeyPolicy"], config)
     for template in app.templates.values():
         assert "AWS::CloudHSM::Cluster" not in {r["Type"] for r in template["Resources"].values()}

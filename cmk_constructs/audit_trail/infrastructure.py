@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,6 +13,7 @@ from constructs import Construct
 
 from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
+from cmk_constructs.retention import KEEP
 
 
 def audit_key(scope: Construct, construct_id: str, *, pending_window_days: int) -> kms.Key:
@@ -23,7 +24,7 @@ def audit_key(scope: Construct, construct_id: str, *, pending_window_days: int) 
         description="Encrypts the audit trail, log groups and alarm notifications",
         enable_key_rotation=True,
         pending_window=Duration.days(pending_window_days),
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=KEEP,
     )
     key.add_to_resource_policy(iam.PolicyStatement(
         sid="CloudWatchLogsOfThisAccount",
@@ -61,7 +62,7 @@ def access_log_bucket(scope: Construct, construct_id: str, *, bucket_name: str, 
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         enforce_ssl=True,
         versioned=True,
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=KEEP,
         lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(retention_days), noncurrent_version_expiration=Duration.days(30))],
     )
     bucket.add_to_resource_policy(iam.PolicyStatement(
@@ -100,7 +101,7 @@ class AuditTrail(Construct):
             versioned=True,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"{trail_bucket_name}/",
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         self.log_group = audit_log_group(self, "TrailLogs", key=key, retention_days=log_retention_days)
         self.trail = cloudtrail.Trail(

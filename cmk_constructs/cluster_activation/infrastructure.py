@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -23,6 +23,7 @@ from constructs import Construct
 
 from cmk_constructs.lifecycle_provider import LifecycleProvider, ProviderContract
 from cmk_constructs.nag import acknowledge
+from cmk_constructs.retention import KEEP
 
 RUNTIME = Path(__file__).with_name("runtime")
 # The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
@@ -39,7 +40,7 @@ def generated_password(scope: Construct, construct_id: str, description: str) ->
         description=description,
         generate_secret_string=secretsmanager.SecretStringGenerator(
             password_length=32, exclude_punctuation=True, include_space=False),
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=KEEP,
     )
     acknowledge(secret, "AwsSolutions-SMG4", "HSM user passwords change only through cloudhsm-cli (and, for kmsuser, UpdateCustomKeyStore); Secrets Manager rotation would desynchronise the secret from the HSMs.")
     return secret

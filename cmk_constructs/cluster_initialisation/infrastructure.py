@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
+from aws_cdk import CustomResource, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -28,6 +28,7 @@ from constructs import Construct
 
 from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider, ProviderContract
 from cmk_constructs.nag import acknowledge
+from cmk_constructs.retention import KEEP
 
 RUNTIME = Path(__file__).with_name("runtime")
 # The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
@@ -70,7 +71,7 @@ class ClusterInitialisation(Construct):
                 key_spec=kms.KeySpec.RSA_3072,
                 key_usage=kms.KeyUsage.SIGN_VERIFY,
                 pending_window=Duration.days(key_deletion_window_days),
-                removal_policy=RemovalPolicy.RETAIN,
+                removal_policy=KEEP,
             )
             acknowledge(self.ca_signing_key, "AwsSolutions-KMS5", "Asymmetric signing keys cannot have automatic rotation; the CA key only signs the cluster certificate once.")
             properties["CaSigningKeyArn"] = self.ca_signing_key.key_arn

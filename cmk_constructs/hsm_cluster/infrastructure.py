@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Fn, RemovalPolicy
+from aws_cdk import Fn
 from aws_cdk import aws_cloudhsm as cloudhsm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -10,6 +10,7 @@ from constructs import Construct
 
 from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
+from cmk_constructs.retention import KEEP
 
 # cloudhsm-cli and the client SDK talk to the HSM ENIs on these ports only.
 HSM_PORTS = ec2.Port.tcp_range(2223, 2225)
@@ -45,7 +46,7 @@ class HsmCluster(Construct):
         )
         # Keys live in the cluster and its backups: a stack delete or a replacing update
         # must never take them with it.
-        self.cluster.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.cluster.apply_removal_policy(KEEP)
         acknowledge(self.cluster, "CloudFormation-Validate::F3006",
                     "AWS::CloudHSM::Cluster is a newer CloudFormation type than the region spec bundled with this aws-cdk-lib; cfn-lint's current spec knows it.")
         self.cluster_id = self.cluster.attr_cluster_id

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cmk_constructs.nag import acknowledge
+from cmk_constructs.retention import KEEP
 
 SSE_KMS = "sse-kms"
 SSE_C = "sse-c"
@@ -116,7 +116,7 @@ class LockedDataBucket(Construct):
             versioned=True,
             server_access_logs_bucket=access_log_bucket,
             server_access_logs_prefix=f"{bucket_name}/",
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
         acknowledge(self.bucket, "Annotation::@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
                     "The access-log bucket is imported; its own policy (audit stack) already admits logging.s3.amazonaws.com for this account.")

@@ -7,16 +7,22 @@ from validators.model.resolver import Unresolved
 from validators.rules import Rule
 
 
+# The policies that keep the cluster: on stack deletion, and when an update replaces it.
+RETAINED = {"DeletionPolicy": ("RetainExceptOnCreate", "Retain"), "UpdateReplacePolicy": ("Retain",)}
+
+
 class HsmClusterResilience(Rule):
     id = "CKE107"
     title = "CloudHSM cluster: at least 2 HSMs in 2 AZs, FIPS mode, retained"
     rationale = ("One HSM, or HSMs in one AZ, means one failure makes every key in the custom key store "
                  "unusable (and KMS requires two active HSMs in different AZs to connect a key store). "
                  "FIPS mode is what the compliance claim rests on. The cluster holds the key material and "
-                 "its backups: a stack delete or a replacing update must retain it.")
+                 "its backups: a stack delete or a replacing update must retain it. RetainExceptOnCreate "
+                 "retains it as well, and deletes it only when its own first create rolls back, before it "
+                 "held any key.")
     fix = ("Create at least two HSMs (Custom::CloudHsmFirstHsm + Custom::CloudHsmHsm) whose AvailabilityZone "
            "values differ, on a cluster whose SubnetIds span at least two AZs; set Mode FIPS; set "
-           "DeletionPolicy and UpdateReplacePolicy to Retain on the cluster.")
+           "DeletionPolicy to RetainExceptOnCreate (or Retain) and UpdateReplacePolicy to Retain on the cluster.")
     source_url = "https://docs.aws.amazon.com/kms/latest/developerguide/create-keystore.html#before-keystore"
     tags = ("cloudhsm", "availability")
 
@@ -31,11 +37,12 @@ class HsmClusterResilience(Rule):
             elif mode != "FIPS":
                 yield self.finding(stack, base + ("Properties", "Mode"),
                                    f"cluster {lid} is not in FIPS mode (Mode = {mode!r})", fix="Set Mode: FIPS.")
-            for policy in ("DeletionPolicy", "UpdateReplacePolicy"):
-                if resource.get(policy) != "Retain":
+            for policy, kept in RETAINED.items():
+                if resource.get(policy) not in kept:
                     yield self.finding(stack, base + (policy,) if policy in resource else base,
                                        f"cluster {lid} is not retained ({policy} = {resource.get(policy, 'Delete')!r})",
-                                       fix=f"Set {policy}: Retain (CDK: apply_removal_policy(RemovalPolicy.RETAIN)).")
+                                       fix=f"Set {policy}: {kept[0]} (CDK: apply_removal_policy("
+                                           "RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)).")
             yield from self._subnet_zones(ctx, facts, stack, lid, props)
             yield from self._hsms(ctx, facts, stack, lid)
 
