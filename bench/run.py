@@ -6,7 +6,7 @@ Duration on 2 cores: ~8 min in full (cfn-lint needs ~3.5 min on 5,000 resources,
 twice: alone and with the rules); ~40 s with --skip-synthetic-cfn-lint. Measured figures:
 validators/README.md, "Tests and benchmark".
 
-Targets (issue 4): rules alone <= 0.25x cfn-lint alone; with cfn-lint <= 1.10x cfn-lint alone;
+Targets: rules alone <= 0.25x cfn-lint alone; with cfn-lint <= 1.10x cfn-lint alone;
 5,000 resources, rules alone <= 2 s and growing linearly. Times are wall-clock, in-process, after a
 warm-up run (imports and rule loading excluded from neither side: each timed run builds its own
 cfn-lint runner and loads the templates from disk).

@@ -12,7 +12,6 @@ from constructs import Construct
 from cmk_constructs.nag import acknowledge
 from cmk_constructs.retention import KEEP
 
-SSE_KMS = "sse-kms"
 SSE_C = "sse-c"
 
 

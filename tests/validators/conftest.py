@@ -12,10 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 MODES = {"reference": None, "dev-kms": {"environment": "dev-kms"}, "sse-c": {"environment": "sse-c"}}
 
-for node_bin in (ROOT / "node_modules" / ".bin", Path("/tmp/nodetest/node_modules/.bin")):
-    if node_bin.is_dir() and str(node_bin) not in os.environ.get("PATH", ""):
-        os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-        break
+NODE_BIN = ROOT / "node_modules" / ".bin"   # the project's Node 22 and CDK CLI (make setup)
+if NODE_BIN.is_dir() and str(NODE_BIN) not in os.environ.get("PATH", ""):
+    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

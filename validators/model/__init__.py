@@ -1,6 +1,6 @@
 """Template model: every stack of a cloud assembly, with intrinsics resolved where they can be.
 
-Reused by the policy review (issue 5): `load(path)` gives an `Assembly`; `Resolver` turns
+Reused by the policy review: `load(path)` gives an `Assembly`; `Resolver` turns
 template values into plain Python values, with `Unresolved` where a value is only known at
 deploy time.
 """

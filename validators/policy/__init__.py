@@ -1,4 +1,4 @@
-"""IAM policy semantics, reusable on their own (the policy review of issue 5 builds on this).
+"""IAM policy semantics, reusable on their own (the policy review builds on them).
 
 - `parse_policy(document)` -> statements, normalised (`"*"` principal = `{"AWS": "*"}`, strings = lists of one).
 - `evaluate(request, policies)` -> `Decision(effect, statement)`, the way IAM decides: an explicit

@@ -19,10 +19,6 @@ import z3
 from validators.policy.evaluate import NEGATED
 from validators.policy.statements import Condition, Statement
 
-def _star():
-    return z3.Star(z3.AllChar(z3.ReSort(z3.StringSort())))
-
-
 def _glob_regex(pattern: str, colon_free: bool = False):
     pieces = []
     literal = ""

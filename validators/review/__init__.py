@@ -1,4 +1,4 @@
-"""Policy review (issue 5): who can reach the data and the keys, from where, and what a change opens up.
+"""Policy review: who can reach the data and the keys, from where, and what a change opens up.
 
 Built on the validator's template model (`validators.model`) and policy semantics
 (`validators.policy`): the review evaluates concrete requests with `validators.policy.evaluate`

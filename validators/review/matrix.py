@@ -16,7 +16,6 @@ from validators.review.subjects import Bucket, Endpoint, Inventory, Key
 
 THIS_ENDPOINT, OTHER_ENDPOINT, INTERNET, AWS_SERVICE = (
     "through this assembly's endpoint", "through another VPC endpoint", "from the internet", "as an AWS service")
-WHERE_ORDER = (THIS_ENDPOINT, OTHER_ENDPOINT, INTERNET, AWS_SERVICE)
 OTHER_VPCE = "vpce-0a1b2c3d4e5f60718"
 OTHER_KMS_KEY = "arn:aws:kms:{region}:{account}:key/00000000-0000-4000-8000-0000000000aa"
 FOREIGN_BUCKET = f"arn:aws:s3:::some-bucket-of-account-{who.OTHER_ACCOUNT}"

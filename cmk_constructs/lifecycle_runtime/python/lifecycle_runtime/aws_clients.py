@@ -61,9 +61,3 @@ def create_once(service: str, operation: str, **params: Any) -> dict:
                 raise
             sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempt)))
     raise AssertionError("unreachable")
-
-
-def reset_clients() -> None:
-    """Forget cached clients (a new region or credentials)."""
-    client.cache_clear()
-    _unretried_client.cache_clear()
