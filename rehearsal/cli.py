@@ -10,13 +10,14 @@ import time
 
 from validators.findings import InputError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 EPILOG = """\
 exit codes:
   0  every stack deployed (and updated, and destroyed) as CloudFormation would report it
   1  a stack operation failed: the stack, resource and reason are printed
   2  usage or input error (no cloud assembly, unsupported resource type, several environments, ...)
+  3  the rehearsal itself failed (a defect of the rehearsal, not of the assembly: please report it)
 
 Scaling is an update: synthesise the app again with another hsmCount into another directory and
 pass it with --update, e.g. `cdk synth -c hsmCount=4 -o cdk.hsm4.out`, then
@@ -87,3 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_USAGE
+    except Exception as error:  # last resort: one line, never a traceback
+        detail = " ".join(str(error).split())
+        print(f"rehearsal: internal error: {error.__class__.__name__}: {detail}", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -114,3 +114,14 @@ def test_the_second_destroy_round_waits_out_the_key_pending_window_from_the_temp
     first = re.search(r"Destroy, round 1  \(t\+(\S+),", out).group(1)
     second = re.search(r"Destroy, round 2  \(t\+(\S+),", out).group(1)
     assert days * 86400 <= _seconds(second) - _seconds(first) <= days * 86400 + 3600
+
+
+def test_an_internal_failure_is_one_line_and_exit_3(assembly_dir, capsys, monkeypatch):
+    from rehearsal import session
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model\nbroke")
+
+    monkeypatch.setattr(session, "rehearse", broken)
+    code, out, err = _run(capsys, assembly_dir())
+    assert code == 3 and err == "rehearsal: internal error: RuntimeError: the model broke\n" and "Traceback" not in out
