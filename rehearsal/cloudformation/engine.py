@@ -69,7 +69,6 @@ class Cloud:
         self.exports: dict[str, tuple[str, Any]] = {}
         self._functions: dict[str, LambdaFunction] = {}
         self._layers: dict[str, Path] = {}
-        self.instances: dict[str, str | None] = {}   # running instance -> its instance profile
         self._session = boto3.session.Session(region_name=region)
         self._clients: dict[str, Any] = {}
         self._published: dict[tuple[str, str], Path] = {}  # (bucket, key) -> the asset's source in the assembly
@@ -163,14 +162,6 @@ class Cloud:
                     self.client("s3").put_object(Bucket=key[0], Key=key[1], Body=body)
                     self._published[key] = source
 
-    # --- the client host ---------------------------------------------------------------------------
-
-    def instance_started(self, instance_id: str, instance_profile: str | None) -> None:
-        self.instances[instance_id] = instance_profile
-
-    def instance_stopped(self, instance_id: str) -> None:
-        self.instances.pop(instance_id, None)
-
     # --- stacks ------------------------------------------------------------------------------------
 
     def deploy(self, assembly: Assembly) -> None:
@@ -230,6 +221,7 @@ class Cloud:
         self.timeline.stack_event(stack.name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         replaced = self._replaced.pop(stack.name, [])
         leftovers = [state.resources[logical_id] for logical_id in removed]
+        # As in CloudFormation, a clean-up deletion that fails is reported and left behind; the update stands.
         self._delete_resources(stack.name, leftovers + replaced, removed_template=old_template,
                                replaced={id(old) for old in replaced})
         for logical_id in removed:

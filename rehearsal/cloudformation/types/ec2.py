@@ -227,7 +227,7 @@ class LaunchTemplate(ResourceType):
 
 @register
 class Instance(ResourceType):
-    """RunInstances, then CloudFormation waits for `running` (the model has the host register with SSM)."""
+    """RunInstances, then CloudFormation waits for `running`."""
     type_name = "AWS::EC2::Instance"
     create_seconds = 45.0
     delete_seconds = 60.0
@@ -259,12 +259,10 @@ class Instance(ResourceType):
         instance_id = instance["InstanceId"]
         ctx.exists(instance_id)
         yield from ctx.cloud.wait(self.create_seconds)
-        ctx.cloud.instance_started(instance_id, props.get("IamInstanceProfile"))
         return Created(instance_id, {"PrivateIp": instance.get("PrivateIpAddress", ""),
                                      "AvailabilityZone": instance["Placement"]["AvailabilityZone"],
                                      "InstanceId": instance_id})
 
     def delete(self, ctx: ResourceContext, physical_id: str) -> Generator[float, None, None]:
         ctx.client("ec2").terminate_instances(InstanceIds=[physical_id])
-        ctx.cloud.instance_stopped(physical_id)
         yield from ctx.cloud.wait(self.delete_seconds)
