@@ -41,6 +41,7 @@ from validators.model import Assembly, Stack
 from validators.model.resolver import Resolver, find_unresolved
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
+PAUSED = "CREATE_IN_PROGRESS"   # a create paused by deploy(until=...), which the next deploy goes on with
 BOOTSTRAP_VERSION = "30"
 STACK_CREATE_SECONDS = 5.0
 
@@ -164,18 +165,60 @@ class Cloud:
 
     # --- stacks ------------------------------------------------------------------------------------
 
-    def deploy(self, assembly: Assembly) -> None:
-        """Deploy every stack of `assembly` in dependency order; DeployFailed at the first stack that fails."""
+    def deploy(self, assembly: Assembly, until: str | None = None) -> None:
+        """Deploy every stack of `assembly` in dependency order; DeployFailed at the first stack that fails.
+
+        `until` (a logical id) pauses before that resource, for tests that drive one resource at a
+        time: what it depends on is deployed; it, what depends on it and the stacks after its stack
+        are not, and its stack stays CREATE_IN_PROGRESS until a later deploy goes on."""
+        held: set[str] = set()
+        paused_stack = None
+        if until is not None:
+            paused_stack = next((stack for stack in assembly.stacks if until in stack.resources), None)
+            if paused_stack is None:
+                raise ValueError(f"no resource {until} in the assembly")
+            held = _dependents(paused_stack, until)
         for stack in _in_dependency_order(assembly.stacks):
             self.publish_assets(stack)
             state = self.stacks.get(stack.name)
             if state is not None and state.status == "ROLLBACK_COMPLETE":
                 self._delete_stack(stack.name)  # the CDK CLI deletes a stack that never got created, then creates it
                 state = None
-            if state is None:
-                self._create_stack(assembly, stack)
+            if state is None or state.status == PAUSED:
+                self._create_stack(assembly, stack, held if stack is paused_stack else set())
             else:
                 self._update_stack(assembly, stack, state)
+            if stack is paused_stack:
+                return
+
+    def run_resource(self, assembly: Assembly, logical_id: str, request_type: str, *,
+                     properties: dict | None = None, old_properties: dict | None = None,
+                     physical_id: str | None = None) -> Created:
+        """Send one custom resource its request outside a stack operation, as a test harness does:
+        its properties resolved against what is deployed (or `properties`), the response recorded
+        in its stack's state so that later resources and deploys see it."""
+        stack = next(stack for stack in assembly.stacks if logical_id in stack.resources)
+        state = self.stacks[stack.name]
+        definition = stack.resources[logical_id]
+        if properties is None:
+            properties = self._resolver(assembly, stack, state).resolve(definition.get("Properties") or {})
+            unresolved = find_unresolved(properties)
+            if unresolved is not None:
+                raise ResourceFailed(unresolved.reason)
+        ctx = ResourceContext(stack_name=stack.name, logical_id=logical_id, resource_type=definition.get("Type", ""),
+                              properties=properties, metadata=definition.get("Metadata") or {},
+                              account=self.account, region=self.region, cloud=self)
+        current = state.resources.get(logical_id)
+        if physical_id is None and request_type != "Create" and current is not None:
+            physical_id = current.physical_id
+        created = _drain(custom.run(ctx, custom.request(ctx, request_type, physical_id, old_properties,
+                                                        state.stack_id)))
+        if request_type == "Delete":
+            state.resources.pop(logical_id, None)
+        else:
+            state.resources[logical_id] = ResourceState(logical_id, ctx.resource_type, definition, created.physical_id,
+                                                        created.attributes, properties, "CREATE_COMPLETE")
+        return created
 
     def destroy(self, assembly: Assembly) -> None:
         """`cdk destroy --all`: delete the stacks in reverse dependency order."""
@@ -183,15 +226,23 @@ class Cloud:
             if stack.name in self.stacks:
                 self._delete_stack(stack.name)
 
-    def _create_stack(self, assembly: Assembly, stack: Stack) -> None:
-        state = StackState(name=stack.name, template=stack.template,
-                           stack_id=f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{stack.name}/"
-                                    f"{hashlib.sha256(stack.name.encode()).hexdigest()[:8]}-rehearsal")
-        self.stacks[stack.name] = state
-        self.timeline.stack_event(stack.name, "CREATE_IN_PROGRESS")
-        changes = {logical_id: _Change(logical_id, "Create") for logical_id in self._wanted(assembly, stack, state)}
+    def _create_stack(self, assembly: Assembly, stack: Stack, held: set[str]) -> None:
+        state = self.stacks.get(stack.name)
+        if state is None:
+            state = StackState(name=stack.name, template=stack.template,
+                               stack_id=f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{stack.name}/"
+                                        f"{hashlib.sha256(stack.name.encode()).hexdigest()[:8]}-rehearsal")
+            self.stacks[stack.name] = state
+            self.timeline.stack_event(stack.name, "CREATE_IN_PROGRESS")
+        state.template = stack.template
+        # Resources a paused create already made are kept (an unchanged one is left alone).
+        changes = {logical_id: self._diff(stack, state, logical_id)
+                   for logical_id in self._wanted(assembly, stack, state) if logical_id not in held}
         failure = self._apply(assembly, stack, state, changes)
         if failure is None:
+            if held:
+                state.status = PAUSED
+                return
             self._finish(assembly, stack, state, "CREATE_COMPLETE")
             return
         self.timeline.stack_event(stack.name, "ROLLBACK_IN_PROGRESS", failure.reason)
@@ -583,6 +634,17 @@ def _in_dependency_order(stacks: list[Stack]) -> list[Stack]:
     for stack in stacks:
         visit(stack)
     return ordered
+
+
+def _dependents(stack: Stack, logical_id: str) -> set[str]:
+    """`logical_id` and every resource of its stack that depends on it, directly or not."""
+    dependencies = _dependencies(stack, set(stack.resources))
+    found, grew = {logical_id}, True
+    while grew:
+        more = {other for other, needs in dependencies.items() if needs & found} - found
+        found |= more
+        grew = bool(more)
+    return found
 
 
 def _dependencies(stack: Stack, among: set[str]) -> dict[str, set[str]]:
