@@ -1,6 +1,7 @@
 """The offline model of what moto lacks: CloudHSM HSMs and initialisation, KMS custom key stores,
 and the SSM activation boundary, grafted onto moto's backends, where moto differs from AWS
-(S3 access logging, a VPC's default security group), plus fault injection at dispatch.
+(S3 access logging, a VPC's default security group), plus fault injection and authorisation at
+dispatch. Each service's model is laid out as moto lays out its own: state, wire format, errors.
 
 Call `install()` before starting moto. Installation is idempotent.
 """
@@ -14,7 +15,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.exceptions import EC2ClientError
 
-from rehearsal.services import activation, cloudhsm, ec2, kms, s3
+from rehearsal.services import cloudhsm, ec2, kms, s3, ssm
 from rehearsal.faults import FAULTS
 
 _installed = False
@@ -74,7 +75,7 @@ def install() -> None:
         return
     cloudhsm.install()
     kms.install()
-    activation.install()
+    ssm.install()
     s3.install()
     ec2.install()
     BaseResponse.call_action = _call_action_with_faults

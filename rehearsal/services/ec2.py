@@ -4,6 +4,8 @@ EC2 creates every VPC with a default security group that allows all inbound traf
 and all outbound traffic (Amazon VPC User Guide, "Default security groups for your VPCs"); moto's
 has the outbound rule only. CDK's restrict-default-security-group handler revokes both rules, and
 fails on a rule that is not there, so the model adds the inbound one.
+
+One module, not moto's three: one backend method changes, with no error or wire format of its own.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ that policy when logging is enabled: the target's policy names the source bucket
 exists. A policy that does not admit the logging service loses logs later; it is the validator's
 concern (CKE104), not a deploy failure. New buckets default to BucketOwnerEnforced (since April
 2023), so a target without OwnershipControls is treated the same way.
+
+One module, not moto's three: one backend method changes, its errors are moto's own, and the wire
+format is moto's.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from moto.cloudhsmv2.models import cloudhsmv2_backends
-from moto.core.exceptions import JsonRESTError as RESTError
 from moto.ec2.models import ec2_backends
 from moto.secretsmanager.models import secretsmanager_backends
 from moto.ssm import models as ssm_models
@@ -24,6 +23,7 @@ from moto.ssm import models as ssm_models
 from rehearsal import caller, durations
 from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm import activate, model_of, password_digest
+from rehearsal.services.ssm.exceptions import InvalidDocument, InvalidInstanceId
 
 
 @dataclass
@@ -133,7 +133,7 @@ def run_activation(account: str, region: str, script: str, parameters: dict[str,
     return f"cluster {cluster_id}: activating\ncluster {cluster_id}: creating crypto user kmsuser\ncluster {cluster_id}: activated, kmsuser created\n"
 
 
-# --- wiring into moto's SSM ------------------------------------------------------
+# --- Run Command on moto's SSM backend ---------------------------------------------
 
 _original_send_command = ssm_models.SimpleSystemManagerBackend.send_command
 _original_get_command_invocation = ssm_models.SimpleSystemManagerBackend.get_command_invocation
@@ -150,15 +150,15 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
                  service_role_arn, targets):
     documents = self._documents.get(document_name)
     if documents is None:
-        raise RESTError("InvalidDocument", f"Document {document_name} does not exist")
+        raise InvalidDocument(f"Document {document_name} does not exist")
     ec2 = ec2_backends[self.account_id][self.region_name]
     for instance_id in instance_ids or []:
         try:
             instance = ec2.get_instance(instance_id)
         except Exception:
-            raise RESTError("InvalidInstanceId", f"Instance {instance_id} is not a managed instance") from None
+            raise InvalidInstanceId(f"Instance {instance_id} is not a managed instance") from None
         if instance.state != "running":
-            raise RESTError("InvalidInstanceId", f"Instance {instance_id} is not running")
+            raise InvalidInstanceId(f"Instance {instance_id} is not running")
     command = _original_send_command(self, comment, document_name, timeout_seconds, instance_ids, max_concurrency,
                                      max_errors, notification_config, output_s3_bucket_name, output_s3_key_prefix,
                                      output_s3_region, parameters, service_role_arn, targets)
@@ -189,9 +189,3 @@ def get_command_invocation(self, command_id, instance_id, plugin_name):
                   "ResponseCode": invocation.response_code, "StandardOutputContent": invocation.stdout,
                   "StandardErrorContent": invocation.stderr}
     return result
-
-
-def install() -> None:
-    backend = ssm_models.SimpleSystemManagerBackend
-    backend.send_command = send_command
-    backend.get_command_invocation = get_command_invocation

@@ -3,7 +3,7 @@
 moto's clusters are born ACTIVE with an empty CSR and it has no CreateHsm, DeleteHsm
 or InitializeCluster. Here a cluster goes CREATE_IN_PROGRESS -> UNINITIALIZED ->
 INITIALIZE_IN_PROGRESS -> INITIALIZED -> ACTIVE (activation happens on the client
-host, see rehearsal.services.activation), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
+host, see rehearsal.services.ssm), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
 -> gone on the simulated clock, each with a real ENI in moto's EC2, and the first
 ACTIVE HSM of an uninitialised cluster issues a real PEM CSR (a new one if that HSM
 is replaced). Errors are the documented CloudHsm*Exception codes.
@@ -22,20 +22,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from moto.cloudhsmv2 import models as cloudhsm_models
-from moto.cloudhsmv2 import responses as cloudhsm_responses
-from moto.core.exceptions import JsonRESTError
 from moto.ec2.models import ec2_backends
 
 from rehearsal import durations
 from rehearsal.clock import CLOCK
+from rehearsal.services.cloudhsm.exceptions import (
+    CloudHsmInvalidRequestException, CloudHsmResourceNotFoundException, CloudHsmServiceException)
 
 MAX_HSMS_PER_CLUSTER = 28
 LIVE_HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED")
 _random = random.Random(7)
-
-
-def _error(code: str, message: str) -> JsonRESTError:
-    return JsonRESTError(code, message)
 
 
 def _hsm_id() -> str:
@@ -95,7 +91,7 @@ def model_of(cluster) -> ClusterModel:
 def _cluster(backend, cluster_id: str):
     cluster = backend.clusters.get(cluster_id)
     if cluster is None:
-        raise _error("CloudHsmResourceNotFoundException", f"Cluster {cluster_id} not found")
+        raise CloudHsmResourceNotFoundException(f"Cluster {cluster_id} not found")
     return cluster
 
 
@@ -127,12 +123,12 @@ def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, su
         try:
             subnet = ec2.get_subnet(subnet_id)
         except Exception:
-            raise _error("CloudHsmInvalidRequestException", f"Subnet {subnet_id} does not exist") from None
+            raise CloudHsmInvalidRequestException(f"Subnet {subnet_id} does not exist") from None
         if subnet.availability_zone in mapping:
-            raise _error("CloudHsmInvalidRequestException", f"Only one subnet per Availability Zone: {subnet.availability_zone}")
+            raise CloudHsmInvalidRequestException(f"Only one subnet per Availability Zone: {subnet.availability_zone}")
         mapping[subnet.availability_zone] = subnet_id
     if not mapping:
-        raise _error("CloudHsmInvalidRequestException", "SubnetIds must name at least one subnet")
+        raise CloudHsmInvalidRequestException("SubnetIds must name at least one subnet")
     created = _original_create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, subnet_ids,
                                        network_type, tag_list, mode)
     cluster = self.clusters[created["ClusterId"]]
@@ -167,7 +163,7 @@ def cluster_to_dict(self) -> dict:
 def delete_cluster(self, cluster_id: str) -> dict:
     cluster = _cluster(self, cluster_id)
     if model_of(cluster).live_hsms() or any(h.state == "DELETE_IN_PROGRESS" for h in model_of(cluster).hsms):
-        raise _error("CloudHsmInvalidRequestException", "Delete all HSMs in the cluster before deleting it")
+        raise CloudHsmInvalidRequestException("Delete all HSMs in the cluster before deleting it")
     cluster.state = "DELETED"
     del self.clusters[cluster_id]
     return cluster.to_dict()
@@ -218,15 +214,15 @@ def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | 
     cluster = _cluster(self, cluster_id)
     model = model_of(cluster)
     if cluster.state in ("CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "DELETED"):
-        raise _error("CloudHsmInvalidRequestException", f"Cluster {cluster_id} is in state {cluster.state}")
+        raise CloudHsmInvalidRequestException(f"Cluster {cluster_id} is in state {cluster.state}")
     if cluster.state not in ("ACTIVE", "DEGRADED", "UPDATE_IN_PROGRESS") and model.live_hsms():
-        raise _error("CloudHsmInvalidRequestException",
-                     f"Cluster {cluster_id} is {cluster.state}: a cluster can have only one HSM until it is activated")
+        raise CloudHsmInvalidRequestException(
+            f"Cluster {cluster_id} is {cluster.state}: a cluster can have only one HSM until it is activated")
     if availability_zone not in cluster.subnet_mapping:
-        raise _error("CloudHsmInvalidRequestException",
-                     f"Availability Zone {availability_zone} is not in the cluster's subnet mapping")
+        raise CloudHsmInvalidRequestException(
+            f"Availability Zone {availability_zone} is not in the cluster's subnet mapping")
     if len(model.live_hsms()) >= MAX_HSMS_PER_CLUSTER:
-        raise _error("CloudHsmServiceException", f"Cluster {cluster_id} already has {MAX_HSMS_PER_CLUSTER} HSMs")
+        raise CloudHsmServiceException(f"Cluster {cluster_id} already has {MAX_HSMS_PER_CLUSTER} HSMs")
     ec2 = ec2_backends[self.account_id][self.region_name]
     subnet = ec2.get_subnet(cluster.subnet_mapping[availability_zone])
     eni = ec2.create_network_interface(subnet, ip_address, description=f"CloudHSM ENI for {cluster_id}")
@@ -252,7 +248,7 @@ def delete_hsm(self, cluster_id: str, hsm_id: str | None, eni_id: str | None, en
     matches = [hsm for hsm in model.hsms
                if (hsm_id and hsm.hsm_id == hsm_id) or (eni_id and hsm.eni_id == eni_id) or (eni_ip and hsm.eni_ip == eni_ip)]
     if not matches:
-        raise _error("CloudHsmResourceNotFoundException", f"HSM {hsm_id or eni_id or eni_ip} not found in {cluster_id}")
+        raise CloudHsmResourceNotFoundException(f"HSM {hsm_id or eni_id or eni_ip} not found in {cluster_id}")
     hsm = matches[0]
     if hsm.state != "DELETE_IN_PROGRESS":
         hsm.state, hsm.state_message = "DELETE_IN_PROGRESS", "HSM is being deleted."
@@ -281,22 +277,22 @@ def initialize_cluster(self, cluster_id: str, signed_cert: str, trust_anchor: st
     cluster = _cluster(self, cluster_id)
     model = model_of(cluster)
     if cluster.state != "UNINITIALIZED":
-        raise _error("CloudHsmInvalidRequestException", f"Cluster {cluster_id} is {cluster.state}, not UNINITIALIZED")
+        raise CloudHsmInvalidRequestException(f"Cluster {cluster_id} is {cluster.state}, not UNINITIALIZED")
     if not model.active_hsms() or not model.csr_pem:
-        raise _error("CloudHsmInvalidRequestException", "The cluster needs an ACTIVE HSM (and its CSR) before initialization")
+        raise CloudHsmInvalidRequestException("The cluster needs an ACTIVE HSM (and its CSR) before initialization")
     try:
         certificate = x509.load_pem_x509_certificate(signed_cert.encode())
         anchor = x509.load_pem_x509_certificate(trust_anchor.encode())
     except ValueError:
-        raise _error("CloudHsmInvalidRequestException", "SignedCert and TrustAnchor must be PEM X.509 certificates") from None
+        raise CloudHsmInvalidRequestException("SignedCert and TrustAnchor must be PEM X.509 certificates") from None
     public = certificate.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if public != model.csr_public_key:
-        raise _error("CloudHsmInvalidRequestException", "SignedCert was not issued for the cluster's current CSR")
+        raise CloudHsmInvalidRequestException("SignedCert was not issued for the cluster's current CSR")
     try:
         certificate.verify_directly_issued_by(anchor)
         anchor.verify_directly_issued_by(anchor)
     except (ValueError, TypeError, InvalidSignature):
-        raise _error("CloudHsmInvalidRequestException", "SignedCert is not signed by TrustAnchor, or TrustAnchor is not self-signed") from None
+        raise CloudHsmInvalidRequestException("SignedCert is not signed by TrustAnchor, or TrustAnchor is not self-signed") from None
     cluster.state, cluster.state_message = "INITIALIZE_IN_PROGRESS", "Cluster is being initialized."
     cluster.cluster_certificate = signed_cert
     model.trust_anchor_pem = trust_anchor
@@ -313,36 +309,3 @@ def activate(cluster, admin_password: str, kmsuser_password: str) -> None:
     cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
     model.users["admin"] = {"role": "admin", "password_digest": password_digest(admin_password)}
     model.users["kmsuser"] = {"role": "crypto-user", "password_digest": password_digest(kmsuser_password)}
-
-
-# --- wiring into moto's dispatch ---------------------------------------------------
-
-def _create_hsm_response(self) -> str:
-    hsm = self.cloudhsmv2_backend.create_hsm(self._get_param("ClusterId"), self._get_param("AvailabilityZone"),
-                                             self._get_param("IpAddress"))
-    return cloudhsm_responses.json.dumps({"Hsm": hsm})
-
-
-def _delete_hsm_response(self) -> str:
-    hsm_id = self.cloudhsmv2_backend.delete_hsm(self._get_param("ClusterId"), self._get_param("HsmId"),
-                                                self._get_param("EniId"), self._get_param("EniIp"))
-    return cloudhsm_responses.json.dumps({"HsmId": hsm_id})
-
-
-def _initialize_cluster_response(self) -> str:
-    result = self.cloudhsmv2_backend.initialize_cluster(self._get_param("ClusterId"), self._get_param("SignedCert"),
-                                                        self._get_param("TrustAnchor"))
-    return cloudhsm_responses.json.dumps(result)
-
-
-def install() -> None:
-    backend, response, cluster = cloudhsm_models.CloudHSMV2Backend, cloudhsm_responses.CloudHSMV2Response, cloudhsm_models.Cluster
-    backend.create_cluster = create_cluster
-    backend.delete_cluster = delete_cluster
-    backend.create_hsm = create_hsm
-    backend.delete_hsm = delete_hsm
-    backend.initialize_cluster = initialize_cluster
-    cluster.to_dict = cluster_to_dict
-    response.create_hsm = _create_hsm_response
-    response.delete_hsm = _delete_hsm_response
-    response.initialize_cluster = _initialize_cluster_response

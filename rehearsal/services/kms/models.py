@@ -11,25 +11,23 @@ is disconnected stays in the cluster as an orphan, as it would in AWS.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import timedelta
 
 from moto.cloudhsmv2.models import cloudhsmv2_backends
-from moto.core.exceptions import JsonRESTError
 from moto.kms import models as kms_models
-from moto.kms import responses as kms_responses
 
 from rehearsal import durations
 from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm import model_of, password_digest
+from rehearsal.services.kms.exceptions import (
+    CloudHsmClusterInUseException, CloudHsmClusterInvalidConfigurationException, CloudHsmClusterNotActiveException,
+    CloudHsmClusterNotFoundException, CloudHsmClusterNotRelatedException, CustomKeyStoreHasCMKsException,
+    CustomKeyStoreInvalidStateException, CustomKeyStoreNameInUseException, CustomKeyStoreNotFoundException,
+    IncorrectTrustAnchorException, KMSInvalidStateException, UnsupportedOperationException, ValidationException)
 
 _random = random.Random(11)
-
-
-def _error(code: str, message: str) -> JsonRESTError:
-    return JsonRESTError(code, message)
 
 
 @dataclass
@@ -63,22 +61,22 @@ def stores(backend) -> dict[str, CustomKeyStore]:
 def _store(backend, store_id: str) -> CustomKeyStore:
     store = stores(backend).get(store_id)
     if store is None:
-        raise _error("CustomKeyStoreNotFoundException", f"Custom key store {store_id} not found")
+        raise CustomKeyStoreNotFoundException(f"Custom key store {store_id} not found")
     return store
 
 
 def _cluster_of(backend, cluster_id: str):
     cluster = cloudhsmv2_backends[backend.account_id][backend.region_name].clusters.get(cluster_id)
     if cluster is None:
-        raise _error("CloudHsmClusterNotFoundException", f"No CloudHSM cluster {cluster_id}")
+        raise CloudHsmClusterNotFoundException(f"No CloudHSM cluster {cluster_id}")
     return cluster
 
 
 def _require_two_zones(cluster) -> None:
     active = model_of(cluster).active_hsms()
     if len({hsm.availability_zone for hsm in active}) < 2:
-        raise _error("CloudHsmClusterInvalidConfigurationException",
-                     f"Cluster {cluster.cluster_id} must have at least two active HSMs, each in a different Availability Zone")
+        raise CloudHsmClusterInvalidConfigurationException(
+            f"Cluster {cluster.cluster_id} must have at least two active HSMs, each in a different Availability Zone")
 
 
 def _keys_in(backend, store_id: str) -> list:
@@ -87,17 +85,17 @@ def _keys_in(backend, store_id: str) -> list:
 
 def create_custom_key_store(self, name: str, cluster_id: str, trust_anchor: str, password: str) -> str:
     if any(store.name == name for store in stores(self).values()):
-        raise _error("CustomKeyStoreNameInUseException", f"Custom key store name {name} is in use")
+        raise CustomKeyStoreNameInUseException(f"Custom key store name {name} is in use")
     cluster = _cluster_of(self, cluster_id)
     if any(store.cluster_id == cluster_id for store in stores(self).values()):
-        raise _error("CloudHsmClusterInUseException", f"Cluster {cluster_id} is associated with another custom key store")
+        raise CloudHsmClusterInUseException(f"Cluster {cluster_id} is associated with another custom key store")
     if cluster.state != "ACTIVE":
-        raise _error("CloudHsmClusterNotActiveException", f"Cluster {cluster_id} is {cluster.state}, not ACTIVE")
+        raise CloudHsmClusterNotActiveException(f"Cluster {cluster_id} is {cluster.state}, not ACTIVE")
     if (trust_anchor or "").strip() != model_of(cluster).trust_anchor_pem.strip():
-        raise _error("IncorrectTrustAnchorException", "The trust anchor certificate does not match the cluster's")
+        raise IncorrectTrustAnchorException("The trust anchor certificate does not match the cluster's")
     _require_two_zones(cluster)
     if not 7 <= len(password or "") <= 32:
-        raise _error("ValidationException", "KeyStorePassword must be 7-32 characters")
+        raise ValidationException("KeyStorePassword must be 7-32 characters")
     store_id = "cks-" + "".join(_random.choice("0123456789abcdef") for _ in range(17))
     stores(self)[store_id] = CustomKeyStore(store_id, name, cluster_id, trust_anchor, password_digest(password), CLOCK.now())
     return store_id
@@ -126,11 +124,11 @@ def connect_custom_key_store(self, store_id: str) -> None:
     if store.connection_state in ("CONNECTED", "CONNECTING"):
         return
     if store.connection_state in ("FAILED", "DISCONNECTING"):
-        raise _error("CustomKeyStoreInvalidStateException",
-                     f"Custom key store {store_id} is {store.connection_state}; disconnect it before connecting")
+        raise CustomKeyStoreInvalidStateException(
+            f"Custom key store {store_id} is {store.connection_state}; disconnect it before connecting")
     cluster = _cluster_of(self, store.cluster_id)
     if cluster.state != "ACTIVE":
-        raise _error("CloudHsmClusterNotActiveException", f"Cluster {store.cluster_id} is not ACTIVE")
+        raise CloudHsmClusterNotActiveException(f"Cluster {store.cluster_id} is not ACTIVE")
     store.connection_state, store.connection_error_code = "CONNECTING", None
     store.generation += 1
     generation = store.generation
@@ -146,7 +144,7 @@ def connect_custom_key_store(self, store_id: str) -> None:
 def disconnect_custom_key_store(self, store_id: str) -> None:
     store = _store(self, store_id)
     if store.connection_state in ("DISCONNECTED", "DISCONNECTING"):
-        raise _error("CustomKeyStoreInvalidStateException", f"Custom key store {store_id} is {store.connection_state}")
+        raise CustomKeyStoreInvalidStateException(f"Custom key store {store_id} is {store.connection_state}")
     store.connection_state, store.connection_error_code = "DISCONNECTING", None
     store.generation += 1
     generation = store.generation
@@ -160,23 +158,23 @@ def disconnect_custom_key_store(self, store_id: str) -> None:
 def update_custom_key_store(self, store_id: str, new_name: str | None, password: str | None, cluster_id: str | None) -> None:
     store = _store(self, store_id)
     if store.connection_state != "DISCONNECTED":
-        raise _error("CustomKeyStoreInvalidStateException", f"Disconnect custom key store {store_id} before updating it")
+        raise CustomKeyStoreInvalidStateException(f"Disconnect custom key store {store_id} before updating it")
     if new_name and new_name != store.name:
         if any(other.name == new_name for other in stores(self).values()):
-            raise _error("CustomKeyStoreNameInUseException", f"Custom key store name {new_name} is in use")
+            raise CustomKeyStoreNameInUseException(f"Custom key store name {new_name} is in use")
         store.name = new_name
     if password:
         store.password_digest = password_digest(password)
     if cluster_id and cluster_id != store.cluster_id:
-        raise _error("CloudHsmClusterNotRelatedException", "The model does not relate clusters through backups")
+        raise CloudHsmClusterNotRelatedException("The model does not relate clusters through backups")
 
 
 def delete_custom_key_store(self, store_id: str) -> None:
     store = _store(self, store_id)
     if _keys_in(self, store_id):
-        raise _error("CustomKeyStoreHasCMKsException", f"Custom key store {store_id} contains KMS keys")
+        raise CustomKeyStoreHasCMKsException(f"Custom key store {store_id} contains KMS keys")
     if store.connection_state != "DISCONNECTED":
-        raise _error("CustomKeyStoreInvalidStateException", f"Disconnect custom key store {store_id} before deleting it")
+        raise CustomKeyStoreInvalidStateException(f"Disconnect custom key store {store_id} before deleting it")
     del stores(self)[store_id]
 
 
@@ -186,39 +184,34 @@ def describe_custom_key_stores(self, store_id: str | None, name: str | None) -> 
     if name:
         found = [store.to_api() for store in stores(self).values() if store.name == name]
         if not found:
-            raise _error("CustomKeyStoreNotFoundException", f"Custom key store {name} not found")
+            raise CustomKeyStoreNotFoundException(f"Custom key store {name} not found")
         return found
     return [store.to_api() for store in stores(self).values()]
 
 
 # --- keys in a store ---------------------------------------------------------------
 
-_original_create_key_response = kms_responses.KmsResponse.create_key
 _original_key_to_dict = kms_models.Key.to_dict
 _original_schedule_key_deletion = kms_models.KmsBackend.schedule_key_deletion
 _original_encrypt = kms_models.KmsBackend.encrypt
 
 
-def _create_key_response(self) -> str:
-    if self._get_param("Origin") != "AWS_CLOUDHSM":
-        if self._get_param("CustomKeyStoreId"):
-            raise _error("ValidationException", "CustomKeyStoreId requires Origin AWS_CLOUDHSM")
-        return _original_create_key_response(self)
-    store = _store(self.kms_backend, self._get_param("CustomKeyStoreId") or "")
+def create_key_in_store(backend, store_id: str, key_spec: str | None, policy, description, tags):
+    """CreateKey with Origin AWS_CLOUDHSM: a symmetric key whose material the store's cluster holds."""
+    store = _store(backend, store_id)
     if store.connection_state != "CONNECTED":
-        raise _error("CustomKeyStoreInvalidStateException", f"Custom key store {store.store_id} is {store.connection_state}, not CONNECTED")
-    if (self._get_param("KeySpec") or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
-        raise _error("UnsupportedOperationException", "Keys in an AWS CloudHSM key store must be SYMMETRIC_DEFAULT")
-    cluster = _cluster_of(self.kms_backend, store.cluster_id)
+        raise CustomKeyStoreInvalidStateException(f"Custom key store {store.store_id} is {store.connection_state}, not CONNECTED")
+    if (key_spec or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        raise UnsupportedOperationException("Keys in an AWS CloudHSM key store must be SYMMETRIC_DEFAULT")
+    cluster = _cluster_of(backend, store.cluster_id)
     _require_two_zones(cluster)
-    key = self.kms_backend.create_key(self._get_param("Policy"), "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT",
-                                      self._get_param("Description"), self._get_param("Tags"), False, "AWS_CLOUDHSM")
+    key = backend.create_key(policy, "ENCRYPT_DECRYPT", "SYMMETRIC_DEFAULT", description, tags, False, "AWS_CLOUDHSM")
     key.custom_key_store_id, key.cloud_hsm_cluster_id = store.store_id, store.cluster_id
     model_of(cluster).key_material.add(key.id)
-    return json.dumps(key.to_dict())
+    return key
 
 
-def _key_to_dict(self) -> dict:
+def key_to_dict(self) -> dict:
     result = _original_key_to_dict(self)
     if getattr(self, "custom_key_store_id", None):
         result["KeyMetadata"]["CustomKeyStoreId"] = self.custom_key_store_id
@@ -226,7 +219,7 @@ def _key_to_dict(self) -> dict:
     return result
 
 
-def _schedule_key_deletion(self, key_id: str, pending_window_in_days: int):
+def schedule_key_deletion(self, key_id: str, pending_window_in_days: int):
     result = _original_schedule_key_deletion(self, key_id, pending_window_in_days)
     key = self.keys[key_id]
     key.deletion_date = CLOCK.utcnow().replace(tzinfo=None) + timedelta(days=pending_window_in_days)
@@ -244,25 +237,21 @@ def _schedule_key_deletion(self, key_id: str, pending_window_in_days: int):
     return result
 
 
-def _encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
+def encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
     key = self.describe_key(key_id)
     store_id = getattr(key, "custom_key_store_id", None)
     if store_id and stores(self).get(store_id, None) is not None and stores(self)[store_id].connection_state != "CONNECTED":
-        raise _error("KMSInvalidStateException", f"Custom key store {store_id} of key {key.id} is not connected")
+        raise KMSInvalidStateException(f"Custom key store {store_id} of key {key.id} is not connected")
     return _original_encrypt(self, key_id, plaintext, encryption_context)
 
 
-# --- wiring into moto's dispatch ---------------------------------------------------
-
-def _respond(body: dict | None = None) -> str:
-    return json.dumps(body or {})
-
+# --- key generation ----------------------------------------------------------------
 
 _original_generate_private_key = kms_models.generate_private_key
 _generated_keys: dict = {}
 
 
-def _reused_private_key(key_spec: str):
+def reused_private_key(key_spec: str):
     """One key pair per asymmetric spec per process: RSA-3072 generation costs ~0.3 s and tests
     need signatures that verify, not distinct keys."""
     if key_spec == "SYMMETRIC_DEFAULT":
@@ -270,32 +259,3 @@ def _reused_private_key(key_spec: str):
     if key_spec not in _generated_keys:
         _generated_keys[key_spec] = _original_generate_private_key(key_spec)
     return _generated_keys[key_spec]
-
-
-def install() -> None:
-    backend, response = kms_models.KmsBackend, kms_responses.KmsResponse
-    kms_models.generate_private_key = _reused_private_key
-    backend.create_custom_key_store = create_custom_key_store
-    backend.connect_custom_key_store = connect_custom_key_store
-    backend.disconnect_custom_key_store = disconnect_custom_key_store
-    backend.update_custom_key_store = update_custom_key_store
-    backend.delete_custom_key_store = delete_custom_key_store
-    backend.describe_custom_key_stores = describe_custom_key_stores
-    backend.schedule_key_deletion = _schedule_key_deletion
-    backend.encrypt = _encrypt
-    kms_models.Key.to_dict = _key_to_dict
-    response.create_key = _create_key_response
-    response.create_custom_key_store = lambda self: _respond({"CustomKeyStoreId": self.kms_backend.create_custom_key_store(
-        self._get_param("CustomKeyStoreName"), self._get_param("CloudHsmClusterId"),
-        self._get_param("TrustAnchorCertificate"), self._get_param("KeyStorePassword"))})
-    response.connect_custom_key_store = lambda self: _respond(
-        self.kms_backend.connect_custom_key_store(self._get_param("CustomKeyStoreId")))
-    response.disconnect_custom_key_store = lambda self: _respond(
-        self.kms_backend.disconnect_custom_key_store(self._get_param("CustomKeyStoreId")))
-    response.update_custom_key_store = lambda self: _respond(self.kms_backend.update_custom_key_store(
-        self._get_param("CustomKeyStoreId"), self._get_param("NewCustomKeyStoreName"),
-        self._get_param("KeyStorePassword"), self._get_param("CloudHsmClusterId")))
-    response.delete_custom_key_store = lambda self: _respond(
-        self.kms_backend.delete_custom_key_store(self._get_param("CustomKeyStoreId")))
-    response.describe_custom_key_stores = lambda self: _respond({"CustomKeyStores": self.kms_backend.describe_custom_key_stores(
-        self._get_param("CustomKeyStoreId"), self._get_param("CustomKeyStoreName")), "Truncated": False})
