@@ -36,6 +36,8 @@ from rehearsal.clock import CLOCK
 
 # A few seconds of cold start and API calls per invocation (rehearsal/durations.py has the others).
 INVOCATION_SECONDS = 2.0
+# Every sleep a function made (botocore's retry backoff, the handlers' own), in seconds, for tests to read.
+SLEEPS: list[float] = []
 
 
 class FunctionError(Exception):
@@ -180,6 +182,7 @@ def _simulated_time(deadline: float) -> Iterator[None]:
     real_time, real_sleep = time.time, time.sleep
 
     def sleep(seconds: float) -> None:
+        SLEEPS.append(seconds)
         if CLOCK.now() + seconds > deadline:
             CLOCK.advance_to(deadline)
             raise _TimedOut()

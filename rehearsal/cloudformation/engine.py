@@ -193,32 +193,38 @@ class Cloud:
 
     def run_resource(self, assembly: Assembly, logical_id: str, request_type: str, *,
                      properties: dict | None = None, old_properties: dict | None = None,
-                     physical_id: str | None = None) -> Created:
+                     physical_id: str | None = None, event: dict | None = None) -> Created:
         """Send one custom resource its request outside a stack operation, as a test harness does:
-        its properties resolved against what is deployed (or `properties`), the response recorded
-        in its stack's state so that later resources and deploys see it."""
+        its properties resolved against what is deployed (or `properties`), or exactly `event` (a
+        retried request), the response recorded in its stack's state so that later resources and
+        deploys see it."""
+        ctx = self.resource_context(assembly, logical_id, properties)
         stack = next(stack for stack in assembly.stacks if logical_id in stack.resources)
-        state = self.stacks[stack.name]
-        definition = stack.resources[logical_id]
-        if properties is None:
-            properties = self._resolver(assembly, stack, state).resolve(definition.get("Properties") or {})
-            unresolved = find_unresolved(properties)
-            if unresolved is not None:
-                raise ResourceFailed(unresolved.reason)
-        ctx = ResourceContext(stack_name=stack.name, logical_id=logical_id, resource_type=definition.get("Type", ""),
-                              properties=properties, metadata=definition.get("Metadata") or {},
-                              account=self.account, region=self.region, cloud=self)
+        state, definition = self.stacks[stack.name], stack.resources[logical_id]
         current = state.resources.get(logical_id)
         if physical_id is None and request_type != "Create" and current is not None:
             physical_id = current.physical_id
-        created = _drain(custom.run(ctx, custom.request(ctx, request_type, physical_id, old_properties,
-                                                        state.stack_id)))
+        event = event or custom.request(ctx, request_type, physical_id, old_properties, state.stack_id)
+        created = _drain(custom.run(ctx, event))
         if request_type == "Delete":
             state.resources.pop(logical_id, None)
         else:
             state.resources[logical_id] = ResourceState(logical_id, ctx.resource_type, definition, created.physical_id,
-                                                        created.attributes, properties, "CREATE_COMPLETE")
+                                                        created.attributes, ctx.properties, "CREATE_COMPLETE")
         return created
+
+    def resource_context(self, assembly: Assembly, logical_id: str, properties: dict | None = None) -> ResourceContext:
+        """A resource of `assembly` with its properties resolved against what is deployed (or `properties`)."""
+        stack = next(stack for stack in assembly.stacks if logical_id in stack.resources)
+        definition = stack.resources[logical_id]
+        if properties is None:
+            properties = self._resolver(assembly, stack, self.stacks[stack.name]).resolve(definition.get("Properties") or {})
+            unresolved = find_unresolved(properties)
+            if unresolved is not None:
+                raise ResourceFailed(unresolved.reason)
+        return ResourceContext(stack_name=stack.name, logical_id=logical_id, resource_type=definition.get("Type", ""),
+                               properties=properties, metadata=definition.get("Metadata") or {},
+                               account=self.account, region=self.region, cloud=self)
 
     def destroy(self, assembly: Assembly) -> None:
         """`cdk destroy --all`: delete the stacks in reverse dependency order."""

@@ -1,13 +1,10 @@
-"""Fixtures for the lifecycle tests: a fresh offline AWS (moto + the model) per test, no real sleeps."""
+"""Fixtures for the lifecycle tests: a fresh offline account per test, the app deployed a resource at a time."""
 
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
-
 import pytest
 
-from tests.support.handlers import install_source_layer as install
+from rehearsal import lambda_runtime
 from tests.support.world import Deployment, offline_aws
 
 
@@ -18,20 +15,15 @@ def aws():
 
 
 @pytest.fixture(autouse=True)
-def retry_sleeps(monkeypatch):
-    """botocore's retry backoff, recorded instead of slept (the retries themselves still happen)."""
-    slept: list[float] = []
-    import botocore.endpoint
-    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=slept.append, time=time.time))
-    install()
-    from lifecycle_runtime import aws_clients
-    monkeypatch.setattr(aws_clients, "sleep", slept.append)  # create_once's own throttling backoff
-    return slept
+def retry_sleeps():
+    """Every sleep the handlers made (botocore's retry backoff, create_once's): simulated, recorded here."""
+    lambda_runtime.SLEEPS.clear()
+    return lambda_runtime.SLEEPS
 
 
 @pytest.fixture
 def world(aws) -> Deployment:
-    """The stacks' native resources: cluster UNINITIALIZED, client host, document, secrets, CA key."""
+    """The app in a fresh account, paused before the first HSM: network, cluster (UNINITIALIZED), host, secrets."""
     deployment = Deployment()
     deployment.create_native_resources()
     return deployment
@@ -39,9 +31,5 @@ def world(aws) -> Deployment:
 
 def deployed(world: Deployment, until: str) -> Deployment:
     """`world` with the custom resources created in the stacks' order up to step `until`."""
-    from tests.support.world import DEPLOY_ORDER
-    for step in DEPLOY_ORDER:
-        getattr(world, f"deploy_{step}")()
-        if step == until:
-            break
+    world.deploy(until)
     return world

@@ -6,14 +6,16 @@ import pytest
 
 from tests.lifecycle.conftest import deployed
 from rehearsal import durations
+from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm import model_of, password_digest
 from rehearsal.faults import FAULTS
-from tests.support.provider import ResourceFailed, run_now
+from tests.support.world import ACCOUNT, REGION
+from tests.support.provider import ResourceFailed, event as request, run_now
 
 
 def _cluster_model(world):
     from moto.cloudhsmv2.models import cloudhsmv2_backends
-    return model_of(cloudhsmv2_backends["123456789012"]["eu-west-1"].clusters[world.cluster_id])
+    return model_of(cloudhsmv2_backends[ACCOUNT][REGION].clusters[world.cluster_id])
 
 
 def _passwords(world) -> list[str]:
@@ -54,21 +56,26 @@ def test_a_failed_command_reports_the_hosts_error(world):
 def test_a_document_without_cluster_activate_fails(world):
     deployed(world, "initialisation")
     import json
+    resource = world.activation_resource()
     content = json.loads(world.ssm.get_document(Name=world.document)["Content"])
     content["mainSteps"][0]["inputs"]["runCommand"] = [line for line in content["mainSteps"][0]["inputs"]["runCommand"]
                                                      if "cluster activate" not in line]
-    world.ssm.create_document(Name="Broken", Content=json.dumps(content), DocumentType="Command", DocumentFormat="JSON")
-    resource = world.activation_resource()
-    resource.properties["DocumentName"] = "Broken"
+    version = world.ssm.update_document(Name=world.document, Content=json.dumps(content), DocumentVersion="$LATEST")
+    world.ssm.update_document_default_version(Name=world.document,
+                                              DocumentVersion=version["DocumentDescription"]["DocumentVersion"])
     with pytest.raises(ResourceFailed, match="no `cluster activate`"):
         run_now(resource, "Create")
 
 
 def test_activation_needs_an_initialised_cluster(world):
-    deployed(world, "first_hsm")
-    world.trust_anchor_parameter = "/customer-keys/cloudhsm/trust-anchor"
+    deployed(world, "initialisation")
+    resource = world.activation_resource()
+    subnets = [mapping for mapping in world.cluster()["SubnetMapping"].values()]
+    other = world.cloudhsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=subnets, Mode="FIPS")["Cluster"]["ClusterId"]
+    CLOCK.advance(durations.CLUSTER_CREATE)
+    resource.properties["ClusterId"] = other   # a cluster nobody initialised
     with pytest.raises(ResourceFailed, match="is UNINITIALIZED: activation needs an INITIALIZED cluster"):
-        world.deploy_activation()
+        run_now(resource, "Create")
 
 
 def test_throttled_send_command_is_retried(world, retry_sleeps):
@@ -94,11 +101,9 @@ def test_delete_changes_nothing(world):
 def test_a_retry_after_a_crash_after_sending_tolerates_two_commands(world):
     deployed(world, "initialisation")
     resource = world.activation_resource()
-    from tests.support.provider import _event
-    event = _event(resource, "Create", None)
-    from tests.support.handlers import load_handler
-    handler = load_handler("cluster_activation")
-    handler.on_event(dict(event), None)  # the first attempt sent the command, then its response was lost
+    event = request(resource, "Create")
+    on_event = resource.functions()[0]
+    on_event.invoke(event)  # the first attempt sent the command, then its response was lost
     run_now(resource, "Create", event=event)  # the framework's retry sends a second one
     assert world.cluster_state() == "ACTIVE"
     statuses = [world.ssm.get_command_invocation(CommandId=c["CommandId"], InstanceId=world.instance_id)["Status"]

@@ -12,11 +12,12 @@ from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm import model_of
 from rehearsal.faults import FAULTS
+from tests.support.world import ACCOUNT, REGION
 from tests.support.provider import ResourceFailed, run, run_now
 
 
 def _cluster_model(world):
-    return model_of(cloudhsmv2_backends["123456789012"]["eu-west-1"].clusters[world.cluster_id])
+    return model_of(cloudhsmv2_backends[ACCOUNT][REGION].clusters[world.cluster_id])
 
 
 def _stores(world):
@@ -62,16 +63,20 @@ def test_insufficient_hsms_when_they_fail_during_connection(world):
     CLOCK.advance_to(next(steps))
     CLOCK.advance(15 * 60)  # late in the connection, so the replacements are not ACTIVE when it settles
     for hsm in list(_cluster_model(world).hsms):  # both HSMs fail; replacements take longer than the connection
-        cloudhsm_model.replace_failed_hsm(cloudhsmv2_backends["123456789012"]["eu-west-1"], world.cluster_id, hsm.hsm_id)
+        cloudhsm_model.replace_failed_hsm(cloudhsmv2_backends[ACCOUNT][REGION], world.cluster_id, hsm.hsm_id)
     with pytest.raises(ResourceFailed, match="INSUFFICIENT_CLOUDHSM_HSMS: the cluster has no ACTIVE HSM"):
         while True:
             CLOCK.advance_to(next(steps))
 
 
 def test_create_needs_two_hsms_in_two_zones(world):
-    deployed(world, "activation")  # the first HSM only
+    resource = world.key_store_resource()   # the fleet is deployed before it; take it away again
+    for hsm in world.fleet or world._fleet_handles():
+        world.cloudhsm.delete_hsm(ClusterId=world.cluster_id, HsmId=hsm.attributes["HsmId"])
+    CLOCK.run_until_idle()
+    assert len(world.cluster()["Hsms"]) == 1
     with pytest.raises(ResourceFailed, match="CloudHsmClusterInvalidConfigurationException"):
-        world.deploy_key_store()
+        run_now(resource, "Create")
 
 
 def test_throttled_connect_is_retried(world, retry_sleeps):

@@ -10,9 +10,8 @@ from moto.cloudhsmv2.models import cloudhsmv2_backends
 from rehearsal import durations
 from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.faults import FAULTS
-from tests.support.handlers import load_handler
-from tests.support.provider import CustomResource, ResourceFailed, run_now
-from tests.support.world import FIRST_HSM, ZONES
+from tests.support.provider import ResourceFailed, run_now
+from tests.support.world import ACCOUNT, REGION, ZONES
 
 
 def _hsms(world):
@@ -41,8 +40,7 @@ def test_a_retried_create_makes_nothing_twice(world):
 
 
 def test_retry_after_a_crash_between_create_and_claim_adopts_the_hsm(world):
-    resource = CustomResource("FirstHsm", "Custom::CloudHsmFirstHsm", load_handler("first_hsm"),
-                              {"ClusterId": world.cluster_id, "AvailabilityZone": ZONES[0]}, **FIRST_HSM)
+    resource = world.first_hsm_resource()
     # The claim update after CreateHsm fails (the pending claim went through): on_event dies after creating the HSM.
     FAULTS.fail("cloudhsmv2", "TagResource", "CloudHsmInternalFailureException", "internal", after=1)
     with pytest.raises(ResourceFailed):
@@ -60,17 +58,19 @@ def test_throttling_is_retried_with_backoff(world, retry_sleeps):
 
 
 def test_a_zone_without_a_cluster_subnet_fails_with_one_line(world):
-    resource = CustomResource("FirstHsm", "Custom::CloudHsmFirstHsm", load_handler("first_hsm"),
-                              {"ClusterId": world.cluster_id, "AvailabilityZone": "eu-west-1z"}, **FIRST_HSM)
+    resource = world.first_hsm_resource()
+    resource.properties["AvailabilityZone"] = "eu-west-1z"
     with pytest.raises(ResourceFailed, match=r"AZ eu-west-1z has no subnet in cluster .* fix the HSM placement") as failure:
         run_now(resource, "Create")
     assert "\n" not in str(failure.value) and not _hsms(world)
 
 
 def test_an_unknown_cluster_fails_with_one_line(world):
-    world.cluster_id = "cluster-doesnotexist"
-    with pytest.raises(ResourceFailed, match="cluster cluster-doesnotexist not found"):
-        world.deploy_first_hsm()
+    resource = world.first_hsm_resource()
+    resource.properties["ClusterId"] = "cluster-doesnotexist"
+    with pytest.raises(ResourceFailed, match="cluster cluster-doesnotexist not found") as failure:
+        run_now(resource, "Create")
+    assert "\n" not in str(failure.value)
 
 
 def test_aws_error_codes_become_one_line_reasons(world):
@@ -84,7 +84,7 @@ def test_aws_error_codes_become_one_line_reasons(world):
 def test_a_replaced_hsm_is_followed_by_eni_and_its_new_csr_returned(world):
     world.deploy_first_hsm()
     old = world.first_hsm.attributes
-    backend = cloudhsmv2_backends["123456789012"]["eu-west-1"]
+    backend = cloudhsmv2_backends[ACCOUNT][REGION]
     new_id = cloudhsm_model.replace_failed_hsm(backend, world.cluster_id, old["HsmId"])
     response = run_now(world.first_hsm, "Update", old_properties=world.first_hsm.properties)
     assert response["Data"]["HsmId"] == new_id and response["Data"]["EniId"] == old["EniId"]

@@ -89,22 +89,3 @@ def test_initialisation_role_matches_its_ca_mode(synth, reference, ca_mode):
     other = "external" if ca_mode == "managed" else "managed"
     granted = _check(app, "cluster_initialisation", calls_of("cluster_initialisation") - CA_MODE_ONLY[other])
     assert not {f"{IAM_PREFIX[s]}:{o}" for s, o in CA_MODE_ONLY[other]} & set(granted)
-
-
-def test_the_offline_deployment_runs_the_document_and_properties_the_stacks_deploy(reference, aws):
-    """The simulated wiring (tests/support/world.py) must not drift from the synthesised stacks."""
-    from tests.support.world import ACTIVATION_SCRIPT, DOCUMENT_PARAMETERS, Deployment
-    hsm = reference.raw("Hsm")["Resources"]
-    [document] = [r["Properties"]["Content"] for r in hsm.values() if r["Type"] == "AWS::SSM::Document"]
-    assert document["mainSteps"][0]["inputs"]["runCommand"] == ACTIVATION_SCRIPT.read_text().splitlines()
-    assert set(document["parameters"]) == set(DOCUMENT_PARAMETERS)
-    world = Deployment()
-    world.deploy()
-    simulated = {r.resource_type: set(r.properties) for r in
-                 (world.first_hsm, world.initialisation, world.activation, world.fleet[0], world.key_store, world.data_key)}
-    synthesised = {}
-    for stack in ("Hsm", "Keys"):
-        for resource in reference.raw(stack)["Resources"].values():
-            if resource["Type"].startswith("Custom::") and resource["Type"] in simulated:
-                synthesised[resource["Type"]] = set(resource["Properties"]) - {"ServiceToken"}
-    assert synthesised == simulated

@@ -8,7 +8,7 @@ import pytest
 
 from tests.lifecycle.conftest import deployed
 from rehearsal.faults import FAULTS
-from tests.support.provider import ResourceFailed, run_now
+from tests.support.provider import ResourceFailed, event as request, run_now
 
 
 def test_create_makes_an_enabled_key_in_the_store_with_alias_and_policy(world):
@@ -23,8 +23,7 @@ def test_create_makes_an_enabled_key_in_the_store_with_alias_and_policy(world):
 def test_a_retried_create_makes_one_key(world):
     deployed(world, "key_store")
     resource = world.data_key_resource()
-    from tests.support.provider import _event
-    event = _event(resource, "Create", None)
+    event = request(resource, "Create")
     first = run_now(resource, "Create", event=event)
     second = run_now(resource, "Create", event=event)
     assert first["PhysicalResourceId"] == second["PhysicalResourceId"]
@@ -46,18 +45,27 @@ def test_throttled_create_key_is_retried(world, retry_sleeps):
     assert len(retry_sleeps) == 2
 
 
-def test_update_changes_description_policy_and_alias_in_place(world):
+def test_update_changes_description_and_policy_in_place(world):
     deployed(world, "data_key")
     old = dict(world.data_key.properties)
-    world.data_key.properties.update(Description="renamed", AliasName="alias/customer-keys/data-v2",
-                                     KeyPolicy={**world.key_policy(), "Id": "v2"})
+    world.data_key.properties.update(Description="renamed", KeyPolicy={**world.key_policy(), "Id": "v2"})
     response = run_now(world.data_key, "Update", old_properties=old)
     key_id = world.data_key.physical_id
     assert response["PhysicalResourceId"] == key_id
     assert world.kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "renamed"
-    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in world.kms.list_aliases()["Aliases"]}
-    assert aliases.get("alias/customer-keys/data-v2") == key_id and "alias/customer-keys/data" not in aliases
     assert json.loads(world.kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])["Id"] == "v2"
+
+
+def test_the_role_may_point_no_alias_but_its_own(world):
+    """The handler role names the stack's alias only: another alias is refused, as AWS would."""
+    deployed(world, "data_key")
+    old = dict(world.data_key.properties)
+    world.data_key.properties.update(AliasName="alias/customer-keys/data-v2")
+    with pytest.raises(ResourceFailed, match=r"not authorized to perform: kms:CreateAlias on resource: "
+                                             r"arn:aws:kms:\S+:alias/customer-keys/data-v2"):
+        run_now(world.data_key, "Update", old_properties=old)
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in world.kms.list_aliases()["Aliases"]}
+    assert aliases.get("alias/customer-keys/data") == world.data_key.physical_id
 
 
 def test_delete_schedules_deletion_with_the_pending_window(world):
@@ -66,7 +74,7 @@ def test_delete_schedules_deletion_with_the_pending_window(world):
     run_now(world.data_key, "Delete")
     key = world.kms.describe_key(KeyId=key_id)["KeyMetadata"]
     assert key["KeyState"] == "PendingDeletion"
-    assert ("kms", "ScheduleKeyDeletion") in FAULTS.calls_by("hsm_backed_key_handler")
+    assert ("kms", "ScheduleKeyDeletion") in world.calls_by(world.data_key)
     assert "alias/customer-keys/data" not in {a["AliasName"] for a in world.kms.list_aliases()["Aliases"]}
     run_now(world.data_key, "Delete")  # repeated delete: still pending, nothing else
 
@@ -74,8 +82,7 @@ def test_delete_schedules_deletion_with_the_pending_window(world):
 def test_a_retry_after_a_crash_before_the_alias_adopts_the_key(world):
     deployed(world, "key_store")
     resource = world.data_key_resource()
-    from tests.support.provider import _event
-    event = _event(resource, "Create", None)
+    event = request(resource, "Create")
     FAULTS.fail("kms", "CreateAlias", "KMSInternalException", "internal")
     with pytest.raises(ResourceFailed, match="KMSInternalException"):
         run_now(resource, "Create", event=event)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.support.handlers import LAYER_DIR, REPO
+REPO = Path(__file__).resolve().parents[2]
+LAYER_DIR = REPO / "cmk_constructs" / "lifecycle_runtime" / "python"
 
 LAYER_PACKAGE = LAYER_DIR / "lifecycle_runtime"
 

@@ -1,164 +1,163 @@
-"""The deployment, offline: the stacks' native resources in moto, their custom resources
-driven through the Provider emulator in the stacks' dependency order.
+"""The lifecycle tests' deployment: the synthesised app, deployed by the rehearsal a resource at a time.
 
-Shared by the end-to-end test and the simulator (`python -m tests.support.simulate`).
-Properties are wired as the stacks wire them (stacks/hsm_stack.py, stacks/keys_stack.py):
-FirstHsm.EniIp -> activation HsmIp, Initialisation.TrustAnchorPem -> SSM parameter ->
-activation and key store, KeyStore.CustomKeyStoreId -> data key.
+Nothing is wired here. The stacks are the app synthesised with the test's settings (hsmCount,
+caMode, keyDeletionWindowDays: `cdk synth -c key=value`); the rehearsal's engine deploys their
+native resources; each custom resource is the template's, its properties resolved against what is
+deployed, run from its asset through the Provider framework's contract. A test pauses before the
+resource it is about (`deploy_first_hsm`, ... or `deployed(world, step)`), then drives it.
 """
 
 from __future__ import annotations
 
-import importlib
+import atexit
 import json
-import os
+import shutil
+import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator
 
-import boto3
-from moto import mock_aws
-
-from rehearsal.clock import CLOCK
+from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
-from tests.support.handlers import load_handler
-from rehearsal.services import install
-from tests.support.handlers import REPO
-from tests.support.provider import CustomResource, ResourceFailed, run_in_parallel, run_now
+from rehearsal.session import offline_account
+from stacks.config import load_config
+from tests.support.provider import FAILED_PREFIX, CustomResource, ResourceFailed, run_now
+from validators.model import Assembly, load
 
-REGION = "eu-west-1"
-# An AMI id moto accepts (its catalogue of real AMIs is not loaded: MOTO_EC2_LOAD_DEFAULT_AMIS).
-EXAMPLE_AMI = "ami-12c6146b"
-ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
-PREFIX = "/customer-keys/cloudhsm"
-ACTIVATION_SCRIPT = REPO / "cmk_constructs" / "cluster_activation" / "activate_cluster.sh"
-# As cmk_constructs/cluster_activation/infrastructure.py declares the document.
-DOCUMENT_PARAMETERS = ("Region", "ClusterId", "HsmIp", "TrustAnchorParameterName",
-                       "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
-
-
-def _timing(resource: str) -> dict:
-    """Query interval, total timeout and handler budget, from the construct's ProviderContract."""
-    contract = importlib.import_module(f"cmk_constructs.{resource}.infrastructure").CONTRACT
-    return dict(query_interval=contract.query_interval.to_seconds(), total_timeout=contract.total_timeout.to_seconds(),
-                budget_seconds=contract.budget_seconds)
-
-
-FIRST_HSM = _timing("first_hsm")
-INITIALISATION = _timing("cluster_initialisation")
-ACTIVATION = _timing("cluster_activation")
-FLEET = _timing("hsm_fleet")
-KEY_STORE = _timing("custom_key_store")
-DATA_KEY = _timing("hsm_backed_key")
+REPO = Path(__file__).resolve().parents[2]
+_CONFIG = load_config(json.loads((REPO / "cdk.json").read_text())["context"])
+ACCOUNT, REGION, ZONES = _CONFIG.account, _CONFIG.region, tuple(_CONFIG.availability_zones)
 DEPLOY_ORDER = ("first_hsm", "initialisation", "activation", "fleet", "key_store", "data_key")
+_OUTDIRS: list[str] = []
+_clouds: list[Cloud] = []
 
 
-def use_fake_credentials() -> None:
-    """Offline only: moto accepts anything, and nothing may reach real AWS."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
-                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-                        # moto's catalogue of public AMIs costs ~0.2 s per EC2 backend; none is needed.
-                        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}.items():
-        os.environ[name] = value
-
-
-_session: list[boto3.session.Session] = []
-
-
-def _shared_session() -> boto3.session.Session:
-    if not _session:
-        _session.append(boto3.session.Session(region_name=REGION))
-    return _session[0]
+@atexit.register
+def _remove_assemblies() -> None:
+    for outdir in _OUTDIRS:
+        shutil.rmtree(outdir, ignore_errors=True)
 
 
 @lru_cache(maxsize=None)
-def test_client(service: str):
-    """The test's own view of AWS (not the handlers' clients), one per service per process."""
-    return _shared_session().client(service, region_name=REGION)
+def assembly(hsm_count: int, ca_mode: str, key_deletion_window_days: int) -> Assembly:
+    """The reference environment synthesised with these settings, once per process."""
+    from app import build_app
+
+    outdir = tempfile.mkdtemp(prefix="lifecycle-assembly-")
+    _OUTDIRS.append(outdir)
+    settings = {"environment": _CONFIG.environment, "hsmCount": hsm_count, "caMode": ca_mode,
+                "keyDeletionWindowDays": key_deletion_window_days}
+    build_app(settings, outdir=outdir, nag=False).synth()
+    return load(outdir)
 
 
 @contextmanager
-def offline_aws() -> Iterator[None]:
-    """A fresh mocked AWS with the model installed, on a reset simulated clock."""
-    use_fake_credentials()
-    install()
-    CLOCK.reset()
-    FAULTS.reset()
-    with mock_aws():
-        # moto drops the default session; keeping one keeps its loaded service models. Clients
-        # (the handlers' cached ones too) outlive a mock: moto intercepts whichever mock is active.
-        boto3.DEFAULT_SESSION = _shared_session()
-        yield
+def offline_aws() -> Iterator[Cloud]:
+    """A fresh offline account (moto and the model), bootstrapped, on a reset simulated clock."""
+    with offline_account(ACCOUNT, REGION) as cloud:
+        _clouds.append(cloud)
+        try:
+            yield cloud
+        finally:
+            _clouds.pop()
 
 
-@dataclass
-class Step:
-    name: str
-    started: float
-    finished: float
-    detail: str = ""
+def _logical_id(assembly_: Assembly, resource_type: str, **properties: str) -> str:
+    for stack in assembly_.stacks:
+        for logical_id, resource in stack.resources.items():
+            if resource.get("Type") == resource_type and all(
+                    (resource.get("Properties") or {}).get(key) == value for key, value in properties.items()):
+                return logical_id
+    raise LookupError(f"no {resource_type} {properties or ''} in the assembly")
+
+
+class Deployment:
+    """The app in the current offline account; settings may change until the first resource is deployed."""
+
+    def __init__(self, hsm_count: int = 2, ca_mode: str = "managed", key_deletion_window_days: int = 7) -> None:
+        self.hsm_count, self.ca_mode, self.key_deletion_window_days = hsm_count, ca_mode, key_deletion_window_days
+        self.cloud = _clouds[-1]
+        self.fleet: list[CustomResource] = []
+        self.store_refusal = ""
+        for service in ("ec2", "cloudhsmv2", "kms", "ssm", "secretsmanager", "s3"):
+            setattr(self, {"cloudhsmv2": "cloudhsm", "secretsmanager": "secrets"}.get(service, service),
+                    self.cloud.client(service))
+
+    # --- the app, as synthesised for these settings ------------------------------------------------
 
     @property
-    def seconds(self) -> float:
-        return self.finished - self.started
+    def assembly(self) -> Assembly:
+        """The app for the current settings (a test may change them between steps, as a redeploy would)."""
+        return assembly(self.hsm_count, self.ca_mode, self.key_deletion_window_days)
 
+    def _id(self, resource_type: str, **properties: str) -> str:
+        return _logical_id(self.assembly, resource_type, **properties)
 
-def default_key_deletion_window_days() -> int:
-    """cdk.json's default `keyDeletionWindowDays` (the reference environment's key pending window)."""
-    context = json.loads((REPO / "cdk.json").read_text())["context"]
-    return int((context.get("defaults") or {}).get("keyDeletionWindowDays", 30))
+    def handle(self, resource_type: str, assembly_: Assembly | None = None, deploy_dependencies: bool = True,
+               **properties: str) -> CustomResource:
+        """The template's custom resource of `resource_type`, resolved against what is deployed now
+        (after deploying what it depends on, unless a test wants to run it out of order)."""
+        assembly_ = assembly_ or self.assembly
+        logical_id = _logical_id(assembly_, resource_type, **properties)
+        if deploy_dependencies and not any(logical_id in state.resources for state in self.cloud.stacks.values()):
+            self.cloud.deploy(assembly_, until=logical_id)   # what CloudFormation deploys before it
+        ctx = self.cloud.resource_context(assembly_, logical_id)
+        return CustomResource(self.cloud, assembly_, logical_id, resource_type, ctx.properties)
 
+    def _deployed(self, resource_type: str) -> dict:
+        """Physical id and attributes of a deployed native resource of `resource_type` (the first)."""
+        self._natives()
+        for state in self.cloud.stacks.values():
+            for resource in state.resources.values():
+                if resource.resource_type == resource_type and resource.physical_id:
+                    return {"Ref": resource.physical_id, **resource.attributes}
+        raise LookupError(f"no {resource_type} is deployed yet")
 
-@dataclass
-class Deployment:
-    """Everything the four stacks create, and what the custom resources returned."""
-    hsm_count: int = 2
-    ca_mode: str = "managed"
-    # 7 (KMS's minimum) keeps the lifecycle tests' clock short; the simulation command passes
-    # cdk.json's default keyDeletionWindowDays (default_key_deletion_window_days) and prints it.
-    key_deletion_window_days: int = 7
-    steps: list[Step] = field(default_factory=list)
-    fleet: list[CustomResource] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.ec2 = test_client("ec2")
-        self.cloudhsm = test_client("cloudhsmv2")
-        self.kms = test_client("kms")
-        self.ssm = test_client("ssm")
-        self.secrets = test_client("secretsmanager")
-        self.s3 = test_client("s3")
-
-    # --- native resources (CloudFormation creates these itself) ---------------------
+    def _natives(self) -> None:
+        if not self.cloud.stacks:  # everything the first HSM needs, and nothing that depends on it
+            self.cloud.deploy(self.assembly, until=self._id("Custom::CloudHsmFirstHsm"))
 
     def create_native_resources(self) -> None:
-        vpc = self.ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-        self.subnets = {zone: self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{index}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
-                        for index, zone in enumerate(ZONES)}
-        self.instance_id = self.ec2.run_instances(ImageId=EXAMPLE_AMI, MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                                                  SubnetId=self.subnets[ZONES[0]])["Instances"][0]["InstanceId"]
-        script = ACTIVATION_SCRIPT.read_text().splitlines()
-        self.document = self.ssm.create_document(
-            Name="ActivationDocument", DocumentType="Command", DocumentFormat="JSON",
-            Content=json.dumps({"schemaVersion": "2.2", "description": "Activate the CloudHSM cluster",
-                                "parameters": {name: {"type": "String"} for name in DOCUMENT_PARAMETERS},
-                                "mainSteps": [{"action": "aws:runShellScript", "name": "ActivateCluster",
-                                               "inputs": {"runCommand": script, "timeoutSeconds": "900"}}]}),
-        )["DocumentDescription"]["Name"]
-        # Secrets Manager generates both passwords (generate_secret_string in the construct).
-        self.admin_secret, self.kmsuser_secret = (
-            self.secrets.create_secret(Name=name, SecretString=self.secrets.get_random_password(
-                PasswordLength=32, ExcludePunctuation=True, IncludeSpace=False)["RandomPassword"])["ARN"]
-            for name in ("AdminPassword", "KmsUserPassword"))
-        self.ca_key_arn = self.kms.create_key(KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY",
-                                              Description="CloudHSM cluster CA")["KeyMetadata"]["Arn"]
-        started = CLOCK.now()
-        self.cluster_id = self.cloudhsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=list(self.subnets.values()),
-                                                       Mode="FIPS")["Cluster"]["ClusterId"]
-        while self.cluster_state() != "UNINITIALIZED":  # the AWS::CloudHSM::Cluster handler waits for this
-            CLOCK.advance(30)
-        self.steps.append(Step("AWS::CloudHSM::Cluster (native)", started, CLOCK.now(), "CREATE_IN_PROGRESS -> UNINITIALIZED"))
+        """The native resources the first HSM needs: network, cluster (UNINITIALIZED), keys, secrets, host."""
+        self._natives()
+
+    @property
+    def cluster_id(self) -> str:
+        return self._deployed("AWS::CloudHSM::Cluster")["Ref"]
+
+    @property
+    def instance_id(self) -> str:
+        return self._deployed("AWS::EC2::Instance")["Ref"]
+
+    @property
+    def document(self) -> str:
+        return self._deployed("AWS::SSM::Document")["Ref"]
+
+    def _secret(self, description_start: str) -> str:
+        self._natives()
+        for state in self.cloud.stacks.values():
+            for resource in state.resources.values():
+                if resource.resource_type == "AWS::SecretsManager::Secret" and \
+                        str(resource.properties.get("Description", "")).startswith(description_start):
+                    return resource.physical_id
+        raise LookupError(f"no secret '{description_start}...' is deployed")
+
+    @property
+    def admin_secret(self) -> str:
+        return self._secret("CloudHSM cluster admin password")
+
+    @property
+    def kmsuser_secret(self) -> str:
+        return self._secret("Password of the CloudHSM crypto user kmsuser")
+
+    @property
+    def ca_key_arn(self) -> str:
+        return self.initialisation_resource().properties["CaSigningKeyArn"]
+
+    @property
+    def trust_anchor_parameter(self) -> str:
+        return self.activation_resource().properties["TrustAnchorParameterName"]
 
     def cluster(self) -> dict:
         return self.cloudhsm.describe_clusters(Filters={"clusterIds": [self.cluster_id]})["Clusters"][0]
@@ -166,157 +165,104 @@ class Deployment:
     def cluster_state(self) -> str:
         return self.cluster()["State"]
 
-    # --- custom resources, in the stacks' order ---------------------------------------
+    # --- the custom resources, in the stacks' order ------------------------------------------------
 
-    def _timed(self, name: str, resource: CustomResource, request_type: str = "Create", old: dict | None = None) -> dict:
-        started = CLOCK.now()
-        response = run_now(resource, request_type, old)
-        resource.physical_id = response["PhysicalResourceId"]
-        resource.attributes = response["Data"]
-        self.steps.append(Step(name, started, CLOCK.now()))
-        return response
+    def first_hsm_resource(self) -> CustomResource:
+        self._natives()
+        return self.handle("Custom::CloudHsmFirstHsm")
 
-    def fleet_resource(self, ordinal: int) -> CustomResource:
-        zone = ZONES[ordinal % len(ZONES)]  # AppConfig.hsm_placement: round-robin, first HSM in the first AZ
-        return CustomResource(f"HsmFleetHsm{ordinal}", "Custom::CloudHsmHsm", load_handler("hsm_fleet"),
-                              {"ClusterId": self.cluster_id, "AvailabilityZone": zone, "Ordinal": str(ordinal)}, **FLEET)
+    def initialisation_resource(self) -> CustomResource:
+        return self.handle("Custom::CloudHsmClusterInitialisation")
+
+    def activation_resource(self) -> CustomResource:
+        return self.handle("Custom::CloudHsmClusterActivation")
+
+    def fleet_resource(self, ordinal: int, deploy_dependencies: bool = True) -> CustomResource:
+        """The HSM resource of that ordinal, from the app synthesised with enough HSMs for it."""
+        larger = assembly(max(self.hsm_count, ordinal + 1), self.ca_mode, self.key_deletion_window_days)
+        return self.handle("Custom::CloudHsmHsm", larger, deploy_dependencies, Ordinal=str(ordinal))
+
+    def key_store_resource(self) -> CustomResource:
+        return self.handle("Custom::KmsCustomKeyStore")
+
+    def data_key_resource(self) -> CustomResource:
+        return self.handle("Custom::HsmBackedKmsKey")
+
+    def key_policy(self) -> dict:
+        return self.data_key_resource().properties["KeyPolicy"]
+
+    def _create(self, resource_type: str) -> CustomResource:
+        """Deploy what the resource depends on, then create it (a failure raises ResourceFailed)."""
+        self._natives()
+        resource = self.handle(resource_type)
+        run_now(resource, "Create")
+        return resource
+
+    def deploy_first_hsm(self) -> None:
+        self.first_hsm = self._create("Custom::CloudHsmFirstHsm")
+
+    def deploy_initialisation(self) -> None:
+        self.initialisation = self._create("Custom::CloudHsmClusterInitialisation")
+
+    def deploy_activation(self) -> None:
+        self.activation = self._create("Custom::CloudHsmClusterActivation")
+
+    def deploy_fleet(self) -> None:
+        self.scale(self.hsm_count)
+
+    def scale(self, count: int) -> None:
+        """`cdk deploy -c hsmCount=COUNT`: the fleet resources are created or deleted by the stack update."""
+        self.hsm_count = count
+        self._deploy_to("Custom::KmsCustomKeyStore")
+        self.fleet = self._fleet_handles()
+
+    def _fleet_handles(self) -> list[CustomResource]:
+        found = []
+        for state in self.cloud.stacks.values():
+            for resource in state.resources.values():
+                if resource.resource_type == "Custom::CloudHsmHsm":
+                    found.append(CustomResource(self.cloud, self.assembly, resource.logical_id, resource.resource_type,
+                                                resource.properties, resource.physical_id, dict(resource.attributes)))
+        return sorted(found, key=lambda handle: int(handle.properties["Ordinal"]))
+
+    def _deploy_to(self, resource_type: str) -> None:
+        """Deploy up to `resource_type`, or everything when that resource is deployed already."""
+        logical_id = self._id(resource_type)
+        deployed = any(logical_id in state.resources for state in self.cloud.stacks.values())
+        try:
+            self.cloud.deploy(self.assembly, until=None if deployed else logical_id)
+        except DeployFailed as failure:
+            raise ResourceFailed(failure.reason.removeprefix(FAILED_PREFIX)) from None
+
+    def deploy_key_store(self) -> None:
+        self.key_store = self._create("Custom::KmsCustomKeyStore")
+
+    def deploy_data_key(self) -> None:
+        self.data_key = self._create("Custom::HsmBackedKmsKey")
+        self.cloud.deploy(self.assembly)   # the rest of the Keys stack, and the Data stack
+        (data,) = [state for name, state in self.cloud.stacks.items() if name.endswith("-Data")]
+        self.bucket = next(resource.physical_id for resource in data.resources.values()
+                           if resource.resource_type == "AWS::S3::Bucket")
 
     def deploy(self, until: str = "data_key") -> None:
         """Create everything in the stacks' order, stopping after step `until`."""
-        self.create_native_resources()
         for step in DEPLOY_ORDER:
             getattr(self, f"deploy_{step}")()
             if step == until:
                 return
 
-    def deploy_first_hsm(self) -> None:
-        self.first_hsm = CustomResource("FirstHsm", "Custom::CloudHsmFirstHsm", load_handler("first_hsm"),
-                                        {"ClusterId": self.cluster_id, "AvailabilityZone": ZONES[0]}, **FIRST_HSM)
-        self._timed("Custom::CloudHsmFirstHsm", self.first_hsm)
-
-    def initialisation_resource(self) -> CustomResource:
-        props = {"ClusterId": self.cluster_id, "FirstHsmId": self.first_hsm.attributes.get("HsmId", ""), "CaMode": self.ca_mode,
-                 "CaCommonName": "customer-keys/cloudhsm CloudHSM cluster CA"}
-        if self.ca_mode == "managed":
-            props["CaSigningKeyArn"] = self.ca_key_arn
-        else:
-            props["ExternalCertificateParameterName"] = f"{PREFIX}/external-ca/signed-certificate"
-            props["ExternalTrustAnchorParameterName"] = f"{PREFIX}/external-ca/trust-anchor"
-        return CustomResource("Initialisation", "Custom::CloudHsmClusterInitialisation",
-                              load_handler("cluster_initialisation"), props, **INITIALISATION)
-
-    def deploy_initialisation(self) -> None:
-        self.initialisation = self.initialisation_resource()
-        self._timed("Custom::CloudHsmClusterInitialisation", self.initialisation)
-        self.publish_trust_anchor(self.initialisation.attributes["TrustAnchorPem"])
-
-    def publish_trust_anchor(self, pem: str) -> None:
-        """What the stack does with TrustAnchorPem: an SSM parameter (and a stack output)."""
-        self.trust_anchor_parameter = f"{PREFIX}/trust-anchor"
-        self.ssm.put_parameter(Name=self.trust_anchor_parameter, Type="String", Value=pem, Overwrite=True)
-
-    def activation_resource(self) -> CustomResource:
-        return CustomResource("Activation", "Custom::CloudHsmClusterActivation", load_handler("cluster_activation"), {
-            "ClusterId": self.cluster_id, "InstanceId": self.instance_id, "HsmIp": self.first_hsm.attributes["EniIp"],
-            "DocumentName": self.document, "TrustAnchorParameterName": self.trust_anchor_parameter,
-            "AdminPasswordSecretArn": self.admin_secret, "KmsUserPasswordSecretArn": self.kmsuser_secret}, **ACTIVATION)
-
-    def deploy_activation(self) -> None:
-        self.activation = self.activation_resource()
-        self._timed("Custom::CloudHsmClusterActivation", self.activation)
-
-    def deploy_fleet(self) -> None:
-        self.scale(self.hsm_count)
-
-    def key_store_resource(self) -> CustomResource:
-        return CustomResource("KeyStore", "Custom::KmsCustomKeyStore", load_handler("custom_key_store"), {
-            "CustomKeyStoreName": "customer-keys-reference", "ClusterId": self.cluster_id,
-            "TrustAnchorParameterName": self.trust_anchor_parameter, "KmsUserPasswordSecretArn": self.kmsuser_secret}, **KEY_STORE)
-
-    def deploy_key_store(self) -> None:
-        self.key_store = self.key_store_resource()
-        self._timed("Custom::KmsCustomKeyStore", self.key_store)
-
-    def data_key_resource(self) -> CustomResource:
-        return CustomResource("DataKey", "Custom::HsmBackedKmsKey", load_handler("hsm_backed_key"), {
-            "CustomKeyStoreId": self.key_store.attributes["CustomKeyStoreId"], "Description": "customer-keys: data bucket key",
-            "AliasName": "alias/customer-keys/data", "PendingWindowInDays": str(self.key_deletion_window_days), "KeyPolicy": self.key_policy()}, **DATA_KEY)
-
-    def deploy_data_key(self) -> None:
-        self.data_key = self.data_key_resource()
-        self._timed("Custom::HsmBackedKmsKey", self.data_key)
-        self.create_data_bucket()
-
-    def key_policy(self) -> dict:
-        return {"Version": "2012-10-17", "Statement": [{"Sid": "Administrators", "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]}
-
-    def create_data_bucket(self) -> None:
-        self.bucket = "customer-keys-data-123456789012-eu-west-1"
-        self.s3.create_bucket(Bucket=self.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-        self.s3.put_bucket_encryption(Bucket=self.bucket, ServerSideEncryptionConfiguration={"Rules": [{
-            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.data_key.attributes["KeyArn"]},
-            "BucketKeyEnabled": True}]})
-
-    def scale(self, count: int) -> None:
-        """Make the fleet `count - 1` resources (CloudFormation: add new ones in parallel, then delete removed ones)."""
-        wanted = count - 1
-        added = [self.fleet_resource(ordinal) for ordinal in range(len(self.fleet) + 1, wanted + 1)]
-        removed = self.fleet[wanted:]
-        for wave in _waves_one_per_zone(added):
-            started = CLOCK.now()
-            outcomes = run_in_parallel([(resource, "Create", None) for resource in wave])
-            for resource, outcome in zip(wave, outcomes):
-                if isinstance(outcome, ResourceFailed):
-                    raise outcome
-                resource.physical_id, resource.attributes = outcome["PhysicalResourceId"], outcome["Data"]
-            self.fleet.extend(wave)
-            self.steps.append(Step(f"Custom::CloudHsmHsm x{len(wave)} (parallel)", started, CLOCK.now(),
-                                   ", ".join(r.attributes["AvailabilityZone"] for r in wave)))
-        if removed:
-            self.delete_in_parallel(f"Custom::CloudHsmHsm x{len(removed)} delete (parallel)", removed)
-            self.fleet = self.fleet[:wanted]
-
-    def delete_in_parallel(self, name: str, resources: list[CustomResource]) -> None:
-        started = CLOCK.now()
-        for outcome in run_in_parallel([(resource, "Delete", None) for resource in resources]):
-            if isinstance(outcome, ResourceFailed):
-                raise outcome
-        self.steps.append(Step(name, started, CLOCK.now()))
-
     def destroy(self) -> None:
-        """Delete in reverse dependency order, as CloudFormation deletes the stacks."""
-        self.s3.delete_bucket(Bucket=self.bucket)
-        self._timed("Custom::HsmBackedKmsKey delete (schedules deletion)", self.data_key, "Delete")
-        attempt = CLOCK.now()
+        """`cdk destroy --all`, in the rounds the README documents (the store waits for its key)."""
+        from rehearsal.session import _wait_for_pending_key_deletions
+
         try:
-            self._timed("Custom::KmsCustomKeyStore delete", self.key_store, "Delete")
-        except ResourceFailed as refusal:
-            # The store refuses while the key waits out its pending window (its material is still in
-            # the cluster); the operator retries the stack deletion after the window.
-            self.store_refusal = str(refusal)
-            self.steps.append(Step("Custom::KmsCustomKeyStore delete (refused: key pending deletion)", attempt, CLOCK.now()))
-            waiting = CLOCK.now()
-            CLOCK.advance(int(self.data_key.properties["PendingWindowInDays"]) * 86400 + 60)
-            self.steps.append(Step("(KMS deletes the key at the end of its pending window)", waiting, CLOCK.now()))
-            self._timed("Custom::KmsCustomKeyStore delete (retried)", self.key_store, "Delete")
-        self.delete_in_parallel(f"Custom::CloudHsmHsm x{len(self.fleet)} delete (parallel)", self.fleet)
-        self.fleet = []
-        self._timed("Custom::CloudHsmClusterActivation delete (no-op)", self.activation, "Delete")
-        self._timed("Custom::CloudHsmClusterInitialisation delete (no-op)", self.initialisation, "Delete")
-        self._timed("Custom::CloudHsmFirstHsm delete", self.first_hsm, "Delete")
+            self.cloud.destroy(self.assembly)
+        except DeployFailed as refusal:
+            self.store_refusal = refusal.reason
+            _wait_for_pending_key_deletions(self.cloud)
+            self.cloud.destroy(self.assembly)
 
-
-def _waves_one_per_zone(resources: list[CustomResource]) -> list[list[CustomResource]]:
-    """CloudFormation's order for the fleet (hsm_fleet/infrastructure.py): HSMs of one AZ one after
-    another, different AZs at once; the k-th new HSM of an AZ goes in wave k."""
-    waves: list[list[CustomResource]] = []
-    per_zone: dict[str, int] = {}
-    for resource in resources:
-        zone = resource.properties["AvailabilityZone"]
-        wave = per_zone.get(zone, 0)
-        per_zone[zone] = wave + 1
-        if wave == len(waves):
-            waves.append([])
-        waves[wave].append(resource)
-    return waves
+    def calls_by(self, resource: CustomResource) -> set[tuple[str, str]]:
+        """(service, operation) of the calls the resource's handler functions made."""
+        names = {function.name for function in resource.functions()}
+        return {(service, action) for who, service, action in FAULTS.calls if who in names}
