@@ -140,3 +140,16 @@ def test_an_operation_without_a_model_is_refused_not_guessed(cloud):
     who = Caller(_role(cloud, "Admin", {"Effect": "Allow", "Action": "*", "Resource": "*"}), "s")
     denied = check("kms", "ReplicateKey", {"KeyId": "k"}, who, ACCOUNT, REGION)
     assert denied is not None and denied.code == "NotModelledByRehearsal"
+
+
+def test_the_first_key_store_needs_the_callers_permission_to_create_kms_service_linked_role(cloud):
+    """KMS Developer Guide, "Authorizing AWS KMS to manage AWS CloudHSM and Amazon EC2 resources": the
+    first AWS CloudHSM key store in an account creates the role with the caller's permission."""
+    from rehearsal.services.kms.models import ensure_service_linked_role
+
+    who = Caller(_role(cloud, "StoreMaker", {"Effect": "Allow", "Resource": "*",
+                                             "Action": ["kms:CreateCustomKeyStore", "cloudhsm:DescribeClusters"]}), "s")
+    denied = check("kms", "CreateCustomKeyStore", {}, who, ACCOUNT, REGION)
+    assert denied is not None and "iam:CreateServiceLinkedRole on resource: arn:aws:iam::" in denied.message
+    ensure_service_linked_role(ACCOUNT)   # what KMS does when the first store is created
+    assert check("kms", "CreateCustomKeyStore", {}, who, ACCOUNT, REGION) is None

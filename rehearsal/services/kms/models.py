@@ -11,6 +11,8 @@ is disconnected stays in the cluster as an orphan, as it would in AWS.
 
 from __future__ import annotations
 
+import json
+
 import random
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,7 +100,26 @@ def create_custom_key_store(self, name: str, cluster_id: str, trust_anchor: str,
         raise ValidationException("KeyStorePassword must be 7-32 characters")
     store_id = "cks-" + "".join(_random.choice("0123456789abcdef") for _ in range(17))
     stores(self)[store_id] = CustomKeyStore(store_id, name, cluster_id, trust_anchor, password_digest(password), CLOCK.now())
+    ensure_service_linked_role(self.account_id)
     return store_id
+
+
+SERVICE_LINKED_ROLE = "AWSServiceRoleForKeyManagementServiceCustomKeyStores"
+
+
+def ensure_service_linked_role(account: str) -> None:
+    """The first AWS CloudHSM key store creates KMS's service-linked role (KMS Developer Guide,
+    "Authorizing AWS KMS to manage AWS CloudHSM and Amazon EC2 resources"); later ones find it."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["global"]
+    if any(role.name == SERVICE_LINKED_ROLE for role in backend.roles.values()):
+        return
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"Service": "cks.kms.amazonaws.com"}}]}
+    backend.create_role(SERVICE_LINKED_ROLE, json.dumps(trust), "/aws-service-role/cks.kms.amazonaws.com/",
+                        permissions_boundary=None, description="KMS custom key stores", tags=[],
+                        max_session_duration="3600", linked_service="cks.kms.amazonaws.com")
 
 
 def _connection_outcome(backend, store: CustomKeyStore) -> str | None:
