@@ -73,6 +73,10 @@ class ResourceContext:
             return None
         return value if isinstance(value, str) else json.dumps(value)
 
+    def present(self, *names: str) -> dict:
+        """The named properties the template sets (CloudFormation passes only those to the API)."""
+        return {name: self.properties[name] for name in names if self.properties.get(name)}
+
     def tags(self, key_name: str = "Key", value_name: str = "Value") -> list[dict]:
         return [{key_name: tag["Key"], value_name: tag["Value"]} for tag in self.properties.get("Tags") or []]
 

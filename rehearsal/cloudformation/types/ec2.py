@@ -154,9 +154,7 @@ class VpcEndpoint(ResourceType):
         props = ctx.properties
         arguments = dict(VpcId=props["VpcId"], ServiceName=props["ServiceName"],
                          VpcEndpointType=props.get("VpcEndpointType", "Gateway"))
-        for name in ("RouteTableIds", "SubnetIds", "SecurityGroupIds"):
-            if props.get(name):
-                arguments[name] = props[name]
+        arguments.update(ctx.present("RouteTableIds", "SubnetIds", "SecurityGroupIds"))
         if "PrivateDnsEnabled" in props:
             arguments["PrivateDnsEnabled"] = flag(props["PrivateDnsEnabled"])
         if props.get("PolicyDocument") is not None:
@@ -195,9 +193,7 @@ class FlowLog(ResourceType):
         arguments = dict(ResourceIds=[props["ResourceId"]], ResourceType=props["ResourceType"],
                          TrafficType=props.get("TrafficType", "ALL"),
                          LogDestinationType=props.get("LogDestinationType", "cloud-watch-logs"))
-        for name in ("LogGroupName", "LogDestination", "DeliverLogsPermissionArn"):
-            if props.get(name):
-                arguments[name] = props[name]
+        arguments.update(ctx.present("LogGroupName", "LogDestination", "DeliverLogsPermissionArn"))
         result = ctx.client("ec2").create_flow_logs(**arguments)
         if result.get("Unsuccessful"):
             raise RuntimeError(result["Unsuccessful"][0]["Error"]["Message"])
@@ -235,9 +231,8 @@ class Instance(ResourceType):
     def create(self, ctx: ResourceContext) -> Generator[float, None, Created]:
         props, ec2 = ctx.properties, ctx.client("ec2")
         arguments: dict = dict(MinCount=1, MaxCount=1, TagSpecifications=_tag_spec(ctx, "instance"))
-        for name in ("ImageId", "InstanceType", "SubnetId", "SecurityGroupIds", "UserData", "BlockDeviceMappings"):
-            if props.get(name):
-                arguments[name] = props[name]
+        arguments.update(ctx.present("ImageId", "InstanceType", "SubnetId", "SecurityGroupIds", "UserData",
+                                     "BlockDeviceMappings"))
         if props.get("AvailabilityZone"):
             arguments["Placement"] = {"AvailabilityZone": props["AvailabilityZone"]}
         if props.get("IamInstanceProfile"):

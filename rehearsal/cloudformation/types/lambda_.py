@@ -82,9 +82,7 @@ class Permission(ResourceType):
         statement_id = ctx.generated_name(max_length=100)
         arguments = dict(FunctionName=props["FunctionName"], StatementId=statement_id, Action=props["Action"],
                          Principal=props["Principal"])
-        for name in ("SourceArn", "SourceAccount"):
-            if props.get(name):
-                arguments[name] = props[name]
+        arguments.update(ctx.present("SourceArn", "SourceAccount"))
         ctx.client("lambda").add_permission(**arguments)
         return Created(statement_id)
 

@@ -26,9 +26,7 @@ class Alarm(ResourceType):
                          AlarmDescription=props.get("AlarmDescription", ""),
                          AlarmActions=props.get("AlarmActions") or [], OKActions=props.get("OKActions") or [],
                          TreatMissingData=props.get("TreatMissingData", "missing"), Tags=ctx.tags())
-        for name_ in ("MetricName", "Namespace", "Statistic"):
-            if props.get(name_):
-                arguments[name_] = props[name_]
+        arguments.update(ctx.present("MetricName", "Namespace", "Statistic"))
         if props.get("Period"):
             arguments["Period"] = int(props["Period"])
         if props.get("Dimensions"):

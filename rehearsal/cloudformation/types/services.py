@@ -17,9 +17,7 @@ class Trail(ResourceType):
                          IncludeGlobalServiceEvents=flag(props.get("IncludeGlobalServiceEvents", True)),
                          IsMultiRegionTrail=flag(props.get("IsMultiRegionTrail")),
                          EnableLogFileValidation=flag(props.get("EnableLogFileValidation")))
-        for name_ in ("S3KeyPrefix", "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"):
-            if props.get(name_):
-                arguments[name_] = props[name_]
+        arguments.update(ctx.present("S3KeyPrefix", "CloudWatchLogsLogGroupArn", "CloudWatchLogsRoleArn"))
         if props.get("KMSKeyId"):
             arguments["KmsKeyId"] = props["KMSKeyId"]
         arn = trail.create_trail(**arguments)["TrailARN"]
