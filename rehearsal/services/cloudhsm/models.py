@@ -116,7 +116,14 @@ def _cluster_security_group(ec2, cluster) -> str:
 
 
 
+# HSM types CloudHSM no longer accepts for new clusters (existing hsm1.medium clusters keep running).
+RETIRED_FOR_NEW_CLUSTERS = ("hsm1.medium",)
+
+
 def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, subnet_ids, network_type, tag_list, mode):
+    if hsm_type in RETIRED_FOR_NEW_CLUSTERS:
+        raise CloudHsmInvalidRequestException(f"HsmType {hsm_type} can no longer be used to create a cluster; "
+                                              "use hsm2m.medium")
     ec2 = ec2_backends[self.account_id][self.region_name]
     mapping: dict[str, str] = {}
     for subnet_id in subnet_ids or []:
