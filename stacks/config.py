@@ -17,7 +17,9 @@ from typing import Any, Callable, Mapping
 KEY_BACKENDS = ("cloudhsm", "kms")
 BUCKET_ENCRYPTIONS = ("sse-kms", "sse-c")
 CA_MODES = ("managed", "external")
-HSM_TYPES = ("hsm1.medium", "hsm2m.medium")
+HSM_TYPES = ("hsm2m.medium",)
+# CloudHSM no longer accepts these for new clusters; an existing cluster of that type keeps running.
+RETIRED_HSM_TYPES = ("hsm1.medium",)
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)
@@ -96,6 +98,13 @@ def _choice(options: tuple[str, ...]) -> _Check:
             raise _fail(key, value, " | ".join(options))
         return value
     return check
+
+
+def _hsm_type(key: str, value: Any, settings: Mapping[str, Any]) -> str:
+    if value in RETIRED_HSM_TYPES:
+        raise ConfigError(f"config error: '{key}' = {value!r}: CloudHSM no longer creates clusters of this type; "
+                          f"allowed: {' | '.join(HSM_TYPES)}")
+    return _choice(HSM_TYPES)(key, value, settings)
 
 
 def _integer(low: int, high: int) -> _Check:
@@ -187,7 +196,7 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
     "vpcCidr": ("vpc_cidr", _cidr),
     "keyBackend": ("key_backend", _choice(KEY_BACKENDS)),
     "bucketEncryption": ("bucket_encryption", _choice(BUCKET_ENCRYPTIONS)),
-    "hsmType": ("hsm_type", _choice(HSM_TYPES)),
+    "hsmType": ("hsm_type", _hsm_type),
     "hsmCount": ("hsm_count", _hsm_count),
     "backupRetentionDays": ("backup_retention_days", _integer(7, 379)),
     "caMode": ("ca_mode", _choice(CA_MODES)),

@@ -98,3 +98,11 @@ def test_key_store_rules(world):
     with pytest.raises(ClientError) as unusable:
         world.kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
     assert _code(unusable) == "KMSInvalidStateException"
+
+
+def test_create_cluster_refuses_a_type_retired_for_new_clusters(world):
+    """hsm1.medium can no longer be used to create a cluster (the app refuses it at synth too)."""
+    subnets = list(world.cluster()["SubnetMapping"].values())
+    with pytest.raises(ClientError) as retired:
+        world.cloudhsm.create_cluster(HsmType="hsm1.medium", SubnetIds=subnets, Mode="FIPS")
+    assert _code(retired) == "CloudHsmInvalidRequestException" and "use hsm2m.medium" in str(retired.value)

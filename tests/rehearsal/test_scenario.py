@@ -126,9 +126,3 @@ def test_an_internal_failure_is_one_line_and_exit_3(assembly_dir, capsys, monkey
     code, out, err = _run(capsys, assembly_dir())
     assert code == 3 and err == "rehearsal: internal error: RuntimeError: the model broke\n" and "Traceback" not in out
 
-
-def test_a_retired_hsm_type_fails_the_first_deploy_at_the_cluster(assembly_dir, capsys):
-    """hsm1.medium can no longer be used for new clusters: CreateCluster refuses it."""
-    code, out, err = _run(capsys, assembly_dir(hsmType="hsm1.medium"), "--no-destroy")
-    assert code == 1
-    assert "AWS::CloudHSM::Cluster) CREATE_FAILED" in err and "hsm1.medium can no longer be used" in err
