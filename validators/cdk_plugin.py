@@ -9,6 +9,7 @@ Errors fail the synth; warnings (including "cannot prove") are shown in the vali
 from __future__ import annotations
 
 import os
+import sys
 from itertools import groupby
 from typing import Iterable, Sequence
 
@@ -74,6 +75,11 @@ class ArchitectureInvariantsPlugin:
                 ) for f in group],
             ))
         success = not any(f.severity == Severity.ERROR for f in active)
+        # CDK leaves a passing plugin out of its report: this line shows a reviewer that the rules ran.
+        errors = sum(1 for f in active if f.severity == Severity.ERROR)
+        acknowledged = sum(1 for f in report.findings if f.suppressed)
+        print(f"{self.name}: {len(self._rules)} rule(s) on {len(report.stacks)} stack(s): {errors} error(s), "
+              f"{len(active) - errors} warning(s), {acknowledged} acknowledged", file=sys.stderr)
         # Shown in cdk.out/validation-report.json next to the plugin's findings. CDK 2.x lists a plugin
         # there only when it failed or reported a violation, so a clean pass leaves no entry even with
         # this metadata (see the test "a passing run leaves no plugin entry").
