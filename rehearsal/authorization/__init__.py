@@ -4,10 +4,11 @@ The caller is the role the rehearsal runs the code as (rehearsal/caller.py). Its
 are the role's inline and attached policies as deployed from the template (moto's IAM holds them).
 The decision uses the project's own evaluator (validators/policy), with the rules of the IAM User
 Guide's "Policy evaluation logic" page for a principal and a resource in the same account: an
-explicit Deny in any applicable policy wins; otherwise an Allow in the identity policies or in the
-resource's policy allows. KMS is the exception ("Key policies in AWS KMS"): the key policy decides
-first, and identity policies count only where the key policy allows the account (its root), so a
-key policy that names neither the caller nor the account refuses whatever IAM allows.
+explicit Deny wins; otherwise an Allow allows. The resource policies read are KMS key policies
+("Key policies in AWS KMS"): the key policy decides first, and identity policies count only where
+it allows the account (its root), so a key policy that names neither the caller nor the account
+refuses whatever IAM allows. The other resources these calls touch (clusters, parameters,
+documents, and secrets, which this app gives no resource policy) are decided by identity policies.
 
 A refusal is AWS's: AccessDeniedException (CloudHsmAccessDeniedException, EC2's
 UnauthorizedOperation), with the message shape of the IAM User Guide's "Troubleshoot access denied

@@ -22,7 +22,6 @@ class Ask:
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
     key_arn: str | None = None            # KMS: the key whose key policy is evaluated first
-    identity_only: bool = False           # no resource policy can grant it (the resource does not exist yet)
 
 
 class Lookup:
@@ -58,12 +57,12 @@ def kms_create_key(params: dict, lookup: Lookup) -> list[Ask]:
     context = {"kms:KeyOrigin": params.get("Origin", "AWS_KMS"), "kms:KeySpec": params.get("KeySpec", "SYMMETRIC_DEFAULT"),
                "kms:KeyUsage": params.get("KeyUsage", "ENCRYPT_DECRYPT"), "kms:CallerAccount": lookup.account,
                **_kms_tags_context(params)}
-    asks = [Ask("kms:CreateKey", ANY, context, identity_only=True)]
+    asks = [Ask("kms:CreateKey", ANY, context)]
     if params.get("Tags"):
         # "To add tags while creating a KMS key, the principal must have permission in an IAM policy that
         # isn't restricted to particular KMS keys" (KMS Developer Guide, "Controlling access to tags"):
         # there is no key yet, so the request's resource is "*".
-        asks.append(Ask("kms:TagResource", ANY, context, identity_only=True))
+        asks.append(Ask("kms:TagResource", ANY, context))
     return asks
 
 
@@ -74,7 +73,7 @@ def kms_alias(action: str) -> Callable[[dict, Lookup], list[Ask]]:
         alias = params["AliasName"]
         alias_arn = f"arn:aws:kms:{lookup.region}:{lookup.account}:{alias}"
         key_id = params.get("TargetKeyId") or (lookup.key(alias) or {}).get("KeyId", alias)
-        return [Ask(action, alias_arn, {"kms:CallerAccount": lookup.account}, identity_only=True),
+        return [Ask(action, alias_arn, {"kms:CallerAccount": lookup.account}),
                 _key_ask(action, lookup, key_id)]
     return asks
 
@@ -85,22 +84,22 @@ def kms_key(action: str) -> Callable[[dict, Lookup], list[Ask]]:
 
 def iam_only(action: str, **context: Any) -> Callable[[dict, Lookup], list[Ask]]:
     """Actions with no resource type: the IAM statement's Resource must be "*"."""
-    return lambda params, lookup: [Ask(action, ANY, dict(context), identity_only=True)]
+    return lambda params, lookup: [Ask(action, ANY, dict(context))]
 
 
 CUSTOM_KEY_STORE_ROLE = "AWSServiceRoleForKeyManagementServiceCustomKeyStores"
 
 
 def kms_create_custom_key_store(params: dict, lookup: Lookup) -> list[Ask]:
-    asks = [Ask("kms:CreateCustomKeyStore", ANY, {}, identity_only=True),
-            Ask("cloudhsm:DescribeClusters", ANY, {}, identity_only=True)]
+    asks = [Ask("kms:CreateCustomKeyStore", ANY, {}),
+            Ask("cloudhsm:DescribeClusters", ANY, {})]
     if not lookup.service_linked_role_exists(CUSTOM_KEY_STORE_ROLE):
         # The first AWS CloudHSM key store in an account creates the service-linked role with the
         # caller's permission (KMS Developer Guide, "Authorizing AWS KMS to manage AWS CloudHSM and
         # Amazon EC2 resources").
         asks.append(Ask("iam:CreateServiceLinkedRole",
                         f"arn:aws:iam::{lookup.account}:role/aws-service-role/cks.kms.amazonaws.com/{CUSTOM_KEY_STORE_ROLE}",
-                        {"iam:AWSServiceName": "cks.kms.amazonaws.com"}, identity_only=True))
+                        {"iam:AWSServiceName": "cks.kms.amazonaws.com"}))
     return asks
 
 
@@ -112,8 +111,8 @@ def cloudhsm_cluster(action: str, parameter: str = "ClusterId",
                      dependent: tuple[str, ...] = ()) -> Callable[[dict, Lookup], list[Ask]]:
     """A cluster action, plus the dependent actions list_cloudhsm's API operations table names."""
     def asks(params: dict, lookup: Lookup) -> list[Ask]:
-        return [Ask(action, _cluster(lookup, params[parameter]), {}, identity_only=True)] + \
-            [Ask(extra, ANY, {}, identity_only=True) for extra in dependent]
+        return [Ask(action, _cluster(lookup, params[parameter]), {})] + \
+            [Ask(extra, ANY, {}) for extra in dependent]
     return asks
 
 
@@ -131,7 +130,7 @@ def ssm_parameter(params: dict, lookup: Lookup) -> list[Ask]:
         arn = name
     else:
         arn = f"arn:aws:ssm:{lookup.region}:{lookup.account}:parameter/{name.lstrip('/')}"
-    asks = [Ask("ssm:GetParameter", arn, {}, identity_only=True)]
+    asks = [Ask("ssm:GetParameter", arn, {})]
     key = lookup.parameter_kms_key(name) if params.get("WithDecryption") else None
     if key:  # a SecureString with a customer managed key: KMS decrypts on the caller's behalf
         asks.append(_key_ask("kms:Decrypt", lookup, key, **{"kms:ViaService": f"ssm.{lookup.region}.amazonaws.com"}))
@@ -143,10 +142,9 @@ def ssm_send_command(params: dict, lookup: Lookup) -> list[Ask]:
     document = params["DocumentName"]
     document_arn = document if document.startswith("arn:") else \
         f"arn:aws:ssm:{lookup.region}:{lookup.account}:document/{document}"
-    asks = [Ask("ssm:SendCommand", document_arn, {}, identity_only=True)]
+    asks = [Ask("ssm:SendCommand", document_arn, {})]
     for instance in params.get("InstanceIds") or []:
-        asks.append(Ask("ssm:SendCommand", f"arn:aws:ec2:{lookup.region}:{lookup.account}:instance/{instance}", {},
-                        identity_only=True))
+        asks.append(Ask("ssm:SendCommand", f"arn:aws:ec2:{lookup.region}:{lookup.account}:instance/{instance}", {}))
     return asks
 
 
@@ -164,12 +162,11 @@ def secrets_get_value(params: dict, lookup: Lookup) -> list[Ask]:
 
 def ec2_security_group(action: str) -> Callable[[dict, Lookup], list[Ask]]:
     return lambda params, lookup: [Ask(action, f"arn:aws:ec2:{lookup.region}:{lookup.account}:security-group/"
-                                       f"{params['GroupId']}", {}, identity_only=True)]
+                                       f"{params['GroupId']}", {})]
 
 
 def cloudwatch_put_metric_data(params: dict, lookup: Lookup) -> list[Ask]:
-    return [Ask("cloudwatch:PutMetricData", ANY, {"cloudwatch:namespace": params.get("Namespace", "")},
-                identity_only=True)]
+    return [Ask("cloudwatch:PutMetricData", ANY, {"cloudwatch:namespace": params.get("Namespace", "")})]
 
 
 OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
@@ -213,8 +210,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("cloudwatch", "PutMetricData"): cloudwatch_put_metric_data,
     ("sts", "GetCallerIdentity"): lambda params, lookup: [],   # needs no permission (STS API Reference)
     # The Provider framework's own calls (its functions' roles): list_awslambda, list_awsstepfunctions.
-    ("lambda", "Invoke"): lambda params, lookup: [Ask("lambda:InvokeFunction", params["FunctionName"], {},
-                                                      identity_only=True)],
+    ("lambda", "Invoke"): lambda params, lookup: [Ask("lambda:InvokeFunction", params["FunctionName"], {})],
     ("stepfunctions", "StartExecution"): lambda params, lookup: [Ask("states:StartExecution", params["stateMachineArn"],
-                                                                     {}, identity_only=True)],
+                                                                     {})],
 }
