@@ -16,8 +16,11 @@ from rehearsal.faults import FAULTS
 
 @dataclass(frozen=True)
 class Caller:
+    """`subnet_id` is where the caller's requests leave from (None: outside any VPC); it decides
+    whether S3 sees them through a gateway endpoint (rehearsal/network.py)."""
     role_arn: str
     session_name: str
+    subnet_id: str | None = None
 
 
 _stack: list[Caller] = []
@@ -29,8 +32,8 @@ def current() -> Caller | None:
 
 
 @contextmanager
-def acting_as(role_arn: str, session_name: str) -> Iterator[Caller]:
-    who = Caller(role_arn, session_name)
+def acting_as(role_arn: str, session_name: str, subnet_id: str | None = None) -> Iterator[Caller]:
+    who = Caller(role_arn, session_name, subnet_id)
     _stack.append(who)
     previous, FAULTS.current_handler = FAULTS.current_handler, session_name
     try:

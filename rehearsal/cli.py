@@ -15,7 +15,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 EPILOG = """\
 exit codes:
   0  every stack deployed (and updated, and destroyed) as CloudFormation would report it
-  1  a stack operation failed: the stack, resource and reason are printed
+  1  a stack operation failed (the stack, resource and reason are printed), or the deployed data
+     path did not work through the gateway endpoint, or worked from outside it
   2  usage or input error (no cloud assembly, unsupported resource type, several environments, ...)
   3  the rehearsal itself failed (a defect of the rehearsal, not of the assembly: please report it)
 
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         for failure in outcome.destroy_failures[:-1] if outcome.failure else outcome.destroy_failures:
             print(f"Destroy stopped once, as the README documents: {failure}", file=out)
         print(f"(computed in {time.perf_counter() - began:.1f} s)", file=out)
+        if outcome.data_path_failure is not None:
+            print(f"\nrehearsal: FAILED: data path: {outcome.data_path_failure}", file=sys.stderr)
+            return EXIT_FAILED
         if outcome.failure is not None:
             failure = outcome.failure
             print(f"\nrehearsal: FAILED: stack {failure.stack}, resource {failure.logical_id} "

@@ -65,6 +65,7 @@ class LambdaFunction:
     memory_mb: int
     role_arn: str
     region: str
+    subnet_id: str | None = None      # the first of VpcConfig's subnets; None outside any VPC
     _modules: dict[str, ModuleType] | None = field(default=None, repr=False)
 
     @property
@@ -79,7 +80,7 @@ class LambdaFunction:
         module_name, function_name = self.handler.rsplit(".", 1)
         deadline = CLOCK.now() + self.timeout_seconds
         with self._namespace(), self._environment(), _simulated_time(deadline), \
-                caller.acting_as(self.role_arn, self.name):
+                caller.acting_as(self.role_arn, self.name, self.subnet_id):
             CLOCK.advance(min(INVOCATION_SECONDS, self.timeout_seconds))
             try:
                 module = sys.modules.get(module_name) or importlib.import_module(module_name)

@@ -10,6 +10,7 @@ from typing import Iterator
 from unittest import mock
 
 from rehearsal.clock import CLOCK
+from rehearsal import data_path
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
 from rehearsal.timeline import Timeline
@@ -63,13 +64,15 @@ _FAKE_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 class Outcome:
     timeline: Timeline
     failure: DeployFailed | None = None
+    data_path_failure: str | None = None
     destroy_failures: list[DeployFailed] = field(default_factory=list)
     first_deploy_seconds: float | None = None
 
 
 def rehearse(deploy: Assembly, updates: list[tuple[str, Assembly]], destroy: bool,
              cloud: Cloud) -> Outcome:
-    """Deploy `deploy`, then each update in order, then (if asked) destroy; stop at the first failure."""
+    """Deploy `deploy`, then each update in order, probing the data path after each, then (if asked)
+    destroy; stop at the first failure."""
     timeline = cloud.timeline
     outcome = Outcome(timeline)
     phases = [("Deploy " + deploy.root, deploy)] + [(f"Update to {label}", assembly) for label, assembly in updates]
@@ -80,6 +83,14 @@ def rehearse(deploy: Assembly, updates: list[tuple[str, Assembly]], destroy: boo
         except DeployFailed as failure:
             timeline.end("FAILED")
             outcome.failure = failure
+            return outcome
+        try:
+            for line in data_path.probe(cloud):
+                timeline.note(line)
+        except data_path.DataPathFailed as failure:
+            timeline.note(f"data path FAILED: {failure}")
+            timeline.end("FAILED (data path)")
+            outcome.data_path_failure = str(failure)
             return outcome
         timeline.end("succeeded")
         if outcome.first_deploy_seconds is None:

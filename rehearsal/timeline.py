@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from rehearsal.clock import CLOCK
 
 SLOW_SECONDS = 60.0
+NOTE = "note"
 
 
 @dataclass
@@ -62,6 +63,10 @@ class Timeline:
                  finished: float, reason: str = "", action: str = "") -> None:
         self._add(Event(finished, stack, logical_id, resource_type, status, reason, finished - started, action))
 
+    def note(self, text: str) -> None:
+        """Something the rehearsal did or saw besides CloudFormation's events (always shown)."""
+        self._add(Event(CLOCK.now(), "", "", NOTE, "", text))
+
     def retained(self, stack: str, resource) -> None:
         self.retained_resources.append((stack, resource.logical_id, resource.resource_type, resource.physical_id))
 
@@ -79,6 +84,8 @@ class Timeline:
 
 
 def _worth_showing(event: Event) -> bool:
+    if event.resource_type == NOTE:
+        return True
     if event.resource_type == "AWS::CloudFormation::Stack":
         return not event.status.endswith("IN_PROGRESS") or "ROLLBACK" in event.status
     if event.status.endswith("FAILED") or event.status == "DELETE_SKIPPED" and event.reason == "retained":
@@ -88,6 +95,8 @@ def _worth_showing(event: Event) -> bool:
 
 def _line(event: Event, origin: float) -> str:
     at = f"t+{duration(event.time - origin):>9}"
+    if event.resource_type == NOTE:
+        return f"  {at}    {event.reason}"
     if event.resource_type == "AWS::CloudFormation::Stack":
         text = f"  {at}  {event.stack:<24} {event.status}"
     else:

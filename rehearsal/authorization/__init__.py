@@ -7,11 +7,15 @@ Guide's "Policy evaluation logic" page for a principal and a resource in the sam
 explicit Deny wins; otherwise an Allow allows. The resource policies read are KMS key policies
 ("Key policies in AWS KMS"): the key policy decides first, and identity policies count only where
 it allows the account (its root), so a key policy that names neither the caller nor the account
-refuses whatever IAM allows. The other resources these calls touch (clusters, parameters,
-documents, and secrets, which this app gives no resource policy) are decided by identity policies.
+refuses whatever IAM allows. S3 evaluates the bucket policy with the identity policies (in one
+account, either may allow; "Policy evaluation logic") and, for a request through a gateway
+endpoint, the endpoint's policy, which must allow too ("Control access to VPC endpoints using
+endpoint policies"); the request then carries `aws:SourceVpce` and `aws:SourceVpc`. The other
+resources these calls touch (clusters, parameters, documents, and secrets, which this app gives no
+resource policy) are decided by identity policies.
 
 A refusal is AWS's: AccessDeniedException (CloudHsmAccessDeniedException, EC2's
-UnauthorizedOperation), with the message shape of the IAM User Guide's "Troubleshoot access denied
+UnauthorizedOperation, S3's AccessDenied), with the message shape of the IAM User Guide's "Troubleshoot access denied
 error messages": who, which action, which resource, and which kind of policy did not allow it.
 """
 
@@ -22,10 +26,11 @@ from dataclasses import dataclass
 
 from rehearsal.authorization.operations import OPERATIONS, Ask, Lookup
 from rehearsal.caller import Caller
+from rehearsal.network import S3Path, s3_path
 from validators.policy import Principal, Request, evaluate, parse_policy, principal_match_kind, statement_matches
 
 DENIAL_CODES = {"cloudhsmv2": "CloudHsmAccessDeniedException", "ec2": "UnauthorizedOperation",
-                "iam": "AccessDenied", "sts": "AccessDenied", "cloudwatch": "AccessDenied"}
+                "iam": "AccessDenied", "sts": "AccessDenied", "cloudwatch": "AccessDenied", "s3": "AccessDenied"}
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,9 @@ def check(service: str, operation: str, params: dict, who: Caller, account: str,
                       "rehearsal/authorization/operations.py from the Service Authorization Reference")
     lookup = MotoLookup(account, region)
     identity = identity_policies(who.role_arn, account)
+    path = s3_path(account, region, who.subnet_id) if service == "s3" else None
     for ask in build(params, lookup):
-        reason = _refusal(ask, who, identity, lookup)
+        reason = _refusal(ask, who, identity, lookup, path)
         if reason is not None:
             session = f"arn:aws:sts::{account}:assumed-role/{who.role_arn.rsplit('/', 1)[-1]}/{who.session_name}"
             message = f"User: {session} is not authorized to perform: {ask.action} on resource: {ask.resource} {reason}"
@@ -52,14 +58,18 @@ def check(service: str, operation: str, params: dict, who: Caller, account: str,
     return None
 
 
-def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup") -> str | None:
+def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup", path: S3Path | None) -> str | None:
     principal = Principal.aws(who.role_arn)
-    request = Request(ask.action, ask.resource, principal,
-                      {"aws:PrincipalArn": who.role_arn, "aws:PrincipalAccount": lookup.account,
-                       "aws:RequestedRegion": lookup.region, **ask.context})
+    context = {"aws:PrincipalArn": who.role_arn, "aws:PrincipalAccount": lookup.account,
+               "aws:RequestedRegion": lookup.region, "aws:SecureTransport": "true", **ask.context}
+    if ask.bucket is not None and path is not None and path.endpoint is not None:
+        context.update({"aws:SourceVpce": path.endpoint, "aws:SourceVpc": path.vpc})
+    request = Request(ask.action, ask.resource, principal, context)
     mine = evaluate(request, identity)
     if mine.effect == "Deny":
         return "with an explicit deny in an identity-based policy"
+    if ask.bucket is not None:
+        return _bucket_refusal(ask, request, mine.allowed, lookup, path)
     if ask.key_arn is not None:
         key_policy = lookup.key_policy(ask.key_arn)
         if evaluate(request, [key_policy]).effect == "Deny":
@@ -73,6 +83,25 @@ def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup") -> str
             return f"because no identity-based policy allows the {ask.action} action"
         return None
     if mine.allowed:
+        return None
+    return f"because no identity-based policy allows the {ask.action} action"
+
+
+def _bucket_refusal(ask: Ask, request: Request, identity_allows: bool, lookup: "MotoLookup",
+                    path: S3Path | None) -> str | None:
+    """S3: the endpoint policy (when the request goes through one) must allow; the bucket policy and
+    the identity policies are one account's, so either may allow; an explicit deny anywhere wins."""
+    if path is not None and path.endpoint is not None:
+        endpoint = evaluate(request, [parse_policy(json.loads(path.endpoint_policy or "{}"))])
+        if endpoint.effect == "Deny":
+            return "with an explicit deny in a VPC endpoint policy"
+        if not endpoint.allowed:
+            return f"because no VPC endpoint policy allows the {ask.action} action"
+    bucket_policy = lookup.bucket_policy(ask.bucket)
+    theirs = evaluate(request, [bucket_policy]) if bucket_policy is not None else None
+    if theirs is not None and theirs.effect == "Deny":
+        return "with an explicit deny in a resource-based policy"
+    if identity_allows or (theirs is not None and theirs.allowed):
         return None
     return f"because no identity-based policy allows the {ask.action} action"
 
@@ -137,6 +166,27 @@ class MotoLookup(Lookup):
         parameter = ssm_backends[self.account][self.region].get_parameter(name)
         key = getattr(parameter, "keyid", None) if parameter is not None else None
         return key if key and not str(key).startswith("alias/aws/") else None
+
+    def _bucket(self, name: str):
+        from moto.s3.models import s3_backends
+        return s3_backends[self.account]["aws"].buckets.get(name)
+
+    def bucket_policy(self, name: str) -> list | None:
+        bucket = self._bucket(name)
+        policy = getattr(bucket, "policy", None)
+        return parse_policy(json.loads(policy)) if policy else None
+
+    def bucket_default_encryption(self, name: str) -> tuple[str | None, str | None, bool]:
+        """(SSEAlgorithm, KMSMasterKeyID, BucketKeyEnabled) of the bucket's default encryption."""
+        rule = ((getattr(self._bucket(name), "encryption", None) or {}).get("Rule") or {})
+        rule = rule[0] if isinstance(rule, list) else rule
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        return (default.get("SSEAlgorithm"), default.get("KMSMasterKeyID"),
+                str(rule.get("BucketKeyEnabled", "false")).lower() == "true")
+
+    def object_kms_key(self, bucket: str, key: str) -> str | None:
+        found = getattr(self._bucket(bucket), "keys", {}).get(key)
+        return getattr(found, "kms_key_id", None) if found is not None else None
 
     def service_linked_role_exists(self, name: str) -> bool:
         from moto.iam.models import iam_backends

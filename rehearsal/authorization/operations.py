@@ -22,6 +22,7 @@ class Ask:
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
     key_arn: str | None = None            # KMS: the key whose key policy is evaluated first
+    bucket: str | None = None             # S3: the bucket whose policy (and the endpoint's) is evaluated too
 
 
 class Lookup:
@@ -34,6 +35,8 @@ class Lookup:
     def secret_kms_key(self, secret_id: str) -> str | None: ...
     def parameter_kms_key(self, name: str) -> str | None: ...
     def service_linked_role_exists(self, name: str) -> bool: ...
+    def bucket_default_encryption(self, bucket: str) -> tuple[str | None, str | None, bool]: ...
+    def object_kms_key(self, bucket: str, key: str) -> str | None: ...
 
 
 def _key_ask(action: str, lookup: Lookup, key_id: str, **context: Any) -> Ask:
@@ -160,6 +163,39 @@ def secrets_get_value(params: dict, lookup: Lookup) -> list[Ask]:
     return asks
 
 
+# The request headers that are condition keys of s3:PutObject (list_amazons3.html, "Actions").
+S3_HEADER_KEYS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                  "x-amz-server-side-encryption-customer-algorithm", "x-amz-acl", "x-amz-storage-class")
+
+
+def s3_object(action: str) -> Callable[[dict, Lookup], list[Ask]]:
+    """An object request, and the KMS request S3 makes for it with the caller's permissions when the
+    object is (to be) encrypted with a KMS key: GenerateDataKey to upload, Decrypt to download (S3 User
+    Guide, "Using server-side encryption with AWS KMS keys", permissions). KMS sees it via S3, with the
+    object's ARN as encryption context, or the bucket's ARN when S3 Bucket Keys are on."""
+    def asks(params: dict, lookup: Lookup) -> list[Ask]:
+        bucket, key = params["Bucket"], params["Key"]
+        headers = {name.lower(): value for name, value in (params.get("Headers") or {}).items()}
+        context = {f"s3:{name}": headers[name] for name in S3_HEADER_KEYS if name in headers}
+        asks = [Ask(action, f"arn:aws:s3:::{bucket}/{key}", context, bucket=bucket)]
+        algorithm, default_key, bucket_key = lookup.bucket_default_encryption(bucket)
+        if action == "s3:PutObject":
+            algorithm = headers.get("x-amz-server-side-encryption", algorithm)
+            kms_key = headers.get("x-amz-server-side-encryption-aws-kms-key-id", default_key)
+            kms_action = "kms:GenerateDataKey"
+            if "x-amz-server-side-encryption-customer-algorithm" in headers:
+                algorithm = None
+        else:
+            kms_key, kms_action = lookup.object_kms_key(bucket, key), "kms:Decrypt"
+            algorithm = "aws:kms" if kms_key else None
+        if algorithm in ("aws:kms", "aws:kms:dsse") and kms_key:
+            arn = f"arn:aws:s3:::{bucket}" if bucket_key else f"arn:aws:s3:::{bucket}/{key}"
+            asks.append(_key_ask(kms_action, lookup, kms_key, **{
+                "kms:ViaService": f"s3.{lookup.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": arn}))
+        return asks
+    return asks
+
+
 def ec2_security_group(action: str) -> Callable[[dict, Lookup], list[Ask]]:
     return lambda params, lookup: [Ask(action, f"arn:aws:ec2:{lookup.region}:{lookup.account}:security-group/"
                                        f"{params['GroupId']}", {})]
@@ -208,6 +244,10 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("ec2", "RevokeSecurityGroupIngress"): ec2_security_group("ec2:RevokeSecurityGroupIngress"),
     ("ec2", "RevokeSecurityGroupEgress"): ec2_security_group("ec2:RevokeSecurityGroupEgress"),
     ("cloudwatch", "PutMetricData"): cloudwatch_put_metric_data,
+    ("s3", "GetObject"): s3_object("s3:GetObject"),
+    ("s3", "PutObject"): s3_object("s3:PutObject"),
+    ("s3", "DeleteObject"): lambda params, lookup: [Ask("s3:DeleteObject", f"arn:aws:s3:::{params['Bucket']}/"
+                                                        f"{params['Key']}", {}, bucket=params["Bucket"])],
     ("sts", "GetCallerIdentity"): lambda params, lookup: [],   # needs no permission (STS API Reference)
     # The Provider framework's own calls (its functions' roles): list_awslambda, list_awsstepfunctions.
     ("lambda", "Invoke"): lambda params, lookup: [Ask("lambda:InvokeFunction", params["FunctionName"], {})],

@@ -29,6 +29,7 @@ from typing import Any, Generator
 
 import boto3
 
+from rehearsal import host
 from rehearsal.clock import CLOCK
 from rehearsal.cloudformation import custom, scheduler
 from rehearsal.cloudformation.stacks import RETAIN_POLICIES, DeployedValues, ResourceState, StackState
@@ -123,7 +124,8 @@ class Cloud:
             code_dir=self._asset_dir(ctx), layer_dirs=layers,
             environment={key: str(value) for key, value in ((props.get("Environment") or {}).get("Variables") or {}).items()},
             timeout_seconds=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
-            role_arn=props["Role"], region=self.region)
+            role_arn=props["Role"], region=self.region,
+            subnet_id=next(iter((props.get("VpcConfig") or {}).get("SubnetIds") or []), None))
 
     def forget_function(self, name: str) -> None:
         for arn, function in list(self._functions.items()):
@@ -171,6 +173,7 @@ class Cloud:
         `until` (a logical id) pauses before that resource, for tests that drive one resource at a
         time: what it depends on is deployed; it, what depends on it and the stacks after its stack
         are not, and its stack stays CREATE_IN_PROGRESS until a later deploy goes on."""
+        host.stage_prerequisites(self, assembly)
         held: set[str] = set()
         paused_stack = None
         if until is not None:

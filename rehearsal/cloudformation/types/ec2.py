@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Generator
 
+from rehearsal import host
 from rehearsal.cloudformation.types.base import Created, ResourceContext, ResourceType, flag, register
 
 
@@ -223,7 +224,7 @@ class LaunchTemplate(ResourceType):
 
 @register
 class Instance(ResourceType):
-    """RunInstances, then CloudFormation waits for `running`."""
+    """RunInstances, then CloudFormation waits for `running`; the host boots (rehearsal/host.py)."""
     type_name = "AWS::EC2::Instance"
     create_seconds = 45.0
     delete_seconds = 60.0
@@ -254,6 +255,7 @@ class Instance(ResourceType):
         instance_id = instance["InstanceId"]
         ctx.exists(instance_id)
         yield from ctx.cloud.wait(self.create_seconds)
+        host.boot(ctx.cloud, instance_id, props.get("IamInstanceProfile"))
         return Created(instance_id, {"PrivateIp": instance.get("PrivateIpAddress", ""),
                                      "AvailabilityZone": instance["Placement"]["AvailabilityZone"],
                                      "InstanceId": instance_id})

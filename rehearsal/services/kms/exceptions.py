@@ -54,3 +54,7 @@ class UnsupportedOperationException(AwsError):
 
 class KMSInvalidStateException(AwsError):
     """The key's state (here: its store disconnected) does not allow the operation."""
+
+
+class DisabledException(AwsError):
+    """The key is disabled: no cryptographic operation uses it."""

@@ -27,7 +27,7 @@ from rehearsal.services.kms.exceptions import (
     CloudHsmClusterInUseException, CloudHsmClusterInvalidConfigurationException, CloudHsmClusterNotActiveException,
     CloudHsmClusterNotFoundException, CloudHsmClusterNotRelatedException, CustomKeyStoreHasCMKsException,
     CustomKeyStoreInvalidStateException, CustomKeyStoreNameInUseException, CustomKeyStoreNotFoundException,
-    IncorrectTrustAnchorException, KMSInvalidStateException, UnsupportedOperationException, ValidationException)
+    DisabledException, IncorrectTrustAnchorException, KMSInvalidStateException, UnsupportedOperationException, ValidationException)
 
 _random = random.Random(11)
 
@@ -258,11 +258,21 @@ def schedule_key_deletion(self, key_id: str, pending_window_in_days: int):
     return result
 
 
-def encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
-    key = self.describe_key(key_id)
+def usable(backend, key_id: str) -> None:
+    """A cryptographic operation needs the key Enabled and, in a custom key store, the store CONNECTED
+    (KMS Developer Guide, "Key states of AWS KMS keys"; "Troubleshooting a custom key store")."""
+    key = backend.describe_key(backend.get_key_id_from_alias(key_id) or key_id if key_id.startswith("alias/") else key_id)
+    if key.key_state == "Disabled":
+        raise DisabledException(f"{key.arn} is disabled.")
+    if key.key_state != "Enabled":
+        raise KMSInvalidStateException(f"{key.arn} is {'pending deletion' if key.key_state == 'PendingDeletion' else key.key_state}.")
     store_id = getattr(key, "custom_key_store_id", None)
-    if store_id and stores(self).get(store_id, None) is not None and stores(self)[store_id].connection_state != "CONNECTED":
+    if store_id and stores(backend).get(store_id, None) is not None and stores(backend)[store_id].connection_state != "CONNECTED":
         raise KMSInvalidStateException(f"Custom key store {store_id} of key {key.id} is not connected")
+
+
+def encrypt(self, key_id: str, plaintext: bytes, encryption_context: dict):
+    usable(self, key_id)
     return _original_encrypt(self, key_id, plaintext, encryption_context)
 
 

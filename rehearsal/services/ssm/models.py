@@ -85,6 +85,17 @@ def _authorised(account: str, region: str, instance_id: str | None, service: str
                                f"{denied.message}")
 
 
+def _require_client(account: str, region: str, instance_id: str | None) -> None:
+    """The activation runs the CloudHSM CLI that the host's user data installed at first boot. The
+    host's shell says only that the program is missing; why is in the host's cloud-init log (the
+    rehearsal's timeline shows it when the boot fails)."""
+    from rehearsal import host
+
+    boot = host.booted(account, region, instance_id) if instance_id is not None else None
+    if boot is not None and "cloudhsm-cli" not in boot.installed:
+        raise ActivationFailed("bash: /opt/cloudhsm/bin/configure-cli: No such file or directory")
+
+
 def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]],
                    instance_id: str | None = None) -> str:
     """Check the script against the cluster and apply its effect; returns stdout or raises ActivationFailed.
@@ -92,6 +103,7 @@ def run_activation(account: str, region: str, script: str, parameters: dict[str,
     With `instance_id`, each AWS CLI call of the script is authorised as the host's role first."""
     if re.search(r"--password\b", script):
         raise ActivationFailed("policy: a password is passed on a command line")
+    _require_client(account, region, instance_id)
     cluster_id = (parameters.get("ClusterId") or [""])[0]
     cluster = cloudhsmv2_backends[account][region].clusters.get(cluster_id)
     if cluster is None:
