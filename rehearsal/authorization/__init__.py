@@ -7,12 +7,12 @@ Guide's "Policy evaluation logic" page for a principal and a resource in the sam
 explicit Deny wins; otherwise an Allow allows. The resource policies read are KMS key policies
 ("Key policies in AWS KMS"): the key policy decides first, and identity policies count only where
 it allows the account (its root), so a key policy that names neither the caller nor the account
-refuses whatever IAM allows. S3 evaluates the bucket policy with the identity policies (in one
-account, either may allow; "Policy evaluation logic") and, for a request through a gateway
-endpoint, the endpoint's policy, which must allow too ("Control access to VPC endpoints using
-endpoint policies"); the request then carries `aws:SourceVpce` and `aws:SourceVpc`. The other
-resources these calls touch (clusters, parameters, documents, and secrets, which this app gives no
-resource policy) are decided by identity policies.
+refuses whatever IAM allows. A bucket's or a secret's resource policy is evaluated with the identity
+policies: in one account either may allow ("Policy evaluation logic"). For an S3 request through
+a gateway endpoint, the endpoint's policy must allow too ("Control access to VPC endpoints using
+endpoint policies"), and the request carries `aws:SourceVpce` and `aws:SourceVpc`. The other
+resources these calls touch (clusters, parameters, documents) have no resource policy and are
+decided by identity policies.
 
 A refusal is AWS's: AccessDeniedException (CloudHsmAccessDeniedException, EC2's
 UnauthorizedOperation, S3's AccessDenied), with the message shape of the IAM User Guide's "Troubleshoot access denied
@@ -62,14 +62,24 @@ def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup", path: 
     principal = Principal.aws(who.role_arn)
     context = {"aws:PrincipalArn": who.role_arn, "aws:PrincipalAccount": lookup.account,
                "aws:RequestedRegion": lookup.region, "aws:SecureTransport": "true", **ask.context}
-    if ask.bucket is not None and path is not None and path.endpoint is not None:
+    if ask.via_s3_endpoint and path is not None and path.endpoint is not None:
         context.update({"aws:SourceVpce": path.endpoint, "aws:SourceVpc": path.vpc})
     request = Request(ask.action, ask.resource, principal, context)
     mine = evaluate(request, identity)
     if mine.effect == "Deny":
         return "with an explicit deny in an identity-based policy"
-    if ask.bucket is not None:
-        return _bucket_refusal(ask, request, mine.allowed, lookup, path)
+    if ask.via_s3_endpoint and path is not None and path.endpoint is not None:
+        endpoint = evaluate(request, [parse_policy(json.loads(path.endpoint_policy or "{}"))])
+        if endpoint.effect == "Deny":
+            return "with an explicit deny in a VPC endpoint policy"
+        if not endpoint.allowed:
+            return f"because no VPC endpoint policy allows the {ask.action} action"
+    if ask.resource_policy is not None:
+        theirs = evaluate(request, [ask.resource_policy])
+        if theirs.effect == "Deny":
+            return "with an explicit deny in a resource-based policy"
+        if theirs.allowed:
+            return None
     if ask.key_arn is not None:
         key_policy = lookup.key_policy(ask.key_arn)
         if evaluate(request, [key_policy]).effect == "Deny":
@@ -83,25 +93,6 @@ def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup", path: 
             return f"because no identity-based policy allows the {ask.action} action"
         return None
     if mine.allowed:
-        return None
-    return f"because no identity-based policy allows the {ask.action} action"
-
-
-def _bucket_refusal(ask: Ask, request: Request, identity_allows: bool, lookup: "MotoLookup",
-                    path: S3Path | None) -> str | None:
-    """S3: the endpoint policy (when the request goes through one) must allow; the bucket policy and
-    the identity policies are one account's, so either may allow; an explicit deny anywhere wins."""
-    if path is not None and path.endpoint is not None:
-        endpoint = evaluate(request, [parse_policy(json.loads(path.endpoint_policy or "{}"))])
-        if endpoint.effect == "Deny":
-            return "with an explicit deny in a VPC endpoint policy"
-        if not endpoint.allowed:
-            return f"because no VPC endpoint policy allows the {ask.action} action"
-    bucket_policy = lookup.bucket_policy(ask.bucket)
-    theirs = evaluate(request, [bucket_policy]) if bucket_policy is not None else None
-    if theirs is not None and theirs.effect == "Deny":
-        return "with an explicit deny in a resource-based policy"
-    if identity_allows or (theirs is not None and theirs.allowed):
         return None
     return f"because no identity-based policy allows the {ask.action} action"
 
@@ -174,6 +165,11 @@ class MotoLookup(Lookup):
     def bucket_policy(self, name: str) -> list | None:
         bucket = self._bucket(name)
         policy = getattr(bucket, "policy", None)
+        return parse_policy(json.loads(policy)) if policy else None
+
+    def secret_policy(self, secret_id: str) -> list | None:
+        secret = self._secret(secret_id)
+        policy = getattr(secret, "policy", None) if secret is not None else None
         return parse_policy(json.loads(policy)) if policy else None
 
     def bucket_default_encryption(self, name: str) -> tuple[str | None, str | None, bool]:

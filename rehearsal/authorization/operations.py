@@ -22,7 +22,8 @@ class Ask:
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
     key_arn: str | None = None            # KMS: the key whose key policy is evaluated first
-    bucket: str | None = None             # S3: the bucket whose policy (and the endpoint's) is evaluated too
+    resource_policy: list | None = None   # a bucket's or a secret's policy (parsed), evaluated with IAM's
+    via_s3_endpoint: bool = False         # S3: a gateway endpoint on the caller's route evaluates its policy
 
 
 class Lookup:
@@ -35,6 +36,8 @@ class Lookup:
     def secret_kms_key(self, secret_id: str) -> str | None: ...
     def parameter_kms_key(self, name: str) -> str | None: ...
     def service_linked_role_exists(self, name: str) -> bool: ...
+    def bucket_policy(self, bucket: str) -> list | None: ...
+    def secret_policy(self, secret_id: str) -> list | None: ...
     def bucket_default_encryption(self, bucket: str) -> tuple[str | None, str | None, bool]: ...
     def object_kms_key(self, bucket: str, key: str) -> str | None: ...
 
@@ -154,7 +157,8 @@ def ssm_send_command(params: dict, lookup: Lookup) -> list[Ask]:
 def secrets_get_value(params: dict, lookup: Lookup) -> list[Ask]:
     secret_id = params["SecretId"]
     arn = lookup.secret_arn(secret_id) or secret_id
-    asks = [Ask("secretsmanager:GetSecretValue", arn, {"secretsmanager:SecretId": arn})]
+    asks = [Ask("secretsmanager:GetSecretValue", arn, {"secretsmanager:SecretId": arn},
+                resource_policy=lookup.secret_policy(secret_id))]
     key = lookup.secret_kms_key(secret_id)
     if key:  # Secrets Manager decrypts with the caller's permission on a customer managed key
         asks.append(_key_ask("kms:Decrypt", lookup, key, **{
@@ -168,6 +172,11 @@ S3_HEADER_KEYS = ("x-amz-server-side-encryption", "x-amz-server-side-encryption-
                   "x-amz-server-side-encryption-customer-algorithm", "x-amz-acl", "x-amz-storage-class")
 
 
+def _object_ask(action: str, bucket: str, key: str, lookup: Lookup, context: dict) -> Ask:
+    return Ask(action, f"arn:aws:s3:::{bucket}/{key}", context, resource_policy=lookup.bucket_policy(bucket),
+               via_s3_endpoint=True)
+
+
 def s3_object(action: str) -> Callable[[dict, Lookup], list[Ask]]:
     """An object request, and the KMS request S3 makes for it with the caller's permissions when the
     object is (to be) encrypted with a KMS key: GenerateDataKey to upload, Decrypt to download (S3 User
@@ -177,7 +186,7 @@ def s3_object(action: str) -> Callable[[dict, Lookup], list[Ask]]:
         bucket, key = params["Bucket"], params["Key"]
         headers = {name.lower(): value for name, value in (params.get("Headers") or {}).items()}
         context = {f"s3:{name}": headers[name] for name in S3_HEADER_KEYS if name in headers}
-        asks = [Ask(action, f"arn:aws:s3:::{bucket}/{key}", context, bucket=bucket)]
+        asks = [_object_ask(action, bucket, key, lookup, context)]
         algorithm, default_key, bucket_key = lookup.bucket_default_encryption(bucket)
         if action == "s3:PutObject":
             algorithm = headers.get("x-amz-server-side-encryption", algorithm)
@@ -246,8 +255,8 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("cloudwatch", "PutMetricData"): cloudwatch_put_metric_data,
     ("s3", "GetObject"): s3_object("s3:GetObject"),
     ("s3", "PutObject"): s3_object("s3:PutObject"),
-    ("s3", "DeleteObject"): lambda params, lookup: [Ask("s3:DeleteObject", f"arn:aws:s3:::{params['Bucket']}/"
-                                                        f"{params['Key']}", {}, bucket=params["Bucket"])],
+    ("s3", "DeleteObject"): lambda params, lookup: [_object_ask("s3:DeleteObject", params["Bucket"], params["Key"],
+                                                                lookup, {})],
     ("sts", "GetCallerIdentity"): lambda params, lookup: [],   # needs no permission (STS API Reference)
     # The Provider framework's own calls (its functions' roles): list_awslambda, list_awsstepfunctions.
     ("lambda", "Invoke"): lambda params, lookup: [Ask("lambda:InvokeFunction", params["FunctionName"], {})],

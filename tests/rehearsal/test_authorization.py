@@ -153,3 +153,21 @@ def test_the_first_key_store_needs_the_callers_permission_to_create_kms_service_
     assert denied is not None and "iam:CreateServiceLinkedRole on resource: arn:aws:iam::" in denied.message
     ensure_service_linked_role(ACCOUNT)   # what KMS does when the first store is created
     assert check("kms", "CreateCustomKeyStore", {}, who, ACCOUNT, REGION) is None
+
+
+def test_a_secrets_resource_policy_counts_with_the_identity_policies(cloud):
+    """IAM User Guide, "Policy evaluation logic": in one account, a resource-based policy that names the
+    principal allows without an identity policy; its explicit deny refuses what IAM allows."""
+    secrets = cloud.client("secretsmanager")
+    arn = secrets.create_secret(Name="s", SecretString="generated")["ARN"]
+    granted = Caller(_role(cloud, "Granted", {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                                              "Resource": "*"}), "s")
+    named = Caller(_role(cloud, "NamedInSecret"), "s")
+    assert check("secretsmanager", "GetSecretValue", {"SecretId": arn}, named, ACCOUNT, REGION) is not None
+    secrets.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": named.role_arn}, "Action": "secretsmanager:GetSecretValue",
+         "Resource": "*"},
+        {"Effect": "Deny", "Principal": {"AWS": granted.role_arn}, "Action": "secretsmanager:*", "Resource": "*"}]}))
+    assert check("secretsmanager", "GetSecretValue", {"SecretId": arn}, named, ACCOUNT, REGION) is None
+    denied = check("secretsmanager", "GetSecretValue", {"SecretId": arn}, granted, ACCOUNT, REGION)
+    assert denied is not None and "with an explicit deny in a resource-based policy" in denied.message
