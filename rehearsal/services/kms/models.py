@@ -159,7 +159,22 @@ def connect_custom_key_store(self, store_id: str) -> None:
             return
         code = _connection_outcome(self, store)
         store.connection_state, store.connection_error_code = ("FAILED", code) if code else ("CONNECTED", None)
+        if code is None:
+            _rotate_kmsuser_password(self, store)
     CLOCK.schedule(durations.KEY_STORE_CONNECT, f"key store {store_id} connection settles", settle)
+
+
+def _rotate_kmsuser_password(backend, store: CustomKeyStore) -> None:
+    """Connecting logs in as kmsuser and rotates its password to one only KMS knows (KMS Developer
+    Guide, "Connecting and disconnecting an AWS CloudHSM key store": "AWS KMS changes the kmsuser
+    password each time that it connects"). The copy the store was created with is stale from then
+    on: another store created with it, or an UpdateCustomKeyStore that passes it, fails to connect
+    with INVALID_CREDENTIALS until an admin resets the password ("Troubleshooting a custom key store",
+    "How to fix invalid kmsuser credentials")."""
+    cluster = _cluster_of(backend, store.cluster_id)
+    rotated = password_digest("".join(_random.choice("0123456789abcdefghijklmnopqrstuvwxyz") for _ in range(32)))
+    model_of(cluster).users["kmsuser"]["password_digest"] = rotated
+    store.password_digest = rotated
 
 
 def disconnect_custom_key_store(self, store_id: str) -> None:
