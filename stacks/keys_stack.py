@@ -39,6 +39,9 @@ class KeysStack(Stack):
                 cluster_id=hsm.cluster.cluster_id,
                 trust_anchor_parameter=hsm.trust_anchor_parameter,
                 kmsuser_password=hsm.kmsuser_password,
+                admin_password=hsm.activation.admin_password,
+                host_instance_id=hsm.activation.instance_id,
+                kmsuser_password_document=hsm.activation.kmsuser_password_document,
                 **logging,
             )
             hsm_key = HsmBackedKey(

@@ -41,7 +41,10 @@ def test_custom_key_store_sits_on_the_cluster(reference, config):
     hsm_outputs = reference.output_value("Hsm", props["ClusterId"]["Fn::ImportValue"])
     (cluster_id, _), = reference.template("Hsm").find_resources("AWS::CloudHSM::Cluster").items()
     assert hsm_outputs == {"Fn::GetAtt": [cluster_id, "ClusterId"]}
-    assert "KmsUserPasswordSecretArn" in props and "Password" not in str(props.keys() - {"KmsUserPasswordSecretArn"})
+    # Passwords reach the handler as secret ARNs (and the host document that sets kmsuser's), never as values.
+    named = {name for name in props if "Password" in name}
+    assert named == {"KmsUserPasswordSecretArn", "AdminPasswordSecretArn", "KmsUserPasswordDocumentName"}
+    assert all(isinstance(props[name], dict) for name in named), "each is a reference, not a literal"
 
 
 def test_hsm_backed_key_in_the_store_with_least_privilege_policy(reference, config):

@@ -1,25 +1,8 @@
-#!/bin/bash
-# Runs on the CloudHSM client host through SSM Run Command (document parameters in
-# {{ }}). Activates the cluster and creates the crypto user 'kmsuser' for the KMS
-# custom key store.
-#
-# cloudhsm-cli runs in single command mode, the mode AWS documents for scripts:
-# the admin's credentials go in CLOUDHSM_ROLE/CLOUDHSM_PIN for one command only,
-# new passwords are answered on standard input. Passwords are read from Secrets
-# Manager into memory: never on a command line, never echoed. cloudhsm-cli reports
-# failures as JSON "error_code", so every step checks it. Re-running is safe: an
+# Appended to host_session.sh; runs on the CloudHSM client host through SSM Run
+# Command (document parameters in {{ }}). Activates the cluster and creates the crypto
+# user 'kmsuser' for the KMS custom key store. New passwords are answered on standard
+# input; every step checks cloudhsm-cli's "error_code". Re-running is safe: an
 # activated cluster or an existing kmsuser is left as it is.
-set -euo pipefail
-set +x
-region="{{ Region }}"
-cluster_id="{{ ClusterId }}"
-cli=/opt/cloudhsm/bin/cloudhsm-cli
-/opt/cloudhsm/bin/configure-cli -a "{{ HsmIp }}"
-aws ssm get-parameter --region "$region" --name "{{ TrustAnchorParameterName }}" --query Parameter.Value --output text > /opt/cloudhsm/etc/customerCA.crt
-admin_password="$(aws secretsmanager get-secret-value --region "$region" --secret-id "{{ AdminPasswordSecretArn }}" --query SecretString --output text)"
-kmsuser_password="$(aws secretsmanager get-secret-value --region "$region" --secret-id "{{ KmsUserPasswordSecretArn }}" --query SecretString --output text)"
-succeeded() { grep -q '"error_code": 0' <<<"$1"; }
-as_admin() { CLOUDHSM_ROLE=admin CLOUDHSM_PIN="admin:${admin_password}" "$cli" "$@" 2>&1; }
 if users="$(as_admin user list)" && succeeded "$users"; then
   echo "cluster $cluster_id: already activated"
 else

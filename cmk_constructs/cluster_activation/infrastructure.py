@@ -28,9 +28,32 @@ from cmk_constructs.retention import KEEP
 RUNTIME = Path(__file__).with_name("runtime")
 # The Provider's timing (lifecycle_provider.ProviderContract): the template and the handler's budget.
 CONTRACT = ProviderContract(total_timeout=Duration.minutes(30), query_interval=Duration.seconds(30))
+HOST_SESSION = Path(__file__).with_name("host_session.sh")
 HOST_SCRIPT = Path(__file__).with_name("activate_cluster.sh")
+KMSUSER_PASSWORD_SCRIPT = Path(__file__).with_name("set_kmsuser_password.sh")
 DOCUMENT_PARAMETERS = ("Region", "ClusterId", "HsmIp", "TrustAnchorParameterName",
                        "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
+
+
+def host_document(scope: Construct, construct_id: str, description: str, step: str, script: Path) -> ssm.CfnDocument:
+    """An SSM Command document that runs host_session.sh, then `script`, on the client host."""
+    return ssm.CfnDocument(
+        scope, construct_id,
+        document_type="Command",
+        document_format="JSON",
+        update_method="NewVersion",
+        content={
+            "schemaVersion": "2.2",
+            "description": description,
+            "parameters": {name: {"type": "String"} for name in DOCUMENT_PARAMETERS},
+            "mainSteps": [{
+                "action": "aws:runShellScript",
+                "name": step,
+                "inputs": {"runCommand": HOST_SESSION.read_text().splitlines() + script.read_text().splitlines(),
+                           "timeoutSeconds": "900"},
+            }],
+        },
+    )
 
 
 def generated_password(scope: Construct, construct_id: str, description: str) -> secretsmanager.Secret:
@@ -68,22 +91,14 @@ class ClusterActivation(Construct):
             secret.grant_read(host_role)
         trust_anchor_parameter.grant_read(host_role)
 
-        self.document = ssm.CfnDocument(
-            self, "ActivationDocument",
-            document_type="Command",
-            document_format="JSON",
-            update_method="NewVersion",
-            content={
-                "schemaVersion": "2.2",
-                "description": "Activate the CloudHSM cluster and create the kmsuser crypto user",
-                "parameters": {name: {"type": "String"} for name in DOCUMENT_PARAMETERS},
-                "mainSteps": [{
-                    "action": "aws:runShellScript",
-                    "name": "ActivateCluster",
-                    "inputs": {"runCommand": HOST_SCRIPT.read_text().splitlines(), "timeoutSeconds": "900"},
-                }],
-            },
-        )
+        self.document = host_document(self, "ActivationDocument",
+                                      "Activate the CloudHSM cluster and create the kmsuser crypto user",
+                                      "ActivateCluster", HOST_SCRIPT)
+        # Sent by the custom key store before it connects a new or re-keyed store (KMS rotates the password).
+        self.kmsuser_password_document = host_document(
+            self, "KmsUserPasswordDocument", "Set the kmsuser crypto user's password to its secret's value",
+            "SetKmsUserPassword", KMSUSER_PASSWORD_SCRIPT)
+        self.instance_id = instance_id
         document_arn = stack.format_arn(service="ssm", resource="document", resource_name=self.document.ref)
         instance_arn = stack.format_arn(service="ec2", resource="instance", resource_name=instance_id)
         provider = LifecycleProvider(

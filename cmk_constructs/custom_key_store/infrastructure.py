@@ -6,7 +6,12 @@ ConnectCustomKeyStore is polled until CONNECTED (20-30 minutes is normal); on
 FAILED the ConnectionErrorCode is reported with its fix. Delete disconnects, then
 deletes, and refuses while KMS keys remain in the store.
 
-Properties: CustomKeyStoreName, ClusterId, TrustAnchorParameterName, KmsUserPasswordSecretArn.
+Before it connects a new store (or one given another password secret), the handler sets kmsuser's
+password back to the secret's value by running a document on the client host: KMS rotates that
+password on every connection, so the secret is stale after the first one.
+
+Properties: CustomKeyStoreName, ClusterId, TrustAnchorParameterName, KmsUserPasswordSecretArn,
+AdminPasswordSecretArn, InstanceId, KmsUserPasswordDocumentName.
 Attributes: CustomKeyStoreId, ConnectionState.
 """
 
@@ -38,6 +43,9 @@ class CustomKeyStore(Construct):
         cluster_id: str,
         trust_anchor_parameter: ssm.IStringParameter,
         kmsuser_password: secretsmanager.ISecret,
+        admin_password: secretsmanager.ISecret,
+        host_instance_id: str,
+        kmsuser_password_document: ssm.CfnDocument,
         log_key: kms.IKey,
         log_retention_days: int,
     ) -> None:
@@ -53,6 +61,15 @@ class CustomKeyStore(Construct):
                              "kms:DeleteCustomKeyStore", "kms:DescribeCustomKeyStores", "kms:UpdateCustomKeyStore",
                              "kms:ListKeys", "cloudhsm:DescribeClusters"],
                     resources=["*"]),
+                # The kmsuser password reset on the client host (Run Command).
+                iam.PolicyStatement(
+                    actions=["ssm:SendCommand"],
+                    resources=[Stack.of(self).format_arn(service="ssm", resource="document",
+                                                         resource_name=kmsuser_password_document.ref),
+                               Stack.of(self).format_arn(service="ec2", resource="instance",
+                                                         resource_name=host_instance_id)]),
+                # ListCommands and GetCommandInvocation have no resource-level permissions.
+                iam.PolicyStatement(actions=["ssm:ListCommands", "ssm:GetCommandInvocation"], resources=["*"]),
                 # Delete looks for keys still in the store before deleting it.
                 iam.PolicyStatement(
                     actions=["kms:DescribeKey"],
@@ -80,6 +97,9 @@ class CustomKeyStore(Construct):
                 "ClusterId": cluster_id,
                 "TrustAnchorParameterName": trust_anchor_parameter.parameter_name,
                 "KmsUserPasswordSecretArn": kmsuser_password.secret_arn,
+                "AdminPasswordSecretArn": admin_password.secret_arn,
+                "InstanceId": host_instance_id,
+                "KmsUserPasswordDocumentName": kmsuser_password_document.ref,
             },
         )
         keep_replaced_keys(self.resource)

@@ -245,6 +245,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("ssm", "GetParameter"): ssm_parameter,
     ("ssm", "SendCommand"): ssm_send_command,
     ("ssm", "GetCommandInvocation"): iam_only("ssm:GetCommandInvocation"),
+    ("ssm", "ListCommands"): iam_only("ssm:ListCommands"),
     ("secretsmanager", "GetSecretValue"): secrets_get_value,
     ("ec2", "DescribeNetworkInterfaces"): iam_only("ec2:DescribeNetworkInterfaces"),
     ("ec2", "DescribeSubnets"): iam_only("ec2:DescribeSubnets"),

@@ -88,8 +88,6 @@ def test_handlers_run_from_the_assembly_assets_not_the_source_tree(copied_assemb
     assert "the asset copy ran" in failure.reason
 
 
-@pytest.mark.xfail(strict=True, reason="defect: the re-created store connects with the kmsuser secret, stale since "
-                                      "KMS rotated it on the first connect")
 def test_a_failed_resource_rolls_the_new_stack_back_and_the_next_deploy_starts_over(assembly_dir):
     """The data key's CreateKey fails once: the Keys stack rolls back through the handlers (the key
     store is disconnected and deleted), the stacks before it stay, and the next deploy recreates it."""

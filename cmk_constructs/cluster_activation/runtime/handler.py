@@ -10,29 +10,21 @@ activated twice. A cluster cannot be deactivated, so Delete changes nothing.
 
 from __future__ import annotations
 
-from lifecycle_runtime import events, time_budget
-from lifecycle_runtime.aws_clients import client, create_once
+from lifecycle_runtime import events, host_commands, time_budget
+from lifecycle_runtime.aws_clients import client
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.structured_log import log
 
 COMMAND_ID = "ActivationCommandId"
-PENDING = ("Pending", "InProgress", "Delayed")
 DOCUMENT_PARAMETERS = ("ClusterId", "HsmIp", "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")
 
 
 def _send(props: dict) -> str:
-    parameters = {name: [str(events.required(props, name))] for name in DOCUMENT_PARAMETERS}
-    parameters["Region"] = [client("ssm").meta.region_name]
-    response = create_once(
-        "ssm", "send_command",
-        DocumentName=events.required(props, "DocumentName"),
-        InstanceIds=[events.required(props, "InstanceId")],
-        Parameters=parameters,
-        Comment=f"Activate CloudHSM cluster {props['ClusterId']}"[:100],
-        TimeoutSeconds=900,
-    )
-    command_id = response["Command"]["CommandId"]
+    parameters = {name: events.required(props, name) for name in DOCUMENT_PARAMETERS}
+    parameters["Region"] = client("ssm").meta.region_name
+    command_id = host_commands.send(events.required(props, "DocumentName"), events.required(props, "InstanceId"),
+                                    parameters, f"Activate CloudHSM cluster {props['ClusterId']}")
     log("activation_command_sent", cluster_id=props["ClusterId"], command_id=command_id, instance_id=props["InstanceId"])
     return command_id
 
@@ -55,11 +47,6 @@ def _delete(event) -> dict:
     return {"PhysicalResourceId": event["PhysicalResourceId"]}
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no error output"
-
-
 @reported("cluster activation")
 def on_event(event, context):
     return events.dispatch(event, create=_start, update=_start, delete=_delete)
@@ -75,17 +62,10 @@ def is_complete(event, context):
     if cluster["State"] == "ACTIVE":
         return events.finished({"ClusterState": "ACTIVE", "CommandId": command_id or ""})
     if command_id:
-        try:
-            invocation = client("ssm").get_command_invocation(CommandId=command_id, InstanceId=props["InstanceId"])
-            status = invocation["Status"]
-        except client("ssm").exceptions.InvocationDoesNotExist:
-            invocation, status = {}, "Pending"  # not yet delivered to the instance
+        status, invocation = host_commands.status(command_id, props["InstanceId"])
         log("activation_poll", cluster_id=cluster["ClusterId"], command_id=command_id, status=status,
             cluster_state=cluster["State"], waited_s=round(time_budget.elapsed(event)))
-        if status not in PENDING and status != "Success":
-            raise LifecycleError(f"activation command {command_id} on {props['InstanceId']} {status}: "
-                                 f"{_last_line(invocation.get('StandardErrorContent', ''))} "
-                                 f"(full output: aws ssm get-command-invocation --command-id {command_id} --instance-id {props['InstanceId']})")
+        host_commands.raise_if_failed("activation", command_id, props["InstanceId"], status, invocation)
     time_budget.ensure_within(event, f"cluster {cluster['ClusterId']} to become ACTIVE (it is {cluster['State']})",
                               "check the command output on the client host (SSM Run Command history), then redeploy")
     return events.still_waiting()

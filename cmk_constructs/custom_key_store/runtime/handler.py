@@ -3,15 +3,25 @@
 Create (or adopt, on a retry: the store name is unique) with the trust anchor from
 SSM and kmsuser's password from Secrets Manager, then connect and poll until
 CONNECTED (20-30 minutes is normal). FAILED is reported with its ConnectionErrorCode
-and the fix. Update disconnects, applies the new name/password and reconnects.
+and the fix. Update disconnects, applies the new name and/or password secret and
+reconnects; a rename passes no password.
+
+KMS rotates kmsuser's password each time it connects a store, to a value only KMS
+knows (KMS Developer Guide, "Connecting and disconnecting an AWS CloudHSM key
+store"), so the secret is stale after the first connection. Before connecting a new
+store, or one given another secret, the handler therefore has the client host set
+kmsuser's password to the secret's value (as the cluster admin, with the
+KmsUserPasswordDocument), tells KMS that password, and connects: the fix the KMS
+guide gives for INVALID_CREDENTIALS, done before it can happen.
 Delete refuses while KMS keys remain in the store (deleting the store would orphan
 their material in the cluster), else disconnects and deletes.
 """
 
 from __future__ import annotations
 
-from lifecycle_runtime import events, time_budget
+from lifecycle_runtime import events, host_commands, time_budget
 from lifecycle_runtime.aws_clients import client, create_once
+from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
@@ -20,7 +30,7 @@ from lifecycle_runtime.structured_log import log
 CONNECTION_FIXES = {
     "INSUFFICIENT_CLOUDHSM_HSMS": "the cluster has no ACTIVE HSM; add HSMs (hsmCount >= 2, in different AZs) and redeploy",
     "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET": "a cluster subnet has no free IP address; free addresses or enlarge the subnets",
-    "INVALID_CREDENTIALS": "kmsuser's password in the cluster differs from the KmsUserPassword secret; reset it with cloudhsm-cli user change-password",
+    "INVALID_CREDENTIALS": "kmsuser's password in the cluster is not the one KMS was given; with the store disconnected, run the KmsUserPasswordDocument on the client host (cloudhsm-cli user change-password to the KmsUserPassword secret), then aws kms update-custom-key-store --key-store-password with that secret and redeploy",
     "USER_LOGGED_IN": "kmsuser is logged in from a client; log it out (cloudhsm-cli logout) and redeploy",
     "USER_LOCKED_OUT": "kmsuser is locked out; an admin must reset its password with cloudhsm-cli user change-password",
     "USER_NOT_FOUND": "the cluster has no crypto user kmsuser; rerun the activation (Custom::CloudHsmClusterActivation)",
@@ -75,15 +85,72 @@ def _create(event) -> dict:
             TrustAnchorCertificate=_trust_anchor(props), KeyStorePassword=_password(props),
             CustomKeyStoreType="AWS_CLOUDHSM")["CustomKeyStoreId"]
         log("store_created", custom_key_store_id=store_id)
-        store = {"ConnectionState": "DISCONNECTED"}
-    if store["ConnectionState"] == "DISCONNECTED":
-        _connect(store_id)
-    return time_budget.started({"PhysicalResourceId": store_id})
+    return time_budget.started({"PhysicalResourceId": store_id})  # is_complete sets the password, then connects
 
 
 def _needs_reconfiguration(event) -> bool:
     props, old = events.properties(event), events.old_properties(event)
     return any(props.get(name) != old.get(name) for name in ("CustomKeyStoreName", "KmsUserPasswordSecretArn"))
+
+
+def _needs_password(event) -> bool:
+    """A new store, or one given another password secret, is connected only after kmsuser's password
+    in the cluster is the secret's again (KMS rotated it at the last connection)."""
+    if event["RequestType"] == "Create":
+        return True
+    props, old = events.properties(event), events.old_properties(event)
+    return any(props.get(name) != old.get(name) for name in ("ClusterId", "KmsUserPasswordSecretArn"))
+
+
+def _command_with_comment(instance_id: str, comment: str) -> str | None:
+    """The id of a command sent to the instance with this comment (SSM keeps at most 100 characters)."""
+    for page in client("ssm").get_paginator("list_commands").paginate(InstanceId=instance_id):
+        for command in page["Commands"]:
+            if command.get("Comment") == comment[:100]:
+                return command["CommandId"]
+    return None
+
+
+def _kmsuser_password_set(event, props: dict, store_id: str) -> bool:
+    """True once the host has set kmsuser's password to the secret's value for this request; sends the
+    command the first time (found again by its comment: is_complete keeps no state between polls)."""
+    instance_id = events.required(props, "InstanceId")
+    comment = f"kmsuser password for {store_id}, request {event['RequestId']}"
+    command_id = _command_with_comment(instance_id, comment)
+    if command_id is None:
+        cluster = describe_cluster(events.required(props, "ClusterId"))
+        active = [hsm for hsm in cluster.get("Hsms", []) if hsm.get("State") == "ACTIVE"]
+        if not active:
+            raise LifecycleError(f"cluster {cluster['ClusterId']} has no ACTIVE HSM to set kmsuser's password on")
+        parameters = {"Region": client("ssm").meta.region_name, "ClusterId": cluster["ClusterId"],
+                      "HsmIp": active[0]["EniIp"],
+                      **{name: events.required(props, name) for name in (
+                          "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")}}
+        command_id = host_commands.send(events.required(props, "KmsUserPasswordDocumentName"), instance_id,
+                                        parameters, comment)
+        log("kmsuser_password_command_sent", custom_key_store_id=store_id, command_id=command_id)
+        return False
+    state, invocation = host_commands.status(command_id, instance_id)
+    host_commands.raise_if_failed("kmsuser password", command_id, instance_id, state, invocation)
+    return state == "Success"
+
+
+def _reconfigure_and_connect(event, props: dict, store: dict) -> bool:
+    """Connect a DISCONNECTED store, applying the password (after the host set it) and the new name
+    first; False while the password is still being set."""
+    store_id = store["CustomKeyStoreId"]
+    changes = {}
+    if _needs_password(event):
+        if not _kmsuser_password_set(event, props, store_id):
+            return False
+        changes["KeyStorePassword"] = _password(props)
+    if store["CustomKeyStoreName"] != props["CustomKeyStoreName"]:
+        changes["NewCustomKeyStoreName"] = props["CustomKeyStoreName"]
+    if changes:
+        client("kms").update_custom_key_store(CustomKeyStoreId=store_id, **changes)
+        log("store_updated", custom_key_store_id=store_id, changed=sorted(changes))
+    _connect(store_id)
+    return True
 
 
 def _update(event) -> dict:
@@ -168,11 +235,7 @@ def is_complete(event, context):
         code = store.get("ConnectionErrorCode", "UNKNOWN")
         raise LifecycleError(f"custom key store {store_id} failed to connect: {code}: {CONNECTION_FIXES.get(code, 'see the KMS troubleshooting guide')}")
     if state == "DISCONNECTED":
-        if event["RequestType"] == "Update" and _needs_reconfiguration(event):
-            client("kms").update_custom_key_store(CustomKeyStoreId=store_id, NewCustomKeyStoreName=props["CustomKeyStoreName"],
-                                                  KeyStorePassword=_password(props))
-            log("store_updated", custom_key_store_id=store_id)
-        _connect(store_id)
+        _reconfigure_and_connect(event, props, store)
     time_budget.ensure_within(event, f"custom key store {store_id} to connect (it is {state})",
                               "CloudFormation rolls back; check the cluster has 2 ACTIVE HSMs and kmsuser is not logged in, then redeploy")
     return events.still_waiting()

@@ -164,6 +164,14 @@ def connect_custom_key_store(self, store_id: str) -> None:
     CLOCK.schedule(durations.KEY_STORE_CONNECT, f"key store {store_id} connection settles", settle)
 
 
+def kmsuser_logged_in(account: str, region: str, cluster_id: str) -> bool:
+    """KMS stays logged in as kmsuser while a store is connected to the cluster (and while it connects
+    or disconnects)."""
+    backend = kms_models.kms_backends[account][region]
+    return any(store.cluster_id == cluster_id and store.connection_state in ("CONNECTED", "CONNECTING", "DISCONNECTING")
+               for store in stores(backend).values())
+
+
 def _rotate_kmsuser_password(backend, store: CustomKeyStore) -> None:
     """Connecting logs in as kmsuser and rotates its password to one only KMS knows (KMS Developer
     Guide, "Connecting and disconnecting an AWS CloudHSM key store": "AWS KMS changes the kmsuser

@@ -1,12 +1,12 @@
-"""The SSM Run Command boundary: what the activation document does to the modelled cluster.
+"""The SSM Run Command boundary: what the app's host documents do to the modelled cluster.
 
 cloudhsm-cli cannot run offline, so the model reads the document's shell script
 (with SSM's {{ Parameter }} substitution) and checks it does what the host must
 do: configure the CLI with an ACTIVE HSM's IP, install the cluster's trust anchor,
-read both passwords from Secrets Manager, `cluster activate` and create kmsuser as
-a crypto-user, with no password on any command line. If so, the cluster becomes
-ACTIVE with those users when the command finishes; otherwise the invocation fails
-with the error the host would print.
+read both passwords from Secrets Manager, with no password on any command line;
+then either `cluster activate` and create kmsuser as a crypto-user (the cluster
+becomes ACTIVE with those users), or, as the admin, set kmsuser's password to its
+secret's value. Otherwise the invocation fails with the error the host would print.
 """
 
 from __future__ import annotations
@@ -96,11 +96,18 @@ def _require_client(account: str, region: str, instance_id: str | None) -> None:
         raise ActivationFailed("bash: /opt/cloudhsm/bin/configure-cli: No such file or directory")
 
 
-def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]],
-                   instance_id: str | None = None) -> str:
-    """Check the script against the cluster and apply its effect; returns stdout or raises ActivationFailed.
+@dataclass
+class HostSession:
+    """What every host script of the app does first: the CLI pointed at an ACTIVE HSM, the cluster's
+    trust anchor installed, both passwords read from Secrets Manager (each call as the host's role)."""
+    cluster: object
+    model: object
+    admin_password: str
+    kmsuser_password: str
 
-    With `instance_id`, each AWS CLI call of the script is authorised as the host's role first."""
+
+def _host_session(account: str, region: str, script: str, parameters: dict[str, list[str]],
+                  instance_id: str | None) -> HostSession:
     if re.search(r"--password\b", script):
         raise ActivationFailed("policy: a password is passed on a command line")
     _require_client(account, region, instance_id)
@@ -124,23 +131,66 @@ def run_activation(account: str, region: str, script: str, parameters: dict[str,
                           "the kmsuser password is not read from Secrets Manager")
     for secret_id in (admin_secret, kmsuser_secret):
         _authorised(account, region, instance_id, "secretsmanager", "GetSecretValue", {"SecretId": secret_id})
-    admin_password = _secret(account, region, admin_secret)
-    kmsuser_password = _secret(account, region, kmsuser_secret)
+    return HostSession(cluster, model, _secret(account, region, admin_secret), _secret(account, region, kmsuser_secret))
+
+
+def _logged_in_as_admin(script: str, what: str) -> None:
+    if "CLOUDHSM_PIN=\"admin:" not in script and "login --username admin --role admin" not in script:
+        raise ActivationFailed(f'{{"error_code": 1, "data": "{what}: not logged in as admin"}}')
+
+
+def run_host_script(account: str, region: str, script: str, parameters: dict[str, list[str]],
+                    instance_id: str | None = None) -> str:
+    """The app's two host scripts, told apart by what they do: setting kmsuser's password, or
+    activating the cluster. Returns stdout or raises ActivationFailed with what the host prints.
+
+    With `instance_id`, each AWS CLI call of the script is authorised as the host's role first."""
+    if re.search(r"user change-password --username kmsuser", script):
+        return run_kmsuser_password(account, region, script, parameters, instance_id)
+    return run_activation(account, region, script, parameters, instance_id)
+
+
+def run_kmsuser_password(account: str, region: str, script: str, parameters: dict[str, list[str]],
+                         instance_id: str | None = None) -> str:
+    """An admin sets kmsuser's password to the secret's value. CloudHSM refuses to change the password
+    of a user who is logged in (CloudHSM User Guide, "Change HSM user passwords using CloudHSM CLI"),
+    and KMS stays logged in as kmsuser while a store is connected to the cluster (KMS Developer
+    Guide, "Connecting and disconnecting an AWS CloudHSM key store")."""
+    session = _host_session(account, region, script, parameters, instance_id)
+    _logged_in_as_admin(script, "user change-password")
+    users = session.model.users
+    if session.cluster.state != "ACTIVE" or "admin" not in users:
+        raise ActivationFailed('user change-password kmsuser failed: {"error_code": 1, "data": "cluster is not activated"}')
+    if users["admin"]["password_digest"] != password_digest(session.admin_password):
+        raise ActivationFailed('user change-password kmsuser failed: {"error_code": 1, "data": "login failed: invalid credentials"}')
+    if "kmsuser" not in users:
+        raise ActivationFailed('user change-password kmsuser failed: {"error_code": 1, "data": "user kmsuser not found"}')
+    from rehearsal.services.kms.models import kmsuser_logged_in
+    if "kmsuser" in session.model.logged_in or kmsuser_logged_in(account, region, session.cluster.cluster_id):
+        raise ActivationFailed('user change-password kmsuser failed: {"error_code": 1, "data": "user kmsuser is logged in"}')
+    users["kmsuser"]["password_digest"] = password_digest(session.kmsuser_password)
+    return f"cluster {session.cluster.cluster_id}: kmsuser password set from its secret\n"
+
+
+def run_activation(account: str, region: str, script: str, parameters: dict[str, list[str]],
+                   instance_id: str | None = None) -> str:
+    """Check the activation script against the cluster and apply its effect."""
+    session = _host_session(account, region, script, parameters, instance_id)
+    cluster, model, cluster_id = session.cluster, session.model, session.cluster.cluster_id
     if not re.search(r"cloudhsm-cli[^\n]*cluster activate|\"\$cli\" cluster activate", script):
         raise ActivationFailed('{"error_code": 1, "data": "cluster is not activated: no `cluster activate`"}')
     create = re.search(r"user create --username ([\w-]+) --role ([\w-]+)", script)
     if not create or create.group(1) != "kmsuser":
         raise ActivationFailed("kmsuser is not created (user create --username kmsuser --role crypto-user)")
-    if "CLOUDHSM_PIN=\"admin:" not in script and "login --username admin --role admin" not in script:
-        raise ActivationFailed('{"error_code": 1, "data": "user create: not logged in as admin"}')
+    _logged_in_as_admin(script, "user create")
 
     if cluster.state == "ACTIVE":
-        if model.users.get("admin", {}).get("password_digest") != password_digest(admin_password):
+        if model.users.get("admin", {}).get("password_digest") != password_digest(session.admin_password):
             raise ActivationFailed('cluster activate failed: {"error_code": 1, "data": "cluster is already activated"}')
         return f"cluster {cluster_id}: already activated\ncluster {cluster_id}: activated, kmsuser created\n"
     if cluster.state != "INITIALIZED":
         raise ActivationFailed(f'cluster activate failed: {{"error_code": 1, "data": "cluster is {cluster.state}, not initialized"}}')
-    activate(cluster, admin_password, kmsuser_password)
+    activate(cluster, session.admin_password, session.kmsuser_password)
     model.users["kmsuser"]["role"] = create.group(2)
     return f"cluster {cluster_id}: activating\ncluster {cluster_id}: creating crypto user kmsuser\ncluster {cluster_id}: activated, kmsuser created\n"
 
@@ -183,7 +233,7 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
 
         def finish(invocation=invocation, instance_id=instance_id) -> None:
             try:
-                invocation.stdout = run_activation(self.account_id, self.region_name, script or "", parameters or {},
+                invocation.stdout = run_host_script(self.account_id, self.region_name, script or "", parameters or {},
                                                    instance_id if authorise else None)
                 invocation.status, invocation.response_code = "Success", 0
             except ActivationFailed as failure:
