@@ -26,5 +26,8 @@ ACTIVATION_COMMAND = 1 * MINUTE
 KEY_STORE_CONNECT = 20 * MINUTE
 # DisconnectCustomKeyStore: seconds to a minute (assumption).
 KEY_STORE_DISCONNECT = 1 * MINUTE
+# The SSM Agent on a new instance registers with Systems Manager after boot: a minute or two
+# (assumption; the agent starts with the instance and retries until it reaches the endpoints).
+SSM_AGENT_REGISTRATION = 2 * MINUTE
 # One Lambda invocation of a handler (cold start + a few API calls).
 HANDLER_INVOCATION = 2.0

@@ -11,6 +11,12 @@ packages a script installs (`dnf install` / `yum install` / `rpm -i` of a downlo
 marked installed when every download before them succeeded. Package repositories and the package
 manager itself are not modelled: only a real host shows them.
 
+After the user data, the host's SSM Agent registers with Systems Manager, which Run Command needs
+(SendCommand answers InvalidInstanceId otherwise; SSM API Reference): it must reach the ssm,
+ec2messages and ssmmessages endpoints from the instance's subnet (interface endpoints with private
+DNS, or a route out; rehearsal/network.py) and the instance profile's role must allow the agent's
+calls (Systems Manager User Guide, "Configure instance permissions required for Systems Manager").
+
 The platform team's prerequisites (the objects the user data downloads from buckets that no stack
 of the assembly creates, such as the CloudHSM client package) are staged in the offline account
 before the deploy, and the timeline says so.
@@ -24,7 +30,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from rehearsal import caller
+from rehearsal import caller, durations
+from rehearsal.clock import CLOCK
 
 S3_COPY = re.compile(r"^\s*aws\s+s3\s+cp\s+(?P<args>.+)$")
 ASSIGNMENT = re.compile(r'^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)="(?P<value>[^"$`\\]*)"\s*$')
@@ -39,11 +46,22 @@ class Download:
     destination: str
 
 
+AGENT_ENDPOINTS = ("ssm", "ec2messages", "ssmmessages")
+# The calls the agent makes to register and take commands (AmazonSSMManagedInstanceCore's core).
+AGENT_CALLS = (("ssm", "UpdateInstanceInformation"), ("ec2messages", "GetMessages"),
+               ("ssmmessages", "CreateControlChannel"))
+
+
 @dataclass
 class Boot:
     """What the first boot left on the host."""
     installed: set[str] = field(default_factory=set)
     failure: str | None = None
+    agent_online_at: float | None = None   # None: the agent never registers (agent_problem says why)
+    agent_problem: str | None = None
+
+    def agent_online(self, now: float) -> bool:
+        return self.agent_online_at is not None and now >= self.agent_online_at
 
 
 def _expand(text: str, variables: dict[str, str]) -> str:
@@ -127,10 +145,33 @@ def boot(cloud, instance_id: str, instance_profile: str | None) -> Boot:
         except Exception as error:  # what `aws s3 cp` prints, after which `set -e` stops the script
             outcome.failure = f"aws s3 cp s3://{step.bucket}/{step.key}: {error}"
             break
+    outcome.agent_problem = _agent_problem(cloud, role_arn, subnet_id, instance_id)
+    if outcome.agent_problem is None:
+        outcome.agent_online_at = CLOCK.now() + durations.SSM_AGENT_REGISTRATION
     record(cloud.account, cloud.region, instance_id, outcome)
     if outcome.failure:
         cloud.timeline.note(f"{instance_id}: user data stopped: {outcome.failure}")
+    if outcome.agent_problem:
+        cloud.timeline.note(f"{instance_id}: SSM Agent cannot register: {outcome.agent_problem}")
     return outcome
+
+
+def _agent_problem(cloud, role_arn: str | None, subnet_id: str | None, instance_id: str) -> str | None:
+    from rehearsal.authorization import check
+    from rehearsal.network import reaches_service
+
+    if role_arn is None:
+        return "the instance has no instance profile role"
+    if subnet_id is not None:
+        unreachable = [name for name in AGENT_ENDPOINTS if not reaches_service(cloud.account, cloud.region, subnet_id, name)]
+        if unreachable:
+            return (f"no route from {subnet_id} to the {', '.join(unreachable)} endpoint(s) (an interface endpoint "
+                    "with private DNS, or a NAT/internet route)")
+    for service, operation in AGENT_CALLS:
+        denied = check(service, operation, {}, caller.Caller(role_arn, instance_id, subnet_id), cloud.account, cloud.region)
+        if denied is not None:
+            return f"{denied.code}: {denied.message}"
+    return None
 
 
 def record(account: str, region: str, instance_id: str, outcome: Boot) -> None:

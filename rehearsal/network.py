@@ -52,6 +52,26 @@ def s3_path(account: str, region: str, subnet_id: str | None) -> S3Path:
     return S3Path(reachable=False, vpc=subnet.vpc_id)
 
 
+def reaches_service(account: str, region: str, subnet_id: str, service: str) -> bool:
+    """Whether an instance in the subnet reaches `service`'s regional endpoint by name: an interface
+    endpoint for it in the VPC with private DNS (the name resolves to the endpoint; VPC User Guide,
+    "Access an AWS service using an interface VPC endpoint"), or a default route out. Security
+    groups are not evaluated."""
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account][region]
+    subnet = backend.get_subnet(subnet_id)
+    name = f"com.amazonaws.{region}.{service}"
+    if any(endpoint.vpc_id == subnet.vpc_id and endpoint.service_name == name
+           and (endpoint.vpc_endpoint_type or "") == "Interface" and endpoint.private_dns_enabled
+           for endpoint in backend.vpc_end_points.values()):
+        return True
+    table = _route_table_of(backend, subnet_id, subnet.vpc_id)
+    return table is not None and any(
+        route.destination_cidr_block == "0.0.0.0/0" and (route.gateway is not None or route.nat_gateway is not None)
+        for route in table.routes)
+
+
 def _route_table_of(backend, subnet_id: str, vpc_id: str):
     main = None
     for table in backend.route_tables.values():

@@ -106,8 +106,9 @@ class ClusterActivation(Construct):
             runtime_dir=RUNTIME,
             statements=[
                 iam.PolicyStatement(actions=["ssm:SendCommand"], resources=[document_arn, instance_arn]),
-                # GetCommandInvocation has no resource-level permissions.
-                iam.PolicyStatement(actions=["ssm:GetCommandInvocation", "cloudhsm:DescribeClusters"], resources=["*"]),
+                # ListCommands and GetCommandInvocation have no resource-level permissions.
+                iam.PolicyStatement(actions=["ssm:ListCommands", "ssm:GetCommandInvocation", "cloudhsm:DescribeClusters"],
+                                    resources=["*"]),
             ],
             log_key=log_key,
             log_retention_days=log_retention_days,

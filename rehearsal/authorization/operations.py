@@ -246,6 +246,11 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("ssm", "SendCommand"): ssm_send_command,
     ("ssm", "GetCommandInvocation"): iam_only("ssm:GetCommandInvocation"),
     ("ssm", "ListCommands"): iam_only("ssm:ListCommands"),
+    # The SSM Agent's own calls (list_awssystemsmanager, list_amazonmessagedeliveryservice,
+    # list_amazonsessionmanagermessagegatewayservice): no resource types.
+    ("ssm", "UpdateInstanceInformation"): iam_only("ssm:UpdateInstanceInformation"),
+    ("ec2messages", "GetMessages"): iam_only("ec2messages:GetMessages"),
+    ("ssmmessages", "CreateControlChannel"): iam_only("ssmmessages:CreateControlChannel"),
     ("secretsmanager", "GetSecretValue"): secrets_get_value,
     ("ec2", "DescribeNetworkInterfaces"): iam_only("ec2:DescribeNetworkInterfaces"),
     ("ec2", "DescribeSubnets"): iam_only("ec2:DescribeSubnets"),

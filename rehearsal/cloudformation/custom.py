@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Generator
 
@@ -86,11 +87,12 @@ class ProviderFramework:
 
 def request(ctx: ResourceContext, request_type: str, physical_id: str | None, old_properties: dict | None,
             stack_id: str) -> dict:
-    """The event CloudFormation sends to the ServiceToken."""
+    """The event CloudFormation sends to the ServiceToken; its RequestId is a UUID, as CloudFormation's
+    are (derived from the request, so a rehearsal is repeatable)."""
     event = {
         "RequestType": request_type, "ServiceToken": ctx.properties["ServiceToken"],
         "ResponseURL": f"https://cloudformation-custom-resource-response-{ctx.region}.s3.amazonaws.com/rehearsal",
-        "StackId": stack_id, "RequestId": f"{ctx.stack_name}-{ctx.logical_id}-{request_type}-{CLOCK.now():.0f}",
+        "StackId": stack_id, "RequestId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack_id}/{ctx.logical_id}/{request_type}/{CLOCK.now():.3f}")),
         "LogicalResourceId": ctx.logical_id, "ResourceType": ctx.resource_type,
         "ResourceProperties": ctx.properties,
     }

@@ -98,20 +98,42 @@ def test_delete_changes_nothing(world):
     assert world.cluster_state() == "ACTIVE"
 
 
-def test_a_retry_after_a_crash_after_sending_tolerates_two_commands(world):
+def test_a_poll_that_crashed_after_sending_does_not_send_a_second_command(world):
+    """is_complete keeps no state between polls: the command is found again by its comment, which names
+    the CloudFormation request, so a poll whose response was lost after sending sends nothing twice."""
     deployed(world, "initialisation")
     resource = world.activation_resource()
     event = request(resource, "Create")
-    on_event = resource.functions()[0]
-    on_event.invoke(event)  # the first attempt sent the command, then its response was lost
-    run_now(resource, "Create", event=event)  # the framework's retry sends a second one
+    on_event, is_complete = resource.functions()[:2]
+    started = {**event, **on_event.invoke(event)}
+    CLOCK.advance(durations.SSM_AGENT_REGISTRATION)
+    is_complete.invoke(started)  # sent the command; then the poll's response was lost
+    run_now(resource, "Create", event=event)
     assert world.cluster_state() == "ACTIVE"
-    statuses = [world.ssm.get_command_invocation(CommandId=c["CommandId"], InstanceId=world.instance_id)["Status"]
-                for c in world.ssm.list_commands()["Commands"]]
-    assert statuses == ["Success", "Success"]  # the script is idempotent
+    commands = world.ssm.list_commands()["Commands"]
+    assert len(commands) == 1 and event["RequestId"] in commands[0]["Comment"]
 
 
 def test_update_of_an_active_cluster_changes_nothing(world):
     deployed(world, "activation")
     response = run_now(world.activation, "Update", old_properties=world.activation.properties)
     assert response["Data"]["ClusterState"] == "ACTIVE" and len(world.ssm.list_commands()["Commands"]) == 1
+
+
+def test_an_error_output_longer_than_ssm_returns_is_reported_as_cut(world, monkeypatch):
+    """SSM returns the first 8,000 characters of stderr (API Reference, GetCommandInvocation): the
+    reported line is the last complete one, and the report says the output was cut."""
+    from rehearsal.services.ssm import models as ssm_model
+
+    deployed(world, "initialisation")
+    noise = "".join(f"cloudhsm-cli: retrying connection to HSM {n}\n" for n in range(400))  # about 17,000 characters
+
+    def failing(*args, **kwargs):
+        raise ssm_model.ActivationFailed(noise + "cluster activate failed: the real cause")
+    monkeypatch.setattr(ssm_model, "run_host_script", failing)
+    with pytest.raises(ResourceFailed) as failure:
+        run_now(world.activation_resource(), "Create")
+    message = str(failure.value)
+    assert "error output cut by SSM at 8,000 characters; this is its last complete line" in message
+    reported = message.split(" Failed: ", 1)[1].split(" (error output cut", 1)[0]
+    assert reported in noise.splitlines(), "a complete line from before the cut, not a fragment"

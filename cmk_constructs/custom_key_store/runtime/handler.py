@@ -102,33 +102,20 @@ def _needs_password(event) -> bool:
     return any(props.get(name) != old.get(name) for name in ("ClusterId", "KmsUserPasswordSecretArn"))
 
 
-def _command_with_comment(instance_id: str, comment: str) -> str | None:
-    """The id of a command sent to the instance with this comment (SSM keeps at most 100 characters)."""
-    for page in client("ssm").get_paginator("list_commands").paginate(InstanceId=instance_id):
-        for command in page["Commands"]:
-            if command.get("Comment") == comment[:100]:
-                return command["CommandId"]
-    return None
-
-
 def _kmsuser_password_set(event, props: dict, store_id: str) -> bool:
-    """True once the host has set kmsuser's password to the secret's value for this request; sends the
-    command the first time (found again by its comment: is_complete keeps no state between polls)."""
+    """True once the host has set kmsuser's password to the secret's value for this request."""
     instance_id = events.required(props, "InstanceId")
-    comment = f"kmsuser password for {store_id}, request {event['RequestId']}"
-    command_id = _command_with_comment(instance_id, comment)
+    cluster = describe_cluster(events.required(props, "ClusterId"))
+    active = [hsm for hsm in cluster.get("Hsms", []) if hsm.get("State") == "ACTIVE"]
+    if not active:
+        raise LifecycleError(f"cluster {cluster['ClusterId']} has no ACTIVE HSM to set kmsuser's password on")
+    parameters = {"Region": client("ssm").meta.region_name, "ClusterId": cluster["ClusterId"],
+                  "HsmIp": active[0]["EniIp"],
+                  **{name: events.required(props, name) for name in (
+                      "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")}}
+    command_id = host_commands.ensure_sent(events.required(props, "KmsUserPasswordDocumentName"), instance_id,
+                                           parameters, f"request {event['RequestId']}: kmsuser password for {store_id}")
     if command_id is None:
-        cluster = describe_cluster(events.required(props, "ClusterId"))
-        active = [hsm for hsm in cluster.get("Hsms", []) if hsm.get("State") == "ACTIVE"]
-        if not active:
-            raise LifecycleError(f"cluster {cluster['ClusterId']} has no ACTIVE HSM to set kmsuser's password on")
-        parameters = {"Region": client("ssm").meta.region_name, "ClusterId": cluster["ClusterId"],
-                      "HsmIp": active[0]["EniIp"],
-                      **{name: events.required(props, name) for name in (
-                          "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")}}
-        command_id = host_commands.send(events.required(props, "KmsUserPasswordDocumentName"), instance_id,
-                                        parameters, comment)
-        log("kmsuser_password_command_sent", custom_key_store_id=store_id, command_id=command_id)
         return False
     state, invocation = host_commands.status(command_id, instance_id)
     host_commands.raise_if_failed("kmsuser password", command_id, instance_id, state, invocation)

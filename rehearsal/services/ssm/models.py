@@ -221,6 +221,11 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
             raise InvalidInstanceId(f"Instance {instance_id} is not a managed instance") from None
         if instance.state != "running":
             raise InvalidInstanceId(f"Instance {instance_id} is not running")
+        from rehearsal import host
+        boot = host.booted(self.account_id, self.region_name, instance_id)
+        if boot is not None and not boot.agent_online(CLOCK.now()):
+            raise InvalidInstanceId(f"Instance {instance_id} is not a managed instance: its SSM Agent "
+                                    f"{'has not registered yet' if boot.agent_problem is None else 'cannot register: ' + boot.agent_problem}")
     command = _original_send_command(self, comment, document_name, timeout_seconds, instance_ids, max_concurrency,
                                      max_errors, notification_config, output_s3_bucket_name, output_s3_key_prefix,
                                      output_s3_region, parameters, service_role_arn, targets)
@@ -243,11 +248,17 @@ def send_command(self, comment, document_name, timeout_seconds, instance_ids, ma
     return command
 
 
+# GetCommandInvocation returns "the first 24,000 characters written by the plugin to stdout" and
+# "the first 8,000 characters written by the plugin to stderr" (SSM API Reference, GetCommandInvocation).
+STDOUT_LIMIT, STDERR_LIMIT = 24_000, 8_000
+
+
 def get_command_invocation(self, command_id, instance_id, plugin_name):
     result = _original_get_command_invocation(self, command_id, instance_id, plugin_name)
     invocation = _invocations(self).get((command_id, instance_id))
     if invocation is not None:
         result = {**result, "Status": invocation.status, "StatusDetails": invocation.status,
-                  "ResponseCode": invocation.response_code, "StandardOutputContent": invocation.stdout,
-                  "StandardErrorContent": invocation.stderr}
+                  "ResponseCode": invocation.response_code,
+                  "StandardOutputContent": invocation.stdout[:STDOUT_LIMIT],
+                  "StandardErrorContent": invocation.stderr[:STDERR_LIMIT]}
     return result
