@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--update", action="append", default=[], metavar="CDK_OUT",
                         help="after the deploy, update the stacks to this assembly; repeatable, in order")
     parser.add_argument("--no-destroy", action="store_true", help="stop after the deploy and updates")
+    parser.add_argument("--hsms-per-region", type=int, default=None, metavar="N",
+                        help="the account's CloudHSM quota of HSMs per Region, if raised (default: AWS's default, 6)")
     parser.add_argument("--verbose", action="store_true",
                         help="every CloudFormation event, and the handlers' log lines")
     return parser
@@ -58,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             if unmodelled:
                 raise InputError(f"{assembly.source}: resource types the rehearsal does not model: "
                                  f"{', '.join(unmodelled)}")
+        from rehearsal.services.cloudhsm.models import Quotas
+        quotas = Quotas()
+        if args.hsms_per_region is not None:
+            if args.hsms_per_region < 1:
+                raise InputError(f"--hsms-per-region {args.hsms_per_region}: the quota is a positive number of HSMs")
+            quotas.hsms_per_region = args.hsms_per_region
         logs = sys.stdout if args.verbose else io.StringIO()
-        with offline_account(account, region) as cloud, contextlib.redirect_stdout(logs):
+        with offline_account(account, region, quotas=quotas) as cloud, contextlib.redirect_stdout(logs):
             outcome = rehearse(deploy, updates, not args.no_destroy, cloud)
             bill = hsm_bill(region)
             retained = list(cloud.timeline.retained_resources)

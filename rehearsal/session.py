@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 from unittest import mock
 
 from rehearsal.clock import CLOCK
@@ -16,6 +16,9 @@ from rehearsal.faults import FAULTS
 from rehearsal.timeline import Timeline
 from validators.findings import InputError
 from validators.model import Assembly
+
+if TYPE_CHECKING:
+    from rehearsal.services.cloudhsm.models import Quotas
 
 # A key pending deletion blocks its custom key store's deletion until KMS deletes it; the second
 # destroy round runs after the longest such window (plus a minute), as the README tells operators.
@@ -35,12 +38,17 @@ def account_and_region(assemblies: list[Assembly]) -> tuple[str, str]:
 
 
 @contextmanager
-def offline_account(account: str, region: str, timeline: Timeline | None = None) -> Iterator[Cloud]:
-    """A fresh offline AWS account, bootstrapped for CDK, on a reset simulated clock."""
+def offline_account(account: str, region: str, timeline: Timeline | None = None,
+                    quotas: "Quotas | None" = None) -> Iterator[Cloud]:
+    """A fresh offline AWS account, bootstrapped for CDK, on a reset simulated clock, with CloudHSM's
+    default quotas unless `quotas` says the account's are raised."""
     from moto import mock_aws
 
     from rehearsal.services import install
     from rehearsal.services.cloudhsm import reset_ledger
+    from rehearsal.services.cloudhsm.models import QUOTAS, Quotas
+
+    QUOTAS.__dict__.update((quotas or Quotas()).__dict__)
 
     environment = {**_FAKE_ENVIRONMENT, "MOTO_ACCOUNT_ID": account, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
     with mock.patch.dict(os.environ, environment):

@@ -23,7 +23,9 @@ RETIRED_HSM_TYPES = ("hsm1.medium",)
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)
-MAX_HSMS_PER_CLUSTER = 28  # CloudHSM quota "HSMs per cluster"
+MAX_HSMS_PER_CLUSTER = 28  # CloudHSM quota "HSMs per cluster" (not adjustable)
+# The AWS CloudHSM User Guide, "AWS CloudHSM quotas": 6 HSMs per Region by default (adjustable).
+DEFAULT_HSMS_PER_REGION = 6
 
 
 class ConfigError(ValueError):
@@ -56,6 +58,7 @@ class AppConfig:
     bucket_encryption: str
     hsm_type: str
     hsm_count: int
+    hsm_quota_per_region: int
     backup_retention_days: int
     ca_mode: str
     break_glass_principals: tuple[str, ...]
@@ -184,7 +187,13 @@ def _optional_email(key: str, value: Any, _: Mapping[str, Any]) -> str | None:
 
 
 def _hsm_count(key: str, value: Any, settings: Mapping[str, Any]) -> int:
-    return _integer(2, MAX_HSMS_PER_CLUSTER)(key, value, settings)
+    count = _integer(2, MAX_HSMS_PER_CLUSTER)(key, value, settings)
+    quota = settings.get("hsmQuotaPerRegion", DEFAULT_HSMS_PER_REGION)
+    if count > quota:
+        raise ConfigError(f"config error: '{key}' = {count} is more than the account's CloudHSM quota of {quota} HSMs "
+                          "per Region ('hsmQuotaPerRegion'); request an increase (Service Quotas: AWS CloudHSM, "
+                          "HSMs per Region), then set 'hsmQuotaPerRegion' to the new quota")
+    return count
 
 
 # Context key -> (AppConfig field, check). The order matters: later checks read earlier keys.
@@ -197,6 +206,7 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
     "keyBackend": ("key_backend", _choice(KEY_BACKENDS)),
     "bucketEncryption": ("bucket_encryption", _choice(BUCKET_ENCRYPTIONS)),
     "hsmType": ("hsm_type", _hsm_type),
+    "hsmQuotaPerRegion": ("hsm_quota_per_region", _integer(2, 1000)),
     "hsmCount": ("hsm_count", _hsm_count),
     "backupRetentionDays": ("backup_retention_days", _integer(7, 379)),
     "caMode": ("ca_mode", _choice(CA_MODES)),

@@ -34,6 +34,8 @@ def _load(**settings):
     ("hsmCount", 1, "from 2 to 28"),
     ("hsmCount", "3", "from 2 to 28"),
     ("hsmCount", True, "from 2 to 28"),
+    ("hsmCount", 7, "more than the account's CloudHSM quota of 6 HSMs per Region ('hsmQuotaPerRegion')"),
+    ("hsmQuotaPerRegion", 0, "from 2 to 1000"),
     ("backupRetentionDays", 400, "from 7 to 379"),
     ("caMode", "self", "managed | external"),
     ("breakGlassPrincipals", "arn:aws:iam::111122223333:role/X", "a non-empty list of IAM role or user ARNs"),
@@ -52,6 +54,10 @@ def test_bad_value_names_the_key_and_what_is_allowed(key, value, expected):
         _load(**{key: value})
     message = str(raised.value)
     assert f"'{key}'" in message and expected in message and "\n" not in message
+
+
+def test_a_raised_hsm_quota_admits_more_hsms():
+    assert _load(hsmCount=8, hsmQuotaPerRegion=10).hsm_count == 8
 
 
 def test_unknown_setting_is_rejected_not_ignored():

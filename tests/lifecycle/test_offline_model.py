@@ -6,10 +6,13 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 
+from moto.cloudhsmv2.models import cloudhsmv2_backends
+
+from rehearsal.services.cloudhsm.models import activate, model_of
 from tests.lifecycle.conftest import deployed
 from rehearsal import durations
 from rehearsal.clock import CLOCK
-from tests.support.world import ZONES, Deployment
+from tests.support.world import ACCOUNT, REGION, ZONES, Deployment
 
 
 def _code(error: pytest.ExceptionInfo) -> str:
@@ -106,3 +109,31 @@ def test_create_cluster_refuses_a_type_retired_for_new_clusters(world):
     with pytest.raises(ClientError) as retired:
         world.cloudhsm.create_cluster(HsmType="hsm1.medium", SubnetIds=subnets, Mode="FIPS")
     assert _code(retired) == "CloudHsmInvalidRequestException" and "use hsm2m.medium" in str(retired.value)
+
+
+def test_the_regions_default_quotas_of_clusters_and_hsms(aws):
+    """AWS CloudHSM User Guide, "AWS CloudHSM quotas": 4 clusters and 6 HSMs per Region by default;
+    the HSMs of every cluster in the Region count."""
+    world = Deployment()
+    vpc = world.ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
+    subnets = [world.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.2.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in enumerate(ZONES[:2])]
+    clusters = [world.cloudhsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=subnets)["Cluster"]["ClusterId"]
+                for _ in range(4)]
+    with pytest.raises(ClientError) as fifth:
+        world.cloudhsm.create_cluster(HsmType="hsm2m.medium", SubnetIds=subnets)
+    assert _code(fifth) == "CloudHsmResourceLimitExceededException" and "Clusters per Region" in str(fifth.value)
+    CLOCK.advance(durations.CLUSTER_CREATE)
+    for cluster_id in clusters:  # one HSM each: all a cluster may have before activation
+        world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[0])
+    CLOCK.advance(durations.HSM_CREATE)
+    backend = cloudhsmv2_backends[ACCOUNT][REGION]
+    first = backend.clusters[clusters[0]]
+    first.state = "INITIALIZED"
+    activate(first, "admin-password", "kmsuser-password")
+    world.cloudhsm.create_hsm(ClusterId=clusters[0], AvailabilityZone=ZONES[1])
+    world.cloudhsm.create_hsm(ClusterId=clusters[0], AvailabilityZone=ZONES[0])
+    assert sum(len(model_of(cluster).hsms) for cluster in backend.clusters.values()) == 6
+    with pytest.raises(ClientError) as seventh:
+        world.cloudhsm.create_hsm(ClusterId=clusters[0], AvailabilityZone=ZONES[1])
+    assert _code(seventh) == "CloudHsmResourceLimitExceededException" and "HSMs per Region" in str(seventh.value)

@@ -126,3 +126,15 @@ def test_an_internal_failure_is_one_line_and_exit_3(assembly_dir, capsys, monkey
     code, out, err = _run(capsys, assembly_dir())
     assert code == 3 and err == "rehearsal: internal error: RuntimeError: the model broke\n" and "Traceback" not in out
 
+
+
+def test_more_hsms_than_the_regions_quota_fail_at_the_hsm_past_it(assembly_dir, capsys):
+    """An account with a raised quota says so at synth (hsmQuotaPerRegion) and to the rehearsal
+    (--hsms-per-region); with AWS's default quota of 6 the seventh HSM fails as CloudHSM refuses it."""
+    seven = assembly_dir(hsmCount=7, hsmQuotaPerRegion=8)
+    code, out, err = _run(capsys, seven, "--no-destroy")
+    assert code == 1
+    assert "CloudHsmResourceLimitExceededException" in err and "the quota is 6" in err
+    code, out, err = _run(capsys, seven, "--no-destroy", "--hsms-per-region", "8")
+    assert code == 0, err
+    assert len(re.findall(r"HsmFleetHsm\d\w+\s+Custom::CloudHsmHsm\s+CREATE_COMPLETE", out)) == 6

@@ -16,3 +16,7 @@ class CloudHsmResourceNotFoundException(AwsError):
 
 class CloudHsmServiceException(AwsError):
     """The service refused the request (here: the cluster already has as many HSMs as it can)."""
+
+
+class CloudHsmResourceLimitExceededException(AwsError):
+    """The request exceeds a CloudHSM limit (an account quota)."""

@@ -27,9 +27,21 @@ from moto.ec2.models import ec2_backends
 from rehearsal import durations
 from rehearsal.clock import CLOCK
 from rehearsal.services.cloudhsm.exceptions import (
-    CloudHsmInvalidRequestException, CloudHsmResourceNotFoundException, CloudHsmServiceException)
+    CloudHsmInvalidRequestException, CloudHsmResourceLimitExceededException, CloudHsmResourceNotFoundException)
 
-MAX_HSMS_PER_CLUSTER = 28
+
+@dataclass
+class Quotas:
+    """The account's CloudHSM quotas in the region: the defaults of the AWS CloudHSM User Guide,
+    "AWS CloudHSM quotas" (4 clusters and 6 HSMs per Region, 28 HSMs per cluster). A rehearsal of an
+    account with raised quotas sets them here. Exceeding one is CloudHsmResourceLimitExceededException
+    ("exceeds an CloudHSM limit", the CloudHSM API model)."""
+    clusters_per_region: int = 4
+    hsms_per_region: int = 6
+    hsms_per_cluster: int = 28
+
+
+QUOTAS = Quotas()
 LIVE_HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED")
 _random = random.Random(7)
 
@@ -124,6 +136,11 @@ def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, su
     if hsm_type in RETIRED_FOR_NEW_CLUSTERS:
         raise CloudHsmInvalidRequestException(f"HsmType {hsm_type} can no longer be used to create a cluster; "
                                               "use hsm2m.medium")
+    live_clusters = [c for c in self.clusters.values() if c.state not in ("DELETE_IN_PROGRESS", "DELETED")]
+    if len(live_clusters) >= QUOTAS.clusters_per_region:
+        raise CloudHsmResourceLimitExceededException(
+            f"The account already has {len(live_clusters)} clusters in {self.region_name}; the quota is "
+            f"{QUOTAS.clusters_per_region} (Service Quotas: AWS CloudHSM, Clusters per Region)")
     ec2 = ec2_backends[self.account_id][self.region_name]
     mapping: dict[str, str] = {}
     for subnet_id in subnet_ids or []:
@@ -228,8 +245,15 @@ def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | 
     if availability_zone not in cluster.subnet_mapping:
         raise CloudHsmInvalidRequestException(
             f"Availability Zone {availability_zone} is not in the cluster's subnet mapping")
-    if len(model.live_hsms()) >= MAX_HSMS_PER_CLUSTER:
-        raise CloudHsmServiceException(f"Cluster {cluster_id} already has {MAX_HSMS_PER_CLUSTER} HSMs")
+    if len(model.live_hsms()) >= QUOTAS.hsms_per_cluster:
+        raise CloudHsmResourceLimitExceededException(
+            f"Cluster {cluster_id} already has {QUOTAS.hsms_per_cluster} HSMs, the quota per cluster")
+    in_region = sum(len(model_of(other).live_hsms()) + len([h for h in model_of(other).hsms if h.state == "DELETE_IN_PROGRESS"])
+                    for other in self.clusters.values())
+    if in_region >= QUOTAS.hsms_per_region:
+        raise CloudHsmResourceLimitExceededException(
+            f"The account already has {in_region} HSMs in {self.region_name}; the quota is {QUOTAS.hsms_per_region} "
+            "(Service Quotas: AWS CloudHSM, HSMs per Region)")
     ec2 = ec2_backends[self.account_id][self.region_name]
     subnet = ec2.get_subnet(cluster.subnet_mapping[availability_zone])
     eni = ec2.create_network_interface(subnet, ip_address, description=f"CloudHSM ENI for {cluster_id}")
