@@ -150,3 +150,17 @@ def test_connecting_rotates_the_kmsuser_password_so_the_secret_is_stale(world):
     CLOCK.advance(durations.KEY_STORE_CONNECT + 1)
     [store] = _stores(world)
     assert (store["ConnectionState"], store["ConnectionErrorCode"]) == ("FAILED", "INVALID_CREDENTIALS")
+
+
+def test_a_key_hidden_from_the_handler_still_stops_the_delete_with_a_clear_line(world):
+    """A key in the store whose policy does not admit the handler is skipped by its scan; KMS's own
+    refusal (CustomKeyStoreHasCMKsException) then stops the delete, reported with what to do."""
+    import json
+
+    deployed(world, "key_store")
+    store_id = world.key_store.physical_id
+    world.kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/SomeoneElse"}}]}))
+    with pytest.raises(ResourceFailed, match=r"still holds KMS keys whose key policies do not let this role see them"):
+        run_now(world.key_store, "Delete")

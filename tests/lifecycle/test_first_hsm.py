@@ -10,6 +10,7 @@ from moto.cloudhsmv2.models import cloudhsmv2_backends
 from rehearsal import durations
 from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.faults import FAULTS
+from tests.lifecycle.conftest import deployed
 from tests.support.provider import ResourceFailed, run_now
 from tests.support.world import ACCOUNT, REGION, ZONES
 
@@ -111,3 +112,19 @@ def test_update_without_changes_creates_nothing(world):
     world.deploy_first_hsm()
     response = run_now(world.first_hsm, "Update", old_properties=world.first_hsm.properties)
     assert response["PhysicalResourceId"] == world.first_hsm.physical_id and len(_hsms(world)) == 1
+
+
+def test_a_move_to_another_zone_while_the_cluster_is_busy_waits_for_it(world):
+    """An update that moves the first HSM to another AZ creates the new one; while the (activated)
+    cluster is UPDATE_IN_PROGRESS, a state that passes on its own, it waits instead of failing."""
+    from rehearsal.clock import CLOCK
+
+    deployed(world, "activation")
+    cluster = cloudhsmv2_backends[ACCOUNT][REGION].clusters[world.cluster_id]
+    cluster.state = "UPDATE_IN_PROGRESS"
+    CLOCK.schedule(10 * 60, "the cluster's update ends", lambda: setattr(cluster, "state", "ACTIVE"))
+    old = dict(world.first_hsm.properties)
+    world.first_hsm.properties["AvailabilityZone"] = ZONES[1]
+    response = run_now(world.first_hsm, "Update", old_properties=old)
+    assert response["Data"]["AvailabilityZone"] == ZONES[1]
+    assert [hsm["State"] for hsm in _hsms(world) if hsm["AvailabilityZone"] == ZONES[1]] == ["ACTIVE"]

@@ -116,3 +116,24 @@ def test_a_lost_create_response_is_not_retried_blindly(world):
     assert len(_live(world)) == 2  # the first HSM and exactly one more
     response = run_now(resource, "Create")
     assert len(_live(world)) == 2 and response["Data"]["HsmId"] in {hsm["HsmId"] for hsm in _live(world)}
+
+
+def test_an_hsm_requested_while_the_cluster_is_busy_is_created_when_it_is_ready(world):
+    """UPDATE_IN_PROGRESS is a cluster state of DescribeClusters that passes on its own: the HSM is
+    created once the cluster is ACTIVE again, instead of failing the resource."""
+    from rehearsal.clock import CLOCK
+    from tests.support.provider import run
+
+    deployed(world, "activation")
+    cluster = _backend().clusters[world.cluster_id]
+    cluster.state = "UPDATE_IN_PROGRESS"
+    CLOCK.schedule(10 * 60, "the cluster's update ends", lambda: setattr(cluster, "state", "ACTIVE"))
+    resource = world.fleet_resource(1, deploy_dependencies=False)
+    steps = run(resource, "Create")
+    CLOCK.advance_to(next(steps))
+    assert _live(world) == [hsm for hsm in world.cluster()["Hsms"] if hsm["AvailabilityZone"] == ZONES[0]], \
+        "nothing is created while the cluster is busy"
+    for when in steps:
+        CLOCK.advance_to(when)
+    hsms = _live(world)
+    assert len(hsms) == 2 and {hsm["State"] for hsm in hsms} == {"ACTIVE"}

@@ -136,3 +136,22 @@ def test_a_failed_first_create_leaves_nothing_retained_to_block_the_next_deploy(
         assert cloud.asset_bucket in buckets and not buckets & named
         cloud.deploy(assembly)
         assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
+
+
+def test_a_key_of_another_application_in_the_account_does_not_stop_deploy_or_destroy(assembly_dir):
+    """The handlers find keys in their store by describing every key in the account; a key whose policy
+    does not admit them (another application's, or another environment of this app: dev-kms's data
+    key admits only its administrators and S3) answers AccessDenied and is not theirs to look at."""
+    directory = assembly_dir()
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        kms = cloud.client("kms")
+        foreign = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/SomeoneElse"}, "Action": "kms:*",
+            "Resource": "*"}]}))["KeyMetadata"]["KeyId"]
+        assembly = loaded(directory)
+        cloud.deploy(assembly)
+        assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
+        with pytest.raises(DeployFailed) as first_round:
+            cloud.destroy(assembly)
+        assert "still holds KMS keys" in first_round.value.reason and "(PendingDeletion)" in first_round.value.reason
+        assert foreign not in first_round.value.reason and "AccessDenied" not in first_round.value.reason

@@ -19,7 +19,7 @@ their material in the cluster), else disconnects and deletes.
 
 from __future__ import annotations
 
-from lifecycle_runtime import events, host_commands, time_budget
+from lifecycle_runtime import events, host_commands, store_keys, time_budget
 from lifecycle_runtime.aws_clients import client, create_once
 from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.errors import LifecycleError, reported
@@ -156,13 +156,7 @@ def _update(event) -> dict:
 
 def _keys_in(store_id: str) -> list[str]:
     """Ids of KMS keys (any state, pending deletion included) whose material is in the store."""
-    found = []
-    for page in client("kms").get_paginator("list_keys").paginate():
-        for key in page["Keys"]:
-            metadata = client("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            if metadata.get("CustomKeyStoreId") == store_id:
-                found.append(f"{key['KeyId']} ({metadata['KeyState']})")
-    return found
+    return [f"{metadata['KeyId']} ({metadata['KeyState']})" for metadata in store_keys.keys_in_store(store_id)]
 
 
 def _delete(event) -> dict:
@@ -192,7 +186,12 @@ def _delete_complete(event) -> dict:
     if store is None:
         return events.finished()
     if store["ConnectionState"] == "DISCONNECTED":
-        client("kms").delete_custom_key_store(CustomKeyStoreId=store_id)
+        try:
+            client("kms").delete_custom_key_store(CustomKeyStoreId=store_id)
+        except client("kms").exceptions.CustomKeyStoreHasCMKsException:
+            raise LifecycleError(f"custom key store {store_id} still holds KMS keys whose key policies do not let this "
+                                 "role see them; an administrator must schedule their deletion (aws kms list-keys, "
+                                 "describe-key), then retry the stack deletion") from None
         log("store_deleted", custom_key_store_id=store_id)
         return events.finished()
     if store["ConnectionState"] != "DISCONNECTING":

@@ -16,6 +16,10 @@ from lifecycle_runtime.structured_log import log
 ORDINAL = 0
 
 
+READY_STATES = ("UNINITIALIZED", "ACTIVE")
+NOT_READY = "the first HSM needs an UNINITIALIZED cluster"
+
+
 def _target(event) -> tuple[str, str]:
     props = events.properties(event)
     return events.required(props, "ClusterId"), events.required(props, "AvailabilityZone")
@@ -24,8 +28,11 @@ def _target(event) -> tuple[str, str]:
 def _create(event) -> dict:
     cluster_id, zone = _target(event)
     cluster = hsm_claims.describe_cluster(cluster_id)
-    if cluster["State"] not in ("UNINITIALIZED", "ACTIVE"):
-        raise LifecycleError(f"cluster {cluster_id} is {cluster['State']}: the first HSM needs an UNINITIALIZED cluster")
+    if cluster["State"] in hsm_claims.BUSY_STATES:  # is_complete creates it once the cluster is ready
+        log("cluster_busy", cluster_id=cluster_id, state=cluster["State"])
+        return time_budget.started({"PhysicalResourceId": hsm_claims.physical_id(cluster_id, ORDINAL, zone)})
+    if cluster["State"] not in READY_STATES:
+        raise LifecycleError(f"cluster {cluster_id} is {cluster['State']}: {NOT_READY}")
     key = hsm_claims.claim_key(ORDINAL, zone)
     live = [hsm for hsm in cluster.get("Hsms", []) if hsm["State"] not in hsm_claims.GONE_STATES]
     if cluster["State"] == "UNINITIALIZED" and live:
@@ -74,6 +81,9 @@ def is_complete(event, context):
                                           "check the HSM in the CloudHSM console, then retry the stack deletion")
     cluster_id, zone = _target(event)
     cluster, hsm = hsm_claims.find_claimed(cluster_id, ORDINAL, zone)
+    waiting = hsm_claims.deferred_create(event, cluster, ORDINAL, zone, READY_STATES, NOT_READY) if hsm is None else None
+    if waiting is not None:
+        return waiting
     if hsm is None or hsm["State"] in hsm_claims.GONE_STATES:
         raise LifecycleError(f"the first HSM of cluster {cluster_id} in {zone} disappeared while being created; retry the deployment")
     csr = cluster.get("Certificates", {}).get("ClusterCsr", "")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 
-from lifecycle_runtime import events, time_budget
+from lifecycle_runtime import events, store_keys, time_budget
 from lifecycle_runtime.aws_clients import client, create_once
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
@@ -42,14 +42,12 @@ def _alias_target(alias_name: str) -> str | None:
 
 def _key_made_by(request_id: str, store_id: str) -> str | None:
     """A key a previous attempt of this request created (found by its request tag) in the store."""
-    for page in client("kms").get_paginator("list_keys").paginate():
-        for key in page["Keys"]:
-            metadata = client("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            if metadata.get("CustomKeyStoreId") != store_id or metadata["KeyState"] == "PendingDeletion":
-                continue
-            tags = client("kms").list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
-            if any(tag["TagKey"] == _request_tag() and tag["TagValue"] == request_id for tag in tags):
-                return key["KeyId"]
+    for metadata in store_keys.keys_in_store(store_id):
+        if metadata["KeyState"] == "PendingDeletion":
+            continue
+        tags = client("kms").list_resource_tags(KeyId=metadata["KeyId"]).get("Tags", [])
+        if any(tag["TagKey"] == _request_tag() and tag["TagValue"] == request_id for tag in tags):
+            return metadata["KeyId"]
     return None
 
 

@@ -18,6 +18,10 @@ from lifecycle_runtime.structured_log import log
 MINIMUM_HSMS_FOR_KEY_STORE = 2
 
 
+READY_STATES = ("ACTIVE", "DEGRADED")
+NOT_READY = "HSMs after the first can be added only once it is activated"
+
+
 def _target(event) -> tuple[str, str, str]:
     props = events.properties(event)
     return (events.required(props, "ClusterId"), str(events.required(props, "Ordinal")),
@@ -28,10 +32,7 @@ def _create(event) -> dict:
     cluster_id, ordinal, zone = _target(event)
     if ordinal == "0":
         raise LifecycleError("Ordinal 0 is the first HSM's (Custom::CloudHsmFirstHsm); fleet HSMs start at 1")
-    cluster = hsm_claims.describe_cluster(cluster_id)
-    if cluster["State"] not in ("ACTIVE", "DEGRADED"):
-        raise LifecycleError(f"cluster {cluster_id} is {cluster['State']}: HSMs after the first can be added only once it is activated")
-    hsm_claims.ensure_hsm(cluster_id, ordinal, zone)
+    hsm_claims.create_when_ready(hsm_claims.describe_cluster(cluster_id), ordinal, zone, READY_STATES, NOT_READY)
     return time_budget.started({"PhysicalResourceId": hsm_claims.physical_id(cluster_id, ordinal, zone)})
 
 
@@ -80,7 +81,10 @@ def is_complete(event, context):
         return hsm_claims.delete_progress(event, "the HSM to be deleted",
                                           "check the HSM in the CloudHSM console, then retry the stack update or deletion")
     cluster_id, ordinal, zone = _target(event)
-    _, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
+    cluster, hsm = hsm_claims.find_claimed(cluster_id, ordinal, zone)
+    waiting = hsm_claims.deferred_create(event, cluster, ordinal, zone, READY_STATES, NOT_READY) if hsm is None else None
+    if waiting is not None:
+        return waiting
     if hsm is None or hsm["State"] in hsm_claims.GONE_STATES:
         raise LifecycleError(f"HSM {ordinal} of cluster {cluster_id} in {zone} disappeared while being created; retry the deployment")
     log("hsm_poll", cluster_id=cluster_id, ordinal=ordinal, hsm_id=hsm["HsmId"], hsm_state=hsm["State"],

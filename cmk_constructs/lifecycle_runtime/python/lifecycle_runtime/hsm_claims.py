@@ -23,6 +23,9 @@ from lifecycle_runtime.structured_log import log
 CLAIM_PREFIX = "lifecycle:hsm/"
 PENDING = "pending"
 GONE_STATES = ("DELETE_IN_PROGRESS", "DELETED")
+# Cluster states that pass on their own (DescribeClusters' State values): an HSM to be created waits
+# for them to end instead of failing the resource.
+BUSY_STATES = ("UPDATE_IN_PROGRESS", "MODIFY_IN_PROGRESS")
 
 
 def claim_key(ordinal: int | str, zone: str) -> str:
@@ -99,6 +102,36 @@ def ensure_hsm(cluster_id: str, ordinal: int | str, zone: str) -> dict:
     record_claim(cluster_id, key, claim_value(hsm))
     log("hsm_create_requested", cluster_id=cluster_id, claim=key, hsm_id=hsm["HsmId"], zone=zone)
     return hsm
+
+
+def is_claimed(cluster_id: str, ordinal: int | str, zone: str) -> bool:
+    """Whether this HSM was ever requested (its claim tag exists, pending or naming an HSM)."""
+    return claim_key(ordinal, zone) in claims(cluster_id)
+
+
+def create_when_ready(cluster: dict, ordinal: int | str, zone: str, ready_states: tuple[str, ...], what: str) -> bool:
+    """Create (or adopt) the HSM if the cluster is in one of `ready_states`; False, to wait, while the
+    cluster is in a BUSY_STATE; LifecycleError in any other state."""
+    state = cluster["State"]
+    if state in BUSY_STATES:
+        log("cluster_busy", cluster_id=cluster["ClusterId"], state=state, claim=claim_key(ordinal, zone))
+        return False
+    if state not in ready_states:
+        raise LifecycleError(f"cluster {cluster['ClusterId']} is {state}: {what}")
+    ensure_hsm(cluster["ClusterId"], ordinal, zone)
+    return True
+
+
+def deferred_create(event, cluster: dict, ordinal: int | str, zone: str, ready_states: tuple[str, ...],
+                    what: str) -> dict | None:
+    """is_complete's step for an HSM whose creation on_event deferred while the cluster was busy: None
+    once the HSM was requested (the caller follows it), else the response that waits."""
+    if is_claimed(cluster["ClusterId"], ordinal, zone):
+        return None
+    if not create_when_ready(cluster, ordinal, zone, ready_states, what):
+        time_budget.ensure_within(event, f"cluster {cluster['ClusterId']} to leave {cluster['State']} before adding an HSM",
+                                  "check the cluster in the CloudHSM console, then retry the deployment")
+    return events.still_waiting()
 
 
 def find_claimed(cluster_id: str, ordinal: int | str, zone: str) -> tuple[dict, dict | None]:
