@@ -18,12 +18,11 @@ from lifecycle_runtime.structured_log import log
 
 def keys_in_store(store_id: str) -> Iterator[dict]:
     """KeyMetadata of each key in the store that the caller may describe, pending deletion included."""
-    kms = client("kms")
-    for page in kms.get_paginator("list_keys").paginate():
+    for page in client("kms").get_paginator("list_keys").paginate():
         for key in page["Keys"]:
             try:
-                metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            except kms.exceptions.ClientError as error:
+                metadata = client("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            except client("kms").exceptions.ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "AccessDeniedException":
                     raise
                 log("key_not_visible", key_id=key["KeyId"], reason="its key policy does not admit this role")
