@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Iterator
 
 from rehearsal import caller
 from rehearsal.network import subnets_through
@@ -79,8 +80,7 @@ def locked_buckets(cloud) -> list[LockedBucket]:
 
 def _requires_sse_c(policy: dict) -> bool:
     """A Deny of s3:PutObject when the SSE-C algorithm header is absent (Null = true)."""
-    statements = policy.get("Statement") or []
-    for statement in statements if isinstance(statements, list) else [statements]:
+    for statement in _statements(policy):
         actions = statement.get("Action") or []
         if statement.get("Effect") != "Deny" or not {"s3:PutObject", "s3:*"} & set(
                 actions if isinstance(actions, list) else [actions]):
@@ -93,8 +93,7 @@ def _requires_sse_c(policy: dict) -> bool:
 
 def _admits_bucket(document: dict, bucket: str) -> bool:
     """The endpoint policy names the bucket's objects in an Allow (an object pattern of this bucket)."""
-    statements = document.get("Statement") or []
-    for statement in statements if isinstance(statements, list) else [statements]:
+    for statement in _statements(document):
         resources = statement.get("Resource") or []
         for resource in resources if isinstance(resources, list) else [resources]:
             if statement.get("Effect") == "Allow" and resource == f"arn:aws:s3:::{bucket}/*":
@@ -102,9 +101,13 @@ def _admits_bucket(document: dict, bucket: str) -> bool:
     return False
 
 
-def _source_vpces(policy: dict) -> list[str]:
+def _statements(policy: dict) -> list[dict]:
     statements = policy.get("Statement") or []
-    for statement in statements if isinstance(statements, list) else [statements]:
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _source_vpces(policy: dict) -> Iterator[str]:
+    for statement in _statements(policy):
         for operator in (statement.get("Condition") or {}).values():
             for key, values in (operator or {}).items():
                 if key.lower() == "aws:sourcevpce":

@@ -46,8 +46,7 @@ def s3_path(account: str, region: str, subnet_id: str | None) -> S3Path:
         if (endpoint.service_name == service and (endpoint.vpc_endpoint_type or "Gateway") == "Gateway"
                 and table.id in (endpoint.route_table_ids or [])):
             return S3Path(True, endpoint.id, subnet.vpc_id, endpoint.policy_document)
-    if any(route.destination_cidr_block == "0.0.0.0/0" and (route.gateway is not None or route.nat_gateway is not None)
-           for route in table.routes):
+    if _routes_out(table):
         return S3Path(True, None, subnet.vpc_id)
     return S3Path(reachable=False, vpc=subnet.vpc_id)
 
@@ -67,9 +66,13 @@ def reaches_service(account: str, region: str, subnet_id: str, service: str) -> 
            for endpoint in backend.vpc_end_points.values()):
         return True
     table = _route_table_of(backend, subnet_id, subnet.vpc_id)
-    return table is not None and any(
-        route.destination_cidr_block == "0.0.0.0/0" and (route.gateway is not None or route.nat_gateway is not None)
-        for route in table.routes)
+    return table is not None and _routes_out(table)
+
+
+def _routes_out(table) -> bool:
+    """A default route to an internet or NAT gateway: the subnet reaches public endpoints."""
+    return any(route.destination_cidr_block == "0.0.0.0/0" and (route.gateway is not None or route.nat_gateway is not None)
+               for route in table.routes)
 
 
 def _route_table_of(backend, subnet_id: str, vpc_id: str):
