@@ -100,7 +100,7 @@ class Facts:
             props = self.ctx.props(stack, lid)
             bucket = props.get("Bucket")
             document = props.get("PolicyDocument")
-            key = bucket if isinstance(bucket, str) else repr(bucket)
+            key = bucket if isinstance(bucket, str) else f"Unresolved: {bucket!r}"  # a number, a list...
             out.setdefault(key, []).append((stack, lid, parse_policy(document), document))
         return out
 

@@ -12,8 +12,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EPILOG = """\
 exit codes:
   0  no unacknowledged finding at or above --min-severity
-  1  at least one such finding
-  2  usage or input error (missing path, no manifest, unreadable or invalid template, ...)
+  1  at least one such finding, or any undecided ("cannot prove") finding at any threshold:
+     the gate fails closed when a rule cannot finish
+  2  usage or input error (missing path, no manifest, a manifest path outside the assembly,
+     not a regular file, not a CloudFormation template, invalid template, ...)
 
 Acknowledge a finding on a resource with Metadata
   {"ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": "why this is fine"}]}}

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from validators import suppressions
 from validators.context import Context, Options
-from validators.findings import Finding, Report, Severity
+from validators.findings import Finding, Report
 from validators.model import Assembly, Resolver
 from validators.rules import Rule, discover
 
@@ -57,12 +57,8 @@ def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,
             rule = rule_class()
             try:
                 produced = list(rule.check(ctx))
-            except Exception as error:  # a rule bug must not hide the other rules' findings
-                stack = assembly.stacks[0]
-                produced = [rule.finding(stack, (), f"cannot prove: rule failed internally "
-                                         f"({error.__class__.__name__}: {error})", severity=Severity.WARNING,
-                                         fix="The rule could not check this input; simplify the construct it "
-                                             "stopped on, or report the template to the validator's maintainers.")]
+            except Exception as error:  # fail closed: a rule that cannot finish is a finding, never a pass
+                produced = [_failed(rule, assembly, error)]
             for finding in produced:
                 entry = seen.setdefault(finding.key(), (finding, []))
                 entry[1].append(number)
@@ -73,6 +69,14 @@ def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,
             finding.message += f" [when {when}]"
         findings.append(finding)
     return findings
+
+
+def _failed(rule: Rule, assembly: Assembly, error: Exception) -> Finding:
+    detail = " ".join(str(error).split())[:300]
+    return rule.cannot_prove(assembly.stacks[0], (), f"the rule failed internally on this input "
+                             f"({error.__class__.__name__}: {detail})",
+                             fix="Simplify the value the rule stopped on, or report the template to the "
+                                 "validator's maintainers; until then the invariant is unproved.")
 
 
 def _describe(scenario: dict) -> str:

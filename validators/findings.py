@@ -31,6 +31,9 @@ class Finding:
 
     `path` is the template path as a tuple (`("Resources", "X", "Properties", ...)`);
     `line` is filled in by the engine from the decoded template when it knows it.
+    `undecided` marks "cannot prove": the rule could not finish (an exception, the solver's budget,
+    a value only deploy time knows). The gate fails closed on it: it carries the severity of the
+    finding the rule could have made, and no `--min-severity` hides it.
     """
 
     rule_id: str
@@ -47,6 +50,7 @@ class Finding:
     suppression_reason: str = ""
     title: str = ""
     help_uri: str = ""
+    undecided: bool = False
 
     @property
     def resource(self) -> str:
@@ -76,6 +80,7 @@ class Finding:
             "suppressed": self.suppressed,
             "suppressionReason": self.suppression_reason or None,
             "helpUri": self.help_uri,
+            "undecided": self.undecided,
         }
 
 
@@ -89,8 +94,13 @@ class Report:
     input_path: str = ""      # the assembly's directory (SARIF's base URI)
     input_given: str = ""     # the path as given: the directory, or the one template file
 
+    def shown(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
+        """Findings at or above the threshold, acknowledged ones included; undecided ones always."""
+        return [f for f in self.findings if f.severity >= min_severity or f.undecided]
+
     def active(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
-        return [f for f in self.findings if not f.suppressed and f.severity >= min_severity]
+        """What fails the run: shown and not acknowledged."""
+        return [f for f in self.shown(min_severity) if not f.suppressed]
 
 
 class InputError(Exception):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.validators.hostile import put, value_paths
 from validators.cli import main
 
 TYPES = ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::EC2::VPCEndpoint", "AWS::CloudHSM::Cluster",
@@ -56,3 +59,58 @@ def test_random_bytes_never_crash(tmp_path, capsys, content):
     assert "Traceback" not in captured.err
     if code == 2:
         assert captured.err.count("\n") == 1
+
+
+# -- hostile shapes: a broken template stays broken, whatever is added to it ------------------------------
+
+BROKEN = json.loads((Path(__file__).parent / "fixtures" / "data_bucket_endpoint_only" /
+                     "bad_no_endpoint_deny.json").read_text())
+hostile_scalars = st.one_of(scalars, st.sampled_from([float("inf"), float("-inf"), float("nan"), 10 ** 30, -1]))
+hostile = st.recursive(hostile_scalars, lambda children: st.one_of(
+    st.lists(children, max_size=3), st.dictionaries(st.sampled_from(KEYS + ["Fn::ForEach::X", "Fn::Transform"]),
+                                                    children, max_size=3)), max_leaves=12)
+transforms = st.one_of(st.none(), st.sampled_from(["AWS::LanguageExtensions", "AWS::Serverless-2016-10-31",
+                                                   "AWS::Include", "Acme::Macro"]),
+                       st.lists(st.sampled_from(["AWS::LanguageExtensions", "Acme::Macro"]), max_size=2), hostile)
+
+
+TARGETS = [p for p in value_paths(BROKEN["Resources"]) if len(p) >= 3 and p[1] == "Properties"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(target=st.sampled_from(TARGETS), value=hostile, transform=transforms, depth=st.integers(0, 1200))
+def test_hostile_values_never_make_a_broken_template_pass(tmp_path, capsys, target, value, transform, depth):
+    template = json.loads(json.dumps(BROKEN))
+    for _ in range(depth // 100):
+        value = [value]
+    put(template["Resources"], target, value)
+    if transform is not None:
+        template["Transform"] = transform
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(template, allow_nan=True))
+    code = main([str(path), "--no-cfn-lint", "--min-severity", "error"])
+    captured = capsys.readouterr()
+    assert code in (1, 2), captured.out
+    assert "Traceback" not in captured.err
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entry=st.one_of(st.sampled_from(["../outside.json", "/proc/self/status", "/dev/zero", "/etc/hostname",
+                                        "sub/../../outside.json", "fifo", "link", "ok.json", "", ".", "/"]),
+                       st.text(max_size=20)))
+def test_manifest_paths_are_confined_to_the_assembly(tmp_path_factory, capsys, entry):
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "outside.json").write_text(json.dumps(BROKEN))
+    assembly = root / "cdk.out"
+    assembly.mkdir()
+    (assembly / "ok.json").write_text(json.dumps(BROKEN))
+    os.mkfifo(assembly / "fifo")
+    os.symlink(root / "outside.json", assembly / "link")
+    (assembly / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "properties": {"templateFile": entry}}}}))
+    code = main([str(assembly), "--no-cfn-lint"])
+    captured = capsys.readouterr()
+    assert code in (1, 2) and "Traceback" not in captured.err
+    if code == 1:
+        assert os.path.realpath(assembly / entry) == os.path.realpath(assembly / "ok.json")

@@ -8,7 +8,7 @@ from validators.findings import Report, Severity
 
 
 def render(report: Report, min_severity: Severity) -> str:
-    findings = [f for f in report.findings if f.severity >= min_severity]
+    findings = report.shown(min_severity)
     return json.dumps({
         "input": report.input_given or report.input_path,
         "stacks": report.stacks,
@@ -18,6 +18,7 @@ def render(report: Report, min_severity: Severity) -> str:
             "warnings": sum(1 for f in findings if not f.suppressed and f.severity == Severity.WARNING),
             "info": sum(1 for f in findings if not f.suppressed and f.severity == Severity.INFO),
             "suppressed": sum(1 for f in findings if f.suppressed),
+            "undecided": sum(1 for f in findings if not f.suppressed and f.undecided),
         },
         "findings": [f.to_dict() for f in findings],
     }, indent=2) + "\n"

@@ -13,7 +13,7 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render(report: Report, min_severity: Severity) -> str:
-    findings = [f for f in report.findings if f.severity >= min_severity]
+    findings = report.shown(min_severity)
     rules, index = [], {}
     for rule in report.rules_run:
         index[rule.id] = len(rules)
@@ -43,7 +43,8 @@ def render(report: Report, min_severity: Severity) -> str:
         result = {"ruleId": finding.rule_id, "ruleIndex": index[finding.rule_id], "level": LEVEL[finding.severity],
                   "message": {"text": finding.message + (f" Fix: {finding.fix}" if finding.fix else "")},
                   "locations": [location],
-                  "properties": {"stack": finding.stack, "templatePath": finding.path_text, "source": finding.source}}
+                  "properties": {"stack": finding.stack, "templatePath": finding.path_text, "source": finding.source,
+                                 "undecided": finding.undecided}}
         if finding.suppressed:
             result["suppressions"] = [{"kind": "inSource", "justification": finding.suppression_reason}]
         results.append(result)

@@ -25,7 +25,9 @@ def render(report: Report, min_severity: Severity) -> str:
         lines.append("")
     counts = {s: sum(1 for f in shown if f.severity == s) for s in Severity}
     suppressed = sum(1 for f in report.findings if f.suppressed)
+    undecided = sum(1 for f in shown if f.undecided)
     lines.append(f"{len(report.stacks)} stack(s), {len(report.rules_run)} rule(s): "
                  f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-                 f"{counts[Severity.INFO]} info, {suppressed} acknowledged")
+                 f"{counts[Severity.INFO]} info, {suppressed} acknowledged"
+                 + (f", {undecided} undecided (cannot prove: the run fails closed)" if undecided else ""))
     return "\n".join(lines) + "\n"

@@ -12,10 +12,12 @@ import bisect
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from validators.findings import InputError
+from validators.model import property_types, transforms
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # CloudFormation's own limit is 1 MB; beyond 20 MB it is not a template
 KNOWN_INTRINSICS = frozenset({
@@ -39,6 +41,11 @@ class Stack:
     parent: "Stack | None" = None
     parent_resource: str | None = None
     is_yaml: bool = False
+    # False when `name` is only a label (a file's name, a nested stack's path): AWS::StackName is unknown.
+    name_is_deployed: bool = True
+    # Parts the rules cannot read (a transform the validator does not expand, a missing nested template):
+    # (template path, why), each reported as a finding, never skipped in silence.
+    unchecked: list = field(default_factory=list)
     # From manifest.json: the stacks this one is deployed after, and its asset manifests (files).
     depends_on: tuple[str, ...] = ()
     asset_manifests: tuple[str, ...] = ()
@@ -217,19 +224,30 @@ def load(path: str) -> Assembly:
         if not os.path.isfile(manifest):
             raise InputError(f"{path}: not a cloud assembly (no manifest.json); run `cdk synth` or pass a template file")
         assembly = Assembly(root=path, source=path)
-        _load_manifest(assembly, path, set())
+        _load_manifest(assembly, path, set(), os.path.realpath(path))
         if not assembly.stacks:
             raise InputError(f"{path}: the cloud assembly contains no CloudFormation stack")
         return assembly
     assembly = Assembly(root=os.path.dirname(os.path.abspath(path)), source=path)
     stem = os.path.basename(path).split(".")[0] or "Template"
     stack = _load_template(path, stem)
+    stack.name_is_deployed = False
     assembly.stacks.append(stack)
-    _load_nested(assembly, stack)
+    _load_nested(assembly, stack, os.path.realpath(assembly.root))
     return assembly
 
 
-def _load_manifest(assembly: Assembly, directory: str, seen: set[str]) -> None:
+def _inside(root: str, directory: str, entry: str, where: str) -> str:
+    """`directory/entry`, refused unless it resolves (symbolic links followed) inside `root`: a manifest
+    must not make the validator read `/proc/self/status` or `../../secrets`."""
+    path = os.path.join(directory, entry)
+    real = os.path.realpath(path)
+    if os.path.commonpath([root, real]) != root:
+        raise InputError(f"{where}: {entry!r} resolves outside the assembly directory ({real})")
+    return path
+
+
+def _load_manifest(assembly: Assembly, directory: str, seen: set[str], root: str) -> None:
     real = os.path.realpath(directory)
     if real in seen:
         return
@@ -247,18 +265,23 @@ def _load_manifest(assembly: Assembly, directory: str, seen: set[str]) -> None:
             if not isinstance(template_file, str):
                 raise InputError(f"{manifest_path}: artifact {artifact_id} names no templateFile")
             name = properties.get("stackName") or artifact.get("displayName") or artifact_id
-            stack = _load_template(os.path.join(directory, template_file), str(name))
+            where = f"{manifest_path}: artifact {artifact_id}: templateFile"
+            stack = _load_template(_inside(root, directory, template_file, where), str(name))
             stack.account, stack.region = _environment(artifact.get("environment"))
-            stack.depends_on, stack.asset_manifests = _dependencies(artifacts, artifact, directory)
+            stack.depends_on, stack.asset_manifests = _dependencies(artifacts, artifact, directory, root,
+                                                                    manifest_path)
             assembly.stacks.append(stack)
-            _load_nested(assembly, stack)
+            _load_nested(assembly, stack, root)
         elif kind == "cdk:cloud-assembly":  # a Stage: its own assembly in a sub-directory
             sub = properties.get("directoryName")
-            if isinstance(sub, str):
-                _load_manifest(assembly, os.path.join(directory, sub), seen)
+            if not isinstance(sub, str):
+                raise InputError(f"{manifest_path}: artifact {artifact_id} (a stage) names no directoryName")
+            _load_manifest(assembly, _inside(root, directory, sub, f"{manifest_path}: artifact {artifact_id}: "
+                                             "directoryName"), seen, root)
 
 
-def _dependencies(artifacts: dict, artifact: dict, directory: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _dependencies(artifacts: dict, artifact: dict, directory: str, root: str,
+                  manifest_path: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(stack names this stack depends on, paths of its asset manifests)."""
     stacks, asset_files = [], []
     for dependency in artifact.get("dependencies") or []:
@@ -269,7 +292,8 @@ def _dependencies(artifacts: dict, artifact: dict, directory: str) -> tuple[tupl
         if other.get("type") == "aws:cloudformation:stack":
             stacks.append(str(properties.get("stackName") or other.get("displayName") or dependency))
         elif other.get("type") == "cdk:asset-manifest" and isinstance(properties.get("file"), str):
-            asset_files.append(os.path.join(directory, properties["file"]))
+            asset_files.append(_inside(root, directory, properties["file"],
+                                       f"{manifest_path}: artifact {dependency}: file"))
     return tuple(stacks), tuple(asset_files)
 
 
@@ -282,7 +306,7 @@ def _environment(environment: Any) -> tuple[str | None, str | None]:
             None if region.startswith("unknown") else region)
 
 
-def _load_nested(assembly: Assembly, parent: Stack) -> None:
+def _load_nested(assembly: Assembly, parent: Stack, root: str) -> None:
     """Nested stacks are assets next to the parent template, named in the resource metadata."""
     for logical_id, resource in parent.resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFormation::Stack":
@@ -290,46 +314,63 @@ def _load_nested(assembly: Assembly, parent: Stack) -> None:
         asset = (resource.get("Metadata") or {}).get("aws:asset:path")
         if not isinstance(asset, str):
             continue
-        path = os.path.join(os.path.dirname(parent.template_file), asset)
+        path = _inside(root, os.path.dirname(parent.template_file), asset,
+                       f"{parent.template_file}: Resources/{logical_id}/Metadata/aws:asset:path")
         if not os.path.isfile(path):
+            parent.unchecked.append((("Resources", logical_id),
+                                     f"nested stack {logical_id}: its template {asset!r} is not in the assembly"))
             continue
         nested = _load_template(path, f"{parent.name}/{logical_id}")
         nested.account, nested.region = parent.account, parent.region
         nested.parent, nested.parent_resource = parent, logical_id
+        nested.name_is_deployed = False   # CloudFormation names it <parent>-<logical id>-<random suffix>
         assembly.stacks.append(nested)
-        _load_nested(assembly, nested)
+        _load_nested(assembly, nested, root)
 
 
 def _read_json(path: str) -> Any:
-    _check_size(path)
+    raw = _read_bounded(path)
     try:
-        with open(path, "rb") as handle:
-            return json.loads(handle.read().decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file (binary content)") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def _check_size(path: str) -> None:
+def _read_bounded(path: str) -> bytes:
+    """The file's bytes, from regular files only (not a FIFO, device or socket, which could block or
+    never end), counting the limit on the bytes read rather than on what stat says."""
     try:
-        size = os.path.getsize(path)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    if size > MAX_TEMPLATE_BYTES:
-        raise InputError(f"{path}: {size // (1024 * 1024)} MB is too large for a CloudFormation template "
-                         f"(limit here {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB)")
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: not a regular file ({_file_kind(mode)})")
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_TEMPLATE_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    finally:
+        os.close(descriptor)
+    if len(raw) > MAX_TEMPLATE_BYTES:
+        raise InputError(f"{path}: more than {MAX_TEMPLATE_BYTES // (1024 * 1024)} MB, too large for a "
+                         "CloudFormation template (CloudFormation's own limit is 1 MB)")
+    return raw
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def _load_template(path: str, name: str) -> Stack:
-    _check_size(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    raw = _read_bounded(path)
     if b"\x00" in raw[:8192]:
         raise InputError(f"{path}: not a text file (binary content)")
     try:
@@ -352,15 +393,50 @@ def _load_template(path: str, name: str) -> Stack:
     if template is None:   # a YAML file of comments only, or `null`
         raise InputError(f"{path}: empty template")
     if not isinstance(template, dict):
-        raise InputError(f"{path}: a template must be an object, got {_kind(template)}")
+        raise InputError(f"{path}: a template must be an object, got {kind_of(template)}")
+    template, unchecked = transforms.apply(template, path)
     resources = template.get("Resources")
-    if resources is not None and not isinstance(resources, dict):
-        raise InputError(f"{path}: 'Resources' must be an object")
-    unknown = _find_unknown_intrinsic(template, ())
+    if resources is None:
+        raise InputError(f"{path}: not a CloudFormation template: {_looks_like(template)}")
+    if not isinstance(resources, dict):
+        raise InputError(f"{path}: 'Resources' must be an object, not {kind_of(resources)}")
+    if not resources and not unchecked:
+        raise InputError(f"{path}: invalid template: 'Resources' is empty (CloudFormation requires at least one)")
+    unknown = _find_unknown_intrinsic(template)
     if unknown:
         fn, where = unknown
         raise InputError(f"{path}: unknown intrinsic function {fn!r} at {'/'.join(map(str, where))}")
-    return Stack(name=name, template=template, template_file=os.path.abspath(path), is_yaml=is_yaml)
+    misshapen = _find_misshapen_intrinsic(template) or property_types.problem(template)
+    if misshapen:
+        raise InputError(f"{path}: invalid template: {misshapen}")
+    return Stack(name=name, template=template, template_file=os.path.abspath(path), is_yaml=is_yaml,
+                 unchecked=unchecked)
+
+
+# Top-level keys that tell what another kind of file is: (keys that must all be there, what it is).
+OTHER_FORMATS = (
+    ({"version", "artifacts"}, "it looks like a cloud assembly manifest; pass its directory instead"),
+    ({"phases"}, "it looks like a CodeBuild buildspec"),
+    ({"format_version", "terraform_version"}, "it looks like a Terraform plan or state (terraform show -json)"),
+    ({"resource_changes"}, "it looks like a Terraform plan (terraform show -json)"),
+    ({"apiVersion", "kind"}, "it looks like a Kubernetes manifest"),
+    ({"services"}, "it looks like a Docker Compose file"),
+    ({"jobs"}, "it looks like a CI workflow (GitHub Actions or similar)"),
+    ({"openapi"}, "it looks like an OpenAPI definition"),
+    ({"swagger"}, "it looks like a Swagger definition"),
+    ({"Version", "Statement"}, "it looks like an IAM policy document"),
+    ({"name", "dependencies"}, "it looks like a package.json"),
+    ({"AWSTemplateFormatVersion"}, "it has no 'Resources' section, which CloudFormation requires"),
+)
+
+
+def _looks_like(document: dict) -> str:
+    keys = {str(key) for key in document}
+    for needed, verdict in OTHER_FORMATS:
+        if needed <= keys:
+            return verdict
+    shown = ", ".join(sorted(keys)[:6]) + (", ..." if len(keys) > 6 else "")
+    return f"it has no 'Resources' object (top-level keys: {shown or 'none'})"
 
 
 def _json_scalar(text: str) -> tuple[Any] | None:
@@ -372,7 +448,7 @@ def _json_scalar(text: str) -> tuple[Any] | None:
     return None if isinstance(value, (dict, list)) else (value,)
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     """What a JSON/YAML value is, in words (the YAML decoder's node classes subclass these)."""
     if isinstance(value, bool):
         return "true/false"
@@ -382,7 +458,9 @@ def _kind(value: Any) -> str:
         return "a number"
     if isinstance(value, list):
         return "a list"
-    return "a value of another kind"
+    if isinstance(value, dict):
+        return "an object"
+    return "null" if value is None else "a value of another kind"
 
 
 def _decode_yaml(path: str) -> Any:
@@ -397,22 +475,76 @@ def _decode_yaml(path: str) -> Any:
     return template
 
 
-def _find_unknown_intrinsic(value: Any, path: tuple) -> tuple[str, tuple] | None:
-    """An intrinsic we do not know would be silently misread, so it is an input error."""
-    stack = [(value, path)]
+def _functions(value: Any) -> Iterator[tuple[Any, Any, tuple]]:
+    """(function name, argument, path) of every one-key object in the template, without recursion."""
+    stack = [(value, ())]
     while stack:
         node, where = stack.pop()
         if isinstance(node, dict):
             if len(node) == 1:
-                (key,) = node.keys()
-                if isinstance(key, str) and key.startswith("Fn::") and key not in KNOWN_INTRINSICS \
-                        and not key.startswith("Fn::ForEach::"):
-                    return key, where
-            for key, child in node.items():
-                if isinstance(child, (dict, list)):
-                    stack.append((child, where + (key,)))
+                (key, arg), = node.items()
+                yield key, arg, where
+            stack.extend((child, where + (key,)) for key, child in node.items() if isinstance(child, (dict, list)))
         elif isinstance(node, list):
-            for index, child in enumerate(node):
-                if isinstance(child, (dict, list)):
-                    stack.append((child, where + (index,)))
+            stack.extend((child, where + (index,)) for index, child in enumerate(node)
+                         if isinstance(child, (dict, list)))
+
+
+def _find_unknown_intrinsic(value: Any) -> tuple[str, tuple] | None:
+    """An intrinsic we do not know would be silently misread, so it is an input error."""
+    for key, _, where in _functions(value):
+        if isinstance(key, str) and key.startswith("Fn::") and key not in KNOWN_INTRINSICS \
+                and not key.startswith("Fn::ForEach::"):
+            return key, where
+    return None
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_string_or_function(value: Any) -> bool:
+    return isinstance(value, (str, dict))
+
+
+def _is_list_or_function(value: Any) -> bool:
+    return isinstance(value, (list, dict))
+
+
+def _pair(first, second):
+    return lambda arg: isinstance(arg, list) and len(arg) == 2 and first(arg[0]) and second(arg[1])
+
+
+# The argument shapes CloudFormation accepts for the functions the resolver reads
+# (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html).
+# Anything else is a template format error at deploy time; read loosely it could hide a finding.
+INTRINSIC_SHAPES = {
+    "Ref": (_is_string, "a name (a string)"),
+    "Fn::GetAtt": (lambda a: (isinstance(a, str) and "." in a) or _pair(_is_string, _is_string_or_function)(a),
+                   "[logical id, attribute] or \"LogicalId.Attribute\""),
+    "Fn::Sub": (lambda a: isinstance(a, str) or _pair(_is_string, lambda v: isinstance(v, dict))(a),
+                "a string or [string, {variables}]"),
+    "Fn::Join": (_pair(_is_string, _is_list_or_function), "[delimiter, list]"),
+    "Fn::Select": (_pair(lambda i: isinstance(i, (str, int, dict)) and not isinstance(i, bool), _is_list_or_function),
+                   "[index, list]"),
+    "Fn::Split": (_pair(_is_string, _is_string_or_function), "[delimiter, string]"),
+    "Fn::If": (lambda a: isinstance(a, list) and len(a) == 3 and isinstance(a[0], str),
+               "[condition name, value if true, value if false]"),
+    "Fn::FindInMap": (lambda a: isinstance(a, list) and len(a) in (3, 4), "[map, top-level key, second-level key]"),
+    "Fn::GetAZs": (_is_string_or_function, "a region (a string)"),
+    "Fn::ImportValue": (_is_string_or_function, "an export name"),
+    "Fn::Equals": (lambda a: isinstance(a, list) and len(a) == 2, "[value, value]"),
+    "Fn::Not": (lambda a: isinstance(a, list) and len(a) == 1, "[condition]"),
+    "Fn::And": (lambda a: isinstance(a, list) and 2 <= len(a) <= 10, "[2 to 10 conditions]"),
+    "Fn::Or": (lambda a: isinstance(a, list) and 2 <= len(a) <= 10, "[2 to 10 conditions]"),
+    "Fn::Cidr": (lambda a: isinstance(a, list) and len(a) == 3, "[block, count, bits]"),
+}
+
+
+def _find_misshapen_intrinsic(value: Any) -> str | None:
+    """'Ref at Resources/X/Properties/Bucket takes a name (a string), not a list', or None."""
+    for key, arg, where in _functions(value):
+        shape = INTRINSIC_SHAPES.get(key) if isinstance(key, str) else None
+        if shape is not None and not shape[0](arg):
+            return f"{key} at {'/'.join(map(str, where))} takes {shape[1]}, not {kind_of(arg)}"
     return None

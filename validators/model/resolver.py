@@ -323,7 +323,7 @@ class Resolver:
         if name == "AWS::Region":
             return self._region()
         if name == "AWS::StackName":
-            return self.stack.name
+            return self.stack.name if self.stack.name_is_deployed else "{{AWS::StackName}}"
         if name == "AWS::NotificationARNs":
             return []
         if name in PSEUDO_DEFAULTS:

@@ -10,6 +10,7 @@ fail, never pass falsely. Multi-valued keys are treated as single-valued.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,38 +20,36 @@ import z3
 from validators.policy.evaluate import NEGATED
 from validators.policy.statements import Condition, Statement
 
-def _glob_regex(pattern: str, colon_free: bool = False):
+def _glob_regex(pattern: str, ctx: z3.Context, colon_free: bool = False):
     pieces = []
     literal = ""
     for char in pattern:
         if char in "*?":
             if literal:
-                pieces.append(z3.Re(literal))
+                pieces.append(z3.Re(literal, ctx))
                 literal = ""
+            any_char = z3.AllChar(z3.ReSort(z3.StringSort(ctx)))
             if colon_free:
-                any_char = z3.Diff(z3.AllChar(z3.ReSort(z3.StringSort())), z3.Re(":")) \
-                    if hasattr(z3, "Diff") else z3.Range(" ", "9")
-            else:
-                any_char = z3.AllChar(z3.ReSort(z3.StringSort()))
+                any_char = z3.Diff(any_char, z3.Re(":", ctx))
             pieces.append(z3.Star(any_char) if char == "*" else any_char)
         else:
             literal += char
     if literal:
-        pieces.append(z3.Re(literal))
+        pieces.append(z3.Re(literal, ctx))
     if not pieces:
-        return z3.Re("")
+        return z3.Re("", ctx)
     return pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
 
 
-def _arn_regex(pattern: str):
+def _arn_regex(pattern: str, ctx: z3.Context):
     parts = pattern.split(":", 5)
     if len(parts) != 6:
-        return _glob_regex(pattern)
+        return _glob_regex(pattern, ctx)
     pieces = []
     for index, part in enumerate(parts):
         if index:
-            pieces.append(z3.Re(":"))
-        pieces.append(_glob_regex(part, colon_free=index < 5))
+            pieces.append(z3.Re(":", ctx))
+        pieces.append(_glob_regex(part, ctx, colon_free=index < 5))
     return z3.Concat(*pieces)
 
 
@@ -78,29 +77,56 @@ class Scope:
 
 @dataclass
 class Proof:
+    """`proven`, or a `counterexample`, or neither: `undecided` says why the solver could not tell."""
+
     proven: bool
     counterexample: dict | None = None
+    undecided: str = ""
+
+
+# The solver's budget per claim, in z3 resource units ("rlimit"), not seconds: the same claim gets the
+# same verdict on any machine under any load. The hardest claim of this architecture's templates and
+# fixtures costs about 170,000 units (0.07 s); 20 million is about 8 s on one core of this project's CI.
+SOLVER_STEPS = 20_000_000
+UNDECIDED = (f"the solver gave up after its budget of {SOLVER_STEPS:,} steps (the policy's conditions are "
+             "too complex to decide)")
 
 
 class _Encoder:
+    """Builds one proof's formulas in its own z3 context, so that a proof's cost in solver steps
+    depends only on its own input, not on the queries that ran before it."""
+
     def __init__(self) -> None:
-        self.action = z3.String("action")
-        self.resource = z3.String("resource")
-        self.principal = z3.String("principal")
-        self.authenticated = z3.Bool("authenticated")
+        self.ctx = z3.Context()
+        self.action = z3.String("action", self.ctx)
+        self.resource = z3.String("resource", self.ctx)
+        self.principal = z3.String("principal", self.ctx)
+        self.authenticated = z3.Bool("authenticated", self.ctx)
         self.keys: dict[str, tuple] = {}
+
+    def true(self):
+        return z3.BoolVal(True, self.ctx)
+
+    def false(self):
+        return z3.BoolVal(False, self.ctx)
+
+    def text(self, value: str):
+        return z3.StringVal(value, self.ctx)
+
+    def any_of(self, options: list):
+        return z3.Or(*options) if options else self.false()
 
     def key(self, name: str):
         name = name.lower()
         if name == "aws:principalarn":
             return self.principal, self.authenticated
         if name not in self.keys:
-            self.keys[name] = (z3.String("key:" + name), z3.Bool("present:" + name))
+            self.keys[name] = (z3.String("key:" + name, self.ctx), z3.Bool("present:" + name, self.ctx))
         return self.keys[name]
 
     def statement(self, statement: Statement):
         if statement.unresolved or statement.effect not in ("Allow", "Deny"):
-            return z3.BoolVal(False)
+            return self.false()
         parts = []
         if statement.actions is not None:
             parts.append(self._any(self.action, statement.actions, lower=True))
@@ -116,7 +142,7 @@ class _Encoder:
             parts.append(z3.Not(self._principal(statement.not_principals)))
         for condition in statement.conditions:
             parts.append(self.condition(condition))
-        return z3.And(*parts) if parts else z3.BoolVal(True)
+        return z3.And(*parts) if parts else self.true()
 
     def _any(self, variable, patterns: list, lower: bool = False):
         options = []
@@ -124,9 +150,9 @@ class _Encoder:
             if not isinstance(pattern, str):
                 continue
             pattern = pattern.lower() if lower else pattern
-            options.append(z3.InRe(variable, _glob_regex(pattern)) if "*" in pattern or "?" in pattern
-                           else variable == z3.StringVal(pattern))
-        return z3.Or(*options) if options else z3.BoolVal(False)
+            options.append(z3.InRe(variable, _glob_regex(pattern, self.ctx)) if "*" in pattern or "?" in pattern
+                           else variable == self.text(pattern))
+        return self.any_of(options)
 
     def _principal(self, principals: dict):
         options = []
@@ -135,16 +161,16 @@ class _Encoder:
                 if not isinstance(value, str):
                     continue
                 if kind == "AWS" and value == "*":
-                    return z3.BoolVal(True)
+                    return self.true()
                 if kind == "AWS" and value.isdigit():
                     value = f"arn:aws:iam::{value}:root"
                 if kind == "AWS" and value.endswith(":root"):
                     account_prefix = value[: -len("root")]
                     options.append(z3.And(self.authenticated,
-                                          z3.PrefixOf(z3.StringVal(account_prefix), self.principal)))
+                                          z3.PrefixOf(self.text(account_prefix), self.principal)))
                 else:
-                    options.append(z3.And(self.authenticated, self.principal == z3.StringVal(value)))
-        return z3.Or(*options) if options else z3.BoolVal(False)
+                    options.append(z3.And(self.authenticated, self.principal == self.text(value)))
+        return self.any_of(options)
 
     def condition(self, condition: Condition):
         base = condition.base
@@ -156,7 +182,7 @@ class _Encoder:
         positive = base.replace("Not", "", 1) if negated else base
         hit = self._values(positive, value, condition.values)
         if hit is None:
-            return z3.BoolVal(False)        # not expressible: assume it does not apply
+            return self.false()        # not expressible: assume it does not apply
         single = z3.Not(hit) if negated else hit
         if condition.qualifier == "ForAllValues":
             return z3.Or(z3.Not(present), single)
@@ -175,36 +201,73 @@ class _Encoder:
                 return None
             expected = str(expected)
             if positive in ("StringEquals", "BinaryEquals"):
-                options.append(variable == z3.StringVal(expected))
+                options.append(variable == self.text(expected))
             elif positive == "Bool":
-                options.append(variable == z3.StringVal(expected.lower()))
+                options.append(variable == self.text(expected.lower()))
             elif positive == "StringLike":
-                options.append(z3.InRe(variable, _glob_regex(expected)))
+                options.append(z3.InRe(variable, _glob_regex(expected, self.ctx)))
             elif positive in ("ArnEquals", "ArnLike"):
-                options.append(z3.InRe(variable, _arn_regex(expected)))
+                options.append(z3.InRe(variable, _arn_regex(expected, self.ctx)))
             elif positive == "StringEqualsIgnoreCase" and expected.lower() == expected.upper():
-                options.append(variable == z3.StringVal(expected))
+                options.append(variable == self.text(expected))
             else:
                 return None
-        return z3.Or(*options) if options else z3.BoolVal(False)
+        return self.any_of(options)
 
 
-def deny_covers(statements: list[Statement], scope: Scope, timeout_ms: int = 10000) -> Proof:
+def deny_covers(statements: list[Statement], scope: Scope, steps: int | None = None) -> Proof:
     """True when, for every request in `scope`, at least one Deny statement applies.
 
     Typical requests are tried first with the concrete evaluator: a request that gets through is a
     real counterexample (and a readable one), found without the solver. Only when all are denied
-    does z3 decide, for every request.
+    does z3 decide, for every request, with a budget of `steps` z3 resource units (default SOLVER_STEPS).
     """
     key, renames = _cache_key(statements, scope)
     cached = _PROOFS.get(key) if key else None
     if cached is None:
         proof = _typical_counterexample(statements, scope)
-        proof = Proof(False, proof) if proof is not None else _prove(statements, scope, timeout_ms)
+        proof = Proof(False, proof) if proof is not None else \
+            _prove_canonical(statements, scope, steps or SOLVER_STEPS)
         if key:
             _PROOFS[key] = _rename(proof, {real: marker for marker, real in renames.items()})
         return proof
     return _rename(cached, renames)
+
+
+def _prove_canonical(statements: list[Statement], scope: Scope, steps: int) -> Proof:
+    """Prove with the stack part of every resource token renamed in order of appearance
+    (`{{MyStack/Bucket}}` -> `{{#s0/Bucket}}`): a single template's stack name is its file name, and
+    the solver's effort must not depend on it. Only the stack name changes, so no wildcard can tell
+    the renamed strings apart differently."""
+    stacks: dict[str, str] = {}
+
+    def canonical(value):
+        if isinstance(value, str):
+            return _STACK_IN_TOKEN.sub(lambda m: "{{#s%d/" % _index(stacks, m.group(1)), value)
+        if isinstance(value, list):
+            return [canonical(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(canonical(v) for v in value)
+        if isinstance(value, dict):
+            return {canonical(k): canonical(v) for k, v in value.items()}
+        return value
+
+    renamed = [dataclasses.replace(
+        s, actions=canonical(s.actions), not_actions=canonical(s.not_actions), resources=canonical(s.resources),
+        not_resources=canonical(s.not_resources), principals=canonical(s.principals),
+        not_principals=canonical(s.not_principals),
+        conditions=[dataclasses.replace(c, values=canonical(c.values)) for c in s.conditions]) for s in statements]
+    renamed_scope = Scope(**{name: canonical(value) for name, value in scope.__dict__.items()})
+    proof = _prove(renamed, renamed_scope, steps)
+    back = {"{{#s%d/" % number: "{{%s/" % name for name, number in stacks.items()}
+    return _rename(proof, back)
+
+
+def _index(names: dict[str, str], name: str) -> int:
+    return names.setdefault(name, len(names))
+
+
+_STACK_IN_TOKEN = re.compile(r"\{\{(?!#)([^{}/:]+)/")
 
 
 _PROOFS: dict[str, Proof] = {}
@@ -273,7 +336,7 @@ def _rename(proof: Proof, renames: dict[str, str]) -> Proof:
             for old, new in renames.items():
                 value = value.replace(old, new)
         example[name] = value
-    return Proof(proof.proven, example)
+    return dataclasses.replace(proof, counterexample=example)
 
 
 def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict | None:
@@ -337,67 +400,69 @@ def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict |
     return None
 
 
-def _prove(statements: list[Statement], scope: Scope, timeout_ms: int) -> Proof:
+def _prove(statements: list[Statement], scope: Scope, steps: int) -> Proof:
     encoder = _Encoder()
+    text = encoder.text
     denies = [encoder.statement(s) for s in statements if s.effect == "Deny"]
-    solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
+    solver = z3.Solver(ctx=encoder.ctx)
+    solver.set("rlimit", steps)
     prefixes = [p.lower() for p in scope.action_prefixes]
-    solver.add(z3.Or(*[z3.And(z3.PrefixOf(z3.StringVal(p), encoder.action), z3.Length(encoder.action) > len(p))
-                       if p.endswith(":") else encoder.action == z3.StringVal(p) for p in prefixes]))
+    solver.add(encoder.any_of([z3.And(z3.PrefixOf(text(p), encoder.action), z3.Length(encoder.action) > len(p))
+                               if p.endswith(":") else encoder.action == text(p) for p in prefixes]))
     resource_options = []
     for resource in scope.resources:
         if resource.endswith("/*"):
             prefix = resource[:-1]
-            resource_options.append(z3.And(z3.PrefixOf(z3.StringVal(prefix), encoder.resource),
+            resource_options.append(z3.And(z3.PrefixOf(text(prefix), encoder.resource),
                                            z3.Length(encoder.resource) > len(prefix)))
         else:
-            resource_options.append(encoder.resource == z3.StringVal(resource))
-    solver.add(z3.Or(*resource_options))
+            resource_options.append(encoder.resource == text(resource))
+    solver.add(encoder.any_of(resource_options))
     for principal in scope.excepted_principals:
-        solver.add(z3.Or(z3.Not(encoder.authenticated), encoder.principal != z3.StringVal(principal)))
+        solver.add(z3.Or(z3.Not(encoder.authenticated), encoder.principal != text(principal)))
     for key, forbidden in scope.absent_or_not_in.items():
         value, present = encoder.key(key)
         solver.add(z3.Or(z3.Not(present), *[] if not forbidden else
-                         [z3.And(*[value != z3.StringVal(v) for v in forbidden])]))
+                         [z3.And(*[value != text(v) for v in forbidden])]))
     for key, expected in scope.equals.items():
         value, present = encoder.key(key)
-        solver.add(present, value == z3.StringVal(expected))
+        solver.add(present, value == text(expected))
     for key, forbidden in scope.present_and_not_in.items():
         value, present = encoder.key(key)
-        solver.add(present, *[value != z3.StringVal(v) for v in forbidden])
+        solver.add(present, *[value != text(v) for v in forbidden])
     for key in scope.absent:
         solver.add(z3.Not(encoder.key(key)[1]))
     for first, second in scope.exclusive:
         solver.add(z3.Not(z3.And(encoder.key(first)[1], encoder.key(second)[1])))
-    solver.add(z3.Not(z3.Or(*denies)) if denies else z3.BoolVal(True))
+    if denies:
+        solver.add(z3.Not(z3.Or(*denies)))
     result = solver.check()
     if result == z3.unsat:
         return Proof(True)
     if result == z3.unknown:
-        return Proof(False, {"reason": "solver gave up (timeout)"})
+        return Proof(False, undecided=UNDECIDED)
     model = solver.model()
     # A readable counterexample if one exists: the same request with printable values only.
     solver.push()
-    solver.set("timeout", 1000)
-    readable = z3.Star(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re(":"),
-                                z3.Re("/"), z3.Re("-"), z3.Re("."), z3.Re("_"), z3.Re("{"), z3.Re("}")))
+    solver.set("rlimit", steps // 10)
+    readable = z3.Star(z3.Union(*[z3.Range(low, high, encoder.ctx) for low, high in (("a", "z"), ("A", "Z"), ("0", "9"))],
+                                *[z3.Re(char, encoder.ctx) for char in ":/-._{}#"]))
     for variable in [encoder.action, encoder.resource, encoder.principal] + [v for v, _ in encoder.keys.values()]:
         solver.add(z3.InRe(variable, readable))
     if solver.check() == z3.sat:
         model = solver.model()
     solver.pop()
 
-    def text(variable) -> str:
+    def value_of(variable) -> str:
         evaluated = model.eval(variable, model_completion=True)
         return evaluated.as_string() if hasattr(evaluated, "as_string") else str(evaluated)
 
-    example = {"action": text(encoder.action), "resource": text(encoder.resource)}
-    example["principal"] = text(encoder.principal) if z3.is_true(
+    example = {"action": value_of(encoder.action), "resource": value_of(encoder.resource)}
+    example["principal"] = value_of(encoder.principal) if z3.is_true(
         model.eval(encoder.authenticated, model_completion=True)) else "anonymous"
     for name, (value, present) in encoder.keys.items():
         if z3.is_true(model.eval(present, model_completion=True)):
-            example[name] = text(value)
+            example[name] = value_of(value)
         else:
             example[name] = "(absent)"
     return Proof(False, example)

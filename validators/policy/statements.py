@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from validators.model.assembly import kind_of
 from validators.model.resolver import Unresolved, find_unresolved
 
 
@@ -69,8 +71,16 @@ def _principal_map(value: Any) -> dict:
     return {"AWS": _as_list(value)}
 
 
+POLICY_ELEMENTS = ("Version", "Id", "Statement")  # the top-level elements IAM accepts
+
+
 def parse_policy(document: Any) -> list[Statement]:
-    """Statements of a (resolved) policy document; a lone statement object is accepted too."""
+    """Statements of a (resolved) policy document; a lone statement object is accepted too.
+
+    A part IAM would reject (a Condition that is not an object, an Effect other than Allow or Deny, an
+    action that is not a string...) makes its statement `unresolved` with the reason, so that every rule
+    reports it instead of reading the statement without that part (a Deny without its condition would
+    deny everything, and prove too much)."""
     if isinstance(document, Unresolved):
         return [Statement(effect="Unknown", unresolved=document.reason)]
     if isinstance(document, str):  # some properties take the policy as a JSON string
@@ -80,41 +90,85 @@ def parse_policy(document: Any) -> list[Statement]:
             return [Statement(effect="Unknown", unresolved="the policy is a string that is not JSON")]
     if not isinstance(document, dict):
         return [Statement(effect="Unknown", unresolved="the policy is not an object")] if document else []
+    unknown = [str(key) for key in document if key not in POLICY_ELEMENTS]
+    if unknown or "Statement" not in document:
+        return [Statement(effect="Unknown", unresolved=f"malformed policy: {'unknown element ' + unknown[0] if unknown else 'no Statement'}")]
     raw_statements = document.get("Statement", [])
+    if not isinstance(raw_statements, (list, dict, Unresolved)):
+        return [Statement(effect="Unknown", unresolved=f"malformed policy: Statement is {kind_of(raw_statements)}, "
+                                                       "not a list or an object")]
     statements = []
     for index, raw in enumerate(_as_list(raw_statements)):
         if isinstance(raw, Unresolved):
             statements.append(Statement(effect="Unknown", index=index, unresolved=raw.reason, raw=raw))
             continue
         if not isinstance(raw, dict):
+            statements.append(Statement(effect="Unknown", index=index, raw=raw,
+                                        unresolved=f"malformed policy: statement {index} is {kind_of(raw)}, "
+                                                   "not an object"))
             continue
         unresolved = find_unresolved(raw)
         effect = raw.get("Effect")
+        conditions, condition_problem = _conditions(raw.get("Condition"))
+        problem = _malformed(raw) or condition_problem
         statement = Statement(
-            effect=effect if isinstance(effect, str) else "Unknown",
-            sid=str(raw.get("Sid", "")) if not isinstance(raw.get("Sid"), Unresolved) else "",
+            effect=effect if effect in ("Allow", "Deny") else "Unknown",
+            sid=str(raw.get("Sid", "")) if isinstance(raw.get("Sid"), (str, int)) else "",
             actions=_as_list(raw["Action"]) if "Action" in raw else None,
             not_actions=_as_list(raw["NotAction"]) if "NotAction" in raw else None,
             resources=_as_list(raw["Resource"]) if "Resource" in raw else None,
             not_resources=_as_list(raw["NotResource"]) if "NotResource" in raw else None,
             principals=_principal_map(raw["Principal"]) if "Principal" in raw else None,
             not_principals=_principal_map(raw["NotPrincipal"]) if "NotPrincipal" in raw else None,
-            conditions=_conditions(raw.get("Condition")),
+            conditions=conditions,
             index=index,
-            unresolved=unresolved.reason if unresolved else "",
+            unresolved=(unresolved.reason if unresolved else "") or
+                       (f"malformed policy: statement {index}: {problem}" if problem else ""),
             raw=raw,
         )
         statements.append(statement)
     return statements
 
 
-def _conditions(block: Any) -> list[Condition]:
+def _malformed(raw: dict) -> str:
+    """What IAM would reject in a statement's Effect, actions, resources and principals ('' if nothing)."""
+    effect = raw.get("Effect")
+    if not isinstance(effect, Unresolved) and effect not in ("Allow", "Deny"):
+        return f"Effect is {effect!r}, not Allow or Deny"
+    for element in ("Action", "NotAction", "Resource", "NotResource"):
+        if element in raw and not all(isinstance(v, (str, Unresolved)) for v in _as_list(raw[element])):
+            return f"{element} holds something other than strings"
+    for element in ("Principal", "NotPrincipal"):
+        if element not in raw or raw[element] == "*" or isinstance(raw[element], Unresolved):
+            continue
+        value = raw[element]
+        if not isinstance(value, dict) or not all(
+                isinstance(v, (str, Unresolved)) for ids in value.values() for v in _as_list(ids)):
+            return f"{element} is not \"*\" or an object of principal lists"
+    return ""
+
+
+def _conditions(block: Any) -> tuple[list[Condition], str]:
+    """(conditions, what is malformed in the block or '')."""
+    if block is None or isinstance(block, Unresolved):
+        return [], ""
     if not isinstance(block, dict):
-        return []
+        return [], f"Condition is {kind_of(block)}, not an object"
     out = []
     for operator, entries in block.items():
-        if not isinstance(entries, dict):
+        if isinstance(entries, Unresolved):
             continue
+        if not isinstance(entries, dict):
+            return out, f"Condition operator {operator} holds {kind_of(entries)}, not an object"
         for key, values in entries.items():
-            out.append(Condition(str(operator), str(key).lower(), tuple(_as_list(values))))
-    return out
+            listed = _as_list(values)
+            if not all(_is_condition_value(v) for v in listed):
+                return out, f"Condition {operator} {key} holds a value that is not a string, number or boolean"
+            out.append(Condition(str(operator), str(key).lower(), tuple(listed)))
+    return out, ""
+
+
+def _is_condition_value(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (str, int, bool, Unresolved))

@@ -18,7 +18,7 @@ class Rule:
     """One architecture invariant. Subclasses set the class attributes and implement `check`.
 
     The id is `CK` + severity letter + number (`CKE101` is an error); a rule that cannot prove its
-    invariant reports a warning saying so, never a pass.
+    invariant says so in a finding of its own severity (`cannot_prove`), never a pass.
     """
 
     id: str = ""
@@ -40,16 +40,18 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, stack, path: tuple, message: str, fix: str | None = None,
-                severity: Severity | None = None) -> Finding:
+                severity: Severity | None = None, undecided: bool = False) -> Finding:
         return Finding(rule_id=self.id, severity=severity or self.severity(), message=message,
                        stack=stack.name, path=tuple(path), fix=self.fix if fix is None else fix,
-                       template_file=stack.template_file, title=self.title, help_uri=self.source_url)
+                       template_file=stack.template_file, title=self.title, help_uri=self.source_url,
+                       undecided=undecided)
 
-    def cannot_prove(self, stack, path: tuple, reason: str) -> Finding:
-        """The invariant may hold, but only deploy time knows: a warning, never a silent pass."""
-        return self.finding(stack, path, f"cannot prove: {reason}", severity=Severity.WARNING,
-                            fix="Make the value resolvable in the template (a literal, a Ref or GetAtt "
-                                "within this assembly), or acknowledge the finding with a reason.")
+    def cannot_prove(self, stack, path: tuple, reason: str, fix: str | None = None) -> Finding:
+        """The invariant may hold, but the rule cannot show it: the gate fails closed, so this is a
+        finding of the rule's own severity (marked undecided), never a pass."""
+        return self.finding(stack, path, f"cannot prove: {reason}", undecided=True,
+                            fix=fix or "Make the value resolvable in the template (a literal, a Ref or GetAtt "
+                                       "within this assembly), or acknowledge the finding with a reason.")
 
 
 def discover() -> list[type[Rule]]:

@@ -23,7 +23,11 @@ class BucketDeniesInsecureTransport(Rule):
             policies = facts.policy_of(name)
             if not policies:
                 if facts.unresolved_bucket_policies:
-                    continue  # CKE101 already says it cannot prove which bucket a policy belongs to
+                    policy_stack, policy_lid = facts.unresolved_bucket_policies[0][:2]
+                    yield self.cannot_prove(policy_stack, ("Resources", policy_lid, "Properties", "Bucket"),
+                                            f"bucket {name} has no policy of its own, and bucket policy "
+                                            f"{policy_lid} names a bucket the validator cannot resolve")
+                    continue
                 yield self.finding(stack, ("Resources", lid), f"bucket {name} has no bucket policy denying "
                                    "requests without TLS")
                 continue
@@ -36,7 +40,9 @@ class BucketDeniesInsecureTransport(Rule):
             policy_stack, policy_lid = policies[0][:2]
             path = ("Resources", policy_lid, "Properties", "PolicyDocument")
             unresolved = [s for s in statements if s.unresolved]
-            if unresolved:
+            if proof.undecided:
+                yield self.cannot_prove(policy_stack, path, f"policy of {name}: {proof.undecided}")
+            elif unresolved:
                 yield self.cannot_prove(policy_stack, path, f"policy of {name}: {unresolved[0].unresolved}")
             else:
                 example = proof.counterexample or {}

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from validators.findings import Severity
 from validators.model.resolver import Unresolved
 from validators.rules import Rule
 
 BPA_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+BPA_FIX = ("Set all four PublicAccessBlockConfiguration flags to true "
+           "(CDK: block_public_access=BlockPublicAccess.BLOCK_ALL).")
+# Defaults, from the S3 User Guide: Block Public Access is on for new buckets since April 2023
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html,
+# https://aws.amazon.com/blogs/aws/heads-up-amazon-s3-security-changes-are-coming-in-april-of-2023/);
+# a new bucket is unversioned (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html).
 
 
 class BucketProtection(Rule):
@@ -34,21 +41,28 @@ class BucketProtection(Rule):
             block = props.get("PublicAccessBlockConfiguration")
             if isinstance(block, Unresolved):
                 yield self.cannot_prove(stack, base + ("PublicAccessBlockConfiguration",), block.reason)
+            elif block is None:
+                yield self.finding(stack, base, f"bucket {name}: PublicAccessBlockConfiguration is left to S3's "
+                                   "default, which turns all four Block Public Access settings on for a new bucket "
+                                   "(since April 2023); but removing the property from the template of an existing "
+                                   "bucket deletes its configuration, so state it", severity=Severity.WARNING,
+                                   fix=BPA_FIX)
             else:
                 block = block if isinstance(block, dict) else {}
                 off = [flag for flag in BPA_FLAGS if block.get(flag) not in (True, "true")]
                 if off:
                     yield self.finding(stack, base + ("PublicAccessBlockConfiguration",),
-                                       f"bucket {name}: Block Public Access not fully on ({', '.join(off)} not true)",
-                                       fix="Set all four PublicAccessBlockConfiguration flags to true "
-                                           "(CDK: block_public_access=BlockPublicAccess.BLOCK_ALL).")
+                                       f"bucket {name}: Block Public Access not fully on ({', '.join(off)} not true; "
+                                       "a flag the configuration leaves out is false)", fix=BPA_FIX)
             versioning = props.get("VersioningConfiguration")
             status = versioning.get("Status") if isinstance(versioning, dict) else versioning
             if isinstance(status, Unresolved):
                 yield self.cannot_prove(stack, base + ("VersioningConfiguration",), status.reason)
             elif status != "Enabled":
-                yield self.finding(stack, base + ("VersioningConfiguration",),
-                                   f"bucket {name}: versioning is not enabled",
+                state = f"Status {status!r}" if versioning is not None else \
+                    "VersioningConfiguration is left to S3's default, which is unversioned"
+                yield self.finding(stack, base + ("VersioningConfiguration",) if versioning is not None else base,
+                                   f"bucket {name}: versioning is not enabled ({state})",
                                    fix="VersioningConfiguration: {Status: Enabled} (CDK: versioned=True).")
             if name in access_log_targets:
                 continue

@@ -52,6 +52,9 @@ class DataBucketEndpointOnly(Rule):
                     yield self.finding(policy_stack, policy_path,
                                        f"bucket {name} excepts {arn!r}, which is not a declared break-glass principal")
                 continue
+            if proof.undecided:
+                yield self.cannot_prove(policy_stack, policy_path, f"policy of {name}: {proof.undecided}")
+                continue
             unresolved = [s for s in statements if s.unresolved]
             if unresolved:
                 yield self.cannot_prove(policy_stack, policy_path + ("Statement", unresolved[0].index),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from validators.architecture import (EXCLUSIVE_UPLOAD_HEADERS, HSM_KEY_TYPE, KMS_KEY_HEADER, SSE_C_HEADER,
                                      SSE_HEADER, as_list, requires_sse_c)
 from validators.model.resolver import Unresolved
-from validators.policy.prover import Scope, deny_covers
+from validators.policy.prover import Proof, Scope, deny_covers
 from validators.rules import Rule
 
 
@@ -115,31 +115,41 @@ class DataBucketHsmKeyEncryption(Rule):
         if mode == "sse-kms":
             blocked = rule.get("BlockedEncryptionTypes")
             types = as_list(blocked.get("EncryptionType")) if isinstance(blocked, dict) else []
-            sse_c_denied = bool(statements) and deny_covers(statements, Scope(
-                ["s3:PutObject"], [objects], equals={SSE_C_HEADER: "AES256"}, exclusive=exclusive)).proven
-            if "SSE-C" not in types and not sse_c_denied:
-                yield self.finding(stack, rule_path + ("BlockedEncryptionTypes",),
-                                   f"data bucket {name} accepts SSE-C uploads (customer-provided keys bypass the "
-                                   "HSM-backed key) and the bucket is not declared sse-c",
-                                   fix="Add BlockedEncryptionTypes: {EncryptionType: [SSE-C]} to the encryption rule "
-                                       "(CDK: blocked_encryption_types=[BlockedEncryptionType.SSE_C]), or deny "
-                                       "s3:PutObject when s3:x-amz-server-side-encryption-customer-algorithm is present.")
-            other_encryption = bool(statements) and deny_covers(statements, Scope(
+            sse_c_denied = _covers(statements, Scope(["s3:PutObject"], [objects], equals={SSE_C_HEADER: "AES256"},
+                                                     exclusive=exclusive))
+            if "SSE-C" not in types and not sse_c_denied.proven:
+                if sse_c_denied.undecided:
+                    yield self.cannot_prove(policy_stack, policy_path, sse_c_denied.undecided)
+                else:
+                    yield self.finding(stack, rule_path + ("BlockedEncryptionTypes",),
+                                       f"data bucket {name} accepts SSE-C uploads (customer-provided keys bypass the "
+                                       "HSM-backed key) and the bucket is not declared sse-c",
+                                       fix="Add BlockedEncryptionTypes: {EncryptionType: [SSE-C]} to the encryption "
+                                           "rule (CDK: blocked_encryption_types=[BlockedEncryptionType.SSE_C]), or "
+                                           "deny s3:PutObject when s3:x-amz-server-side-encryption-customer-algorithm "
+                                           "is present.")
+            other_encryption = _covers(statements, Scope(
                 ["s3:PutObject"], [objects], present_and_not_in={SSE_HEADER: ["aws:kms", "aws:kms:dsse"]},
-                exclusive=exclusive)).proven
-            if not other_encryption:
-                if unresolved:
-                    yield self.cannot_prove(policy_stack, policy_path, unresolved.unresolved)
+                exclusive=exclusive))
+            if not other_encryption.proven:
+                if other_encryption.undecided or unresolved:
+                    yield self.cannot_prove(policy_stack, policy_path,
+                                            other_encryption.undecided or unresolved.unresolved)
                 else:
                     yield self.finding(policy_stack, policy_path, f"bucket {name} accepts uploads that ask for "
                                        "another encryption (e.g. AES256)")
         if key_arn is None:
             return
-        other_key = bool(statements) and deny_covers(statements, Scope(
-            ["s3:PutObject"], [objects], present_and_not_in={KMS_KEY_HEADER: [key_arn]}, exclusive=exclusive)).proven
-        if not other_key:
-            if unresolved:
-                yield self.cannot_prove(policy_stack, policy_path, unresolved.unresolved)
+        other_key = _covers(statements, Scope(["s3:PutObject"], [objects],
+                                              present_and_not_in={KMS_KEY_HEADER: [key_arn]}, exclusive=exclusive))
+        if not other_key.proven:
+            if other_key.undecided or unresolved:
+                yield self.cannot_prove(policy_stack, policy_path, other_key.undecided or unresolved.unresolved)
             else:
                 yield self.finding(policy_stack, policy_path, f"bucket {name} accepts uploads encrypted with a KMS "
                                    "key other than the HSM-backed key")
+
+
+def _covers(statements, scope: Scope) -> Proof:
+    """No policy statements: nothing is denied (no need to ask the solver)."""
+    return deny_covers(statements, scope) if statements else Proof(False)

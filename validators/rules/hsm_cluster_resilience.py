@@ -38,9 +38,12 @@ class HsmClusterResilience(Rule):
                 yield self.finding(stack, base + ("Properties", "Mode"),
                                    f"cluster {lid} is not in FIPS mode (Mode = {mode!r})", fix="Set Mode: FIPS.")
             for policy, kept in RETAINED.items():
-                if resource.get(policy) not in kept:
+                value = ctx.resolve(stack, resource.get(policy))  # an expression under AWS::LanguageExtensions
+                if isinstance(value, Unresolved):
+                    yield self.cannot_prove(stack, base + (policy,), value.reason)
+                elif value not in kept:
                     yield self.finding(stack, base + (policy,) if policy in resource else base,
-                                       f"cluster {lid} is not retained ({policy} = {resource.get(policy, 'Delete')!r})",
+                                       f"cluster {lid} is not retained ({policy} = {value or 'Delete'!r})",
                                        fix=f"Set {policy}: {kept[0]} (CDK: apply_removal_policy("
                                            "RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)).")
             yield from self._subnet_zones(ctx, facts, stack, lid, props)

@@ -1,0 +1,293 @@
+"""The CI gate fails closed: no input turns a finding into a pass, and the same content gets the same verdict."""
+
+from __future__ import annotations
+
+import copy
+import json
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.validators.hostile import deeply_nested, put, value_paths
+from validators.cli import main
+from validators.engine import run
+from validators.findings import InputError, Severity
+from validators.model import load
+from validators.policy import prover
+from validators.rules import discover
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOOD = FIXTURES / "base_architecture.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+THRESHOLDS = ("error", "warning", "info")
+
+
+# Values of the wrong type or shape, as an attacker would put them anywhere in a template.
+HOSTILE = {"infinite number": float("inf"), "list of lists": [["x"]], "object": {"a": {"b": 1}},
+           "deeply nested": deeply_nested(150)}
+
+
+@pytest.mark.parametrize("threshold", THRESHOLDS)
+@pytest.mark.parametrize("rule", discover(), ids=lambda rule: rule.id)
+def test_a_rule_that_fails_internally_fails_the_run_at_every_threshold(rule, threshold, monkeypatch, capsys):
+    def broken(self, ctx):
+        raise TypeError("unhashable type: 'list'")
+        yield  # pragma: no cover - a generator, as rules are
+
+    monkeypatch.setattr(rule, "check", broken)
+    code = main([str(GOOD), "--no-cfn-lint", "--min-severity", threshold, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    failed = [f for f in report["findings"] if f["ruleId"] == rule.id]
+    assert len(failed) == 1 and failed[0]["undecided"] is True
+    assert failed[0]["severity"] == rule.severity().label
+    assert "cannot prove: the rule failed internally" in failed[0]["message"]
+
+
+def _first_bad_fixture_per_rule() -> list[Path]:
+    return [sorted((FIXTURES / rule.module_name()).glob("bad_*.json"))[0] for rule in discover()
+            if rule.module_name() != "every_resource_checked"]
+
+
+@pytest.mark.parametrize("fixture", _first_bad_fixture_per_rule(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_hostile_values_never_turn_a_broken_template_into_a_pass(fixture, tmp_path):
+    """Every property of the resources a bad fixture's findings name, replaced by each hostile value:
+    the verdict stays an error (or the input is refused), never a pass at `--min-severity error`."""
+    template = json.loads(fixture.read_text())
+    named = {f.resource for f in run(load(str(fixture)), with_lines=False).active(Severity.ERROR)}
+    assert named, "a bad fixture must fail as it is"
+    path = tmp_path / fixture.name
+    passed = []
+    for logical_id in sorted(named):
+        for where in value_paths(template["Resources"][logical_id].get("Properties", {})):
+            for label, value in HOSTILE.items():
+                mutated = copy.deepcopy(template)
+                put(mutated["Resources"][logical_id]["Properties"], where, copy.deepcopy(value))
+                path.write_text(json.dumps(mutated))
+                try:
+                    report = run(load(str(path)), with_lines=False)
+                except InputError:
+                    continue
+                if not report.active(Severity.ERROR):
+                    passed.append(f"{logical_id}/{'/'.join(map(str, where))} = {label}")
+    assert passed == []
+
+
+def test_a_deep_unrelated_value_in_a_broken_template_still_fails_under_min_severity_error(tmp_path):
+    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template["Resources"]["DataBucket"]["Properties"]["Tags"] = [{"Key": "owner", "Value": deeply_nested(400)}]
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(template))
+    result = subprocess.run([sys.executable, "-m", "validators", str(path), "--no-cfn-lint", "--min-severity",
+                             "error"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (1, 2), result.stdout
+    assert "Traceback" not in result.stderr
+    if result.returncode == 1:
+        assert "CKE101" in result.stdout
+
+
+@pytest.mark.parametrize("condition, code", [(float("inf"), 2), (["StringNotEquals"], 1), ("aws:sourceVpce", 1),
+                                             ({"Bool": "x"}, 1), ({"Bool": {"aws:SecureTransport": {"a": 1}}}, 1)])
+def test_a_malformed_condition_does_not_turn_a_deny_into_a_deny_of_everything(condition, code, tmp_path, capsys):
+    """Read without its condition, a Deny would deny every request and prove every deny claim. An infinite
+    number cannot be in a template at all (input error); the other shapes make the claim unprovable."""
+    template = json.loads((FIXTURES / "bucket_denies_insecure_transport" / "bad_no_tls_deny.json").read_text())
+    for statement in template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+        if "Condition" in statement:
+            statement["Condition"] = condition
+    path = tmp_path / "malformed.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--min-severity", "error", "--rule", "CKE102"]) == code
+    captured = capsys.readouterr()
+    assert ("CKE102" in captured.out) if code == 1 else ("infinite number" in captured.err)
+
+
+def test_a_ref_of_a_list_is_an_input_error(tmp_path, capsys):
+    template = json.loads((FIXTURES / "bucket_denies_insecure_transport" / "bad_log_bucket_without_tls.json").read_text())
+    template["Resources"]["AccessLogsPolicy"]["Properties"]["Bucket"] = {"Ref": ["AccessLogs"]}
+    path = tmp_path / "ref.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint"]) == 2
+    assert "Ref at Resources/AccessLogsPolicy/Properties/Bucket takes a name (a string), not a list" in \
+        capsys.readouterr().err
+
+
+# -- deterministic verdicts ---------------------------------------------------------------------------
+
+def _verdict(path: Path, capsys) -> tuple[int, list]:
+    code = main([str(path), "--no-cfn-lint", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    return code, [(f["ruleId"], f["severity"], f["undecided"], f["path"],
+                   re.sub(r"\{\{[^{}/]+/", "{{STACK/", f["message"])) for f in report["findings"]]
+
+
+def _burn(seconds: float) -> None:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+@pytest.mark.parametrize("fixture", ["data_bucket_endpoint_only/bad_foreign_endpoint.json",
+                                     "data_bucket_hsm_key_encryption/good_policy_blocks_sse_c.json",
+                                     "base_architecture.yaml"])
+def test_the_same_content_gets_the_same_verdict_under_any_name_and_load(fixture, tmp_path, capsys):
+    source = FIXTURES / fixture
+    names = ["t" + source.suffix, "a-much-longer-file-name-with-digits-0123456789" + source.suffix,
+             "Zz_9" + source.suffix]
+    verdicts = []
+    for name in names:
+        copy_path = tmp_path / name
+        copy_path.write_bytes(source.read_bytes())
+        prover._PROOFS.clear()
+        verdicts.append(_verdict(copy_path, capsys))
+    burners = [multiprocessing.Process(target=_burn, args=(30,)) for _ in range(os.cpu_count() or 2)]
+    for burner in burners:
+        burner.start()
+    try:
+        prover._PROOFS.clear()
+        verdicts.append(_verdict(tmp_path / names[0], capsys))
+    finally:
+        for burner in burners:
+            burner.terminate()
+            burner.join()
+    assert all(v == verdicts[0] for v in verdicts), verdicts
+
+
+def test_the_solver_budget_is_counted_in_steps_and_running_out_fails_closed(monkeypatch, capsys):
+    monkeypatch.setattr(prover, "SOLVER_STEPS", 1)
+    monkeypatch.setattr(prover, "_PROOFS", {})
+    code = main([str(GOOD), "--no-cfn-lint", "--min-severity", "error", "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    gave_up = [f for f in findings if "gave up after its budget" in f["message"]]
+    assert gave_up and all(f["severity"] == "error" and f["undecided"] for f in gave_up)
+
+
+def test_stack_name_of_a_lone_template_is_unknown(tmp_path):
+    template = json.loads((FIXTURES / "bucket_protection" / "bad_no_access_logs.json").read_text())
+    template["Resources"]["DataBucket"]["Properties"]["BucketName"] = {"Fn::Sub": "${AWS::StackName}-data"}
+    path = tmp_path / "named-after-the-file.json"
+    path.write_text(json.dumps(template))
+    messages = [f.message for f in run(load(str(path)), with_lines=False).findings]
+    assert any("{{AWS::StackName}}-data" in m for m in messages) and not any("named-after" in m for m in messages)
+
+
+# -- confined input -----------------------------------------------------------------------------------
+
+def _assembly(directory: Path, template_file: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"Stack": {
+        "type": "aws:cloudformation:stack", "environment": "aws://111122223333/eu-west-1",
+        "properties": {"templateFile": template_file}}}}))
+    return directory
+
+
+@pytest.mark.parametrize("entry", ["../../../../../../etc/passwd", "/proc/self/status", "/dev/zero", "../outside.json"])
+def test_a_manifest_entry_outside_the_assembly_is_an_input_error(entry, tmp_path, capsys):
+    (tmp_path / "outside.json").write_text(GOOD.read_text())
+    assembly = _assembly(tmp_path / "cdk.out", entry)
+    assert main([str(assembly), "--no-cfn-lint"]) == 2
+    err = capsys.readouterr().err
+    assert "artifact Stack: templateFile" in err and "resolves outside the assembly directory" in err
+    assert err.count("\n") == 1
+
+
+def test_a_symbolic_link_out_of_the_assembly_is_an_input_error(tmp_path, capsys):
+    (tmp_path / "secret.json").write_text(GOOD.read_text())
+    assembly = _assembly(tmp_path / "cdk.out", "Stack.template.json")
+    os.symlink(tmp_path / "secret.json", assembly / "Stack.template.json")
+    assert main([str(assembly), "--no-cfn-lint"]) == 2
+    assert "resolves outside the assembly directory" in capsys.readouterr().err
+
+
+def test_a_fifo_in_the_assembly_is_refused_without_blocking(tmp_path):
+    assembly = _assembly(tmp_path / "cdk.out", "Stack.template.json")
+    os.mkfifo(assembly / "Stack.template.json")
+    result = subprocess.run([sys.executable, "-m", "validators", str(assembly), "--no-cfn-lint"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "not a regular file (a named pipe)" in result.stderr
+
+
+def test_a_device_given_as_the_template_is_refused(capsys):
+    assert main(["/dev/zero", "--no-cfn-lint"]) == 2
+    assert "not a regular file (a device)" in capsys.readouterr().err
+
+
+def test_the_size_limit_counts_the_bytes_read(tmp_path, monkeypatch, capsys):
+    from validators.model import assembly
+
+    monkeypatch.setattr(assembly, "MAX_TEMPLATE_BYTES", 1024)
+    path = tmp_path / "large.yaml"
+    path.write_text(GOOD.read_text())
+    assert main([str(path), "--no-cfn-lint"]) == 2
+    assert "too large" in capsys.readouterr().err
+
+
+# -- what a template is -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, content, verdict", [
+    ("buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands: [make]\n", "CodeBuild buildspec"),
+    ("plan.json", json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": []}),
+     "Terraform plan"),
+    ("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", "Kubernetes manifest"),
+    ("manifest.json", json.dumps({"version": "36.0.0", "artifacts": {}}), "cloud assembly manifest"),
+    ("package.json", json.dumps({"name": "x", "version": "1.0.0", "dependencies": {}}), "package.json"),
+    ("policy.json", json.dumps({"Version": "2012-10-17", "Statement": []}), "IAM policy document"),
+    ("other.yaml", "colour: blue\nsize: 3\n", "top-level keys: colour, size"),
+    ("nothing.json", json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}), "'Resources' is empty"),
+])
+def test_a_file_that_is_not_a_template_is_an_input_error_saying_what_it_looks_like(name, content, verdict,
+                                                                                     tmp_path, capsys):
+    path = tmp_path / name
+    path.write_text(content)
+    assert main([str(path), "--no-cfn-lint"]) == 2
+    err = capsys.readouterr().err
+    assert verdict in err and err.count("\n") == 1
+
+
+# -- transforms and defaults --------------------------------------------------------------------------
+
+def test_a_public_bucket_made_by_fn_for_each_is_checked(capsys):
+    fixture = FIXTURES / "bucket_protection" / "bad_public_bucket_in_for_each.json"
+    assert main([str(fixture), "--no-cfn-lint", "--min-severity", "error"]) == 1
+    assert re.search(r"CKE104 \[error\] bucket customer-keys-accesslogs-.*BlockPublicPolicy", capsys.readouterr().out)
+
+
+def test_the_review_sees_resources_made_by_fn_for_each(capsys):
+    from validators.review.cli import main as review
+
+    fixture = FIXTURES / "bucket_protection" / "bad_public_bucket_in_for_each.json"
+    review([str(fixture)])
+    out = capsys.readouterr().out
+    assert "Nothing to review" not in out
+
+
+@pytest.mark.parametrize("threshold", THRESHOLDS)
+@pytest.mark.parametrize("fixture", sorted((FIXTURES / "every_resource_checked").glob("bad_*.json")),
+                         ids=lambda p: p.stem)
+def test_what_the_validator_cannot_expand_fails_at_every_threshold(fixture, threshold, capsys):
+    assert main([str(fixture), "--no-cfn-lint", "--min-severity", threshold]) == 1
+    assert "CKE113" in capsys.readouterr().out
+
+
+def test_block_public_access_left_to_the_default_says_so(tmp_path, capsys):
+    template = json.loads((FIXTURES / "bucket_protection" / "bad_no_access_logs.json").read_text())
+    template["Resources"]["DataBucket"]["Properties"].pop("PublicAccessBlockConfiguration")
+    template["Resources"]["DataBucket"]["Properties"]["LoggingConfiguration"] = {
+        "DestinationBucketName": {"Ref": "AccessLogs"}}
+    path = tmp_path / "default.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--min-severity", "error"]) == 0
+    capsys.readouterr()
+    assert main([str(path), "--no-cfn-lint", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["ruleId"], f["severity"]) for f in findings] == [("CKE104", "warning")]
+    assert "left to S3's default, which turns all four Block Public Access settings on" in findings[0]["message"]
