@@ -29,7 +29,7 @@ THRESHOLDS = ("error", "warning", "info")
 
 # Values of the wrong type or shape, as an attacker would put them anywhere in a template.
 HOSTILE = {"infinite number": float("inf"), "list of lists": [["x"]], "object": {"a": {"b": 1}},
-           "deeply nested": deeply_nested(150)}
+           "deeply nested": deeply_nested(60)}
 
 
 @pytest.mark.parametrize("threshold", THRESHOLDS)
@@ -291,3 +291,72 @@ def test_block_public_access_left_to_the_default_says_so(tmp_path, capsys):
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert [(f["ruleId"], f["severity"]) for f in findings] == [("CKE104", "warning")]
     assert "left to S3's default, which turns all four Block Public Access settings on" in findings[0]["message"]
+
+
+def test_the_review_names_what_it_could_not_see(capsys):
+    from validators.review.cli import main as review
+
+    review([str(FIXTURES / "every_resource_checked" / "bad_sam_resource.json")])
+    assert "Handler: not reviewed: Handler (AWS::Serverless::Function)" in capsys.readouterr().out
+
+
+def _base() -> dict:
+    return json.loads((FIXTURES / "every_resource_checked" / "good_language_extensions_for_each.json").read_text())
+
+
+@pytest.mark.parametrize("drop_endpoint_deny, code", [(False, 0), (True, 1)])
+def test_a_policy_given_through_fn_to_json_string_is_proved(drop_endpoint_deny, code, tmp_path, capsys):
+    template = _base()
+    policy = template["Resources"]["DataBucketPolicy"]["Properties"]
+    if drop_endpoint_deny:
+        policy["PolicyDocument"]["Statement"] = [s for s in policy["PolicyDocument"]["Statement"]
+                                                 if s.get("Sid") != "DenyRequestsOutsideGatewayEndpoint"]
+    policy["PolicyDocument"] = {"Fn::ToJsonString": policy["PolicyDocument"]}
+    path = tmp_path / "to_json_string.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--rule", "CKE101"]) == code
+    assert ("CKE101" in capsys.readouterr().out) == drop_endpoint_deny
+
+
+def test_a_deletion_policy_expression_is_evaluated_on_every_branch(tmp_path, capsys):
+    template = _base()
+    template.setdefault("Parameters", {})["Stage"] = {"Type": "String", "AllowedValues": ["prod", "test"]}
+    template.setdefault("Conditions", {})["IsProd"] = {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    template["Resources"]["Cluster"]["DeletionPolicy"] = {"Fn::If": ["IsProd", "Retain", "Delete"]}
+    path = tmp_path / "deletion_policy.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--rule", "CKE107"]) == 1
+    out = capsys.readouterr().out
+    assert "cluster Cluster is not retained (DeletionPolicy = 'Delete')" in out and "IsProd=false" in out
+
+
+# -- bounded input --------------------------------------------------------------------------------------
+
+def test_a_dependency_cycle_is_an_input_error_naming_it(tmp_path, capsys):
+    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    names = [f"Link{i}" for i in range(3000)]   # deeper than any recursion limit
+    for index, name in enumerate(names):
+        template["Resources"][name] = {"Type": "AWS::SSM::Parameter", "Properties": {
+            "Type": "String", "Value": {"Fn::Sub": "${%s.Value}" % names[(index + 1) % len(names)]}}}
+    template["Resources"]["DataBucket"]["DependsOn"] = "Link0"
+    template["Resources"]["Link0"]["DependsOn"] = "DataBucket"
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint"]) == 2
+    err = capsys.readouterr().err
+    assert "circular dependency between resources:" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".yaml", "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Metadata: " + "[" * 100000 + "]" * 100000 + "\n"),
+    (".json", '{"Resources": {"A": {"Type": "AWS::S3::Bucket", "Metadata": ' + "[" * 5000 + "]" * 5000 + "}}}"),
+    (".yaml", "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Metadata:\n" +
+     "".join(" " * (6 + level) + "k:\n" for level in range(300)) + " " * 306 + "x: 1\n"),
+])
+def test_deep_nesting_is_refused_with_the_bound_and_never_crashes(suffix, text, tmp_path):
+    path = tmp_path / ("deep" + suffix)
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "validators", str(path), "--no-cfn-lint"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "nested more than 200 levels deep (the validator's limit)" in result.stderr

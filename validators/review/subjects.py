@@ -142,7 +142,9 @@ def inventory(assembly: Assembly, source: str = "") -> Inventory:
                      services=_services_present(ctx, trails),
                      unresolved=_unresolved(buckets, keys, endpoints) + [
                          f"bucket policy {lid} of stack {stack.name} names a bucket the review cannot resolve; "
-                         "it is left out" for stack, lid, *_ in facts.unresolved_bucket_policies])
+                         "it is left out" for stack, lid, *_ in facts.unresolved_bucket_policies] + [
+                         f"stack {stack.name}, {'/'.join(map(str, path))}: not reviewed: {reason}"
+                         for stack in assembly.stacks for path, reason in stack.unchecked])
 
 
 def _services_present(ctx: Context, trails: list[dict]) -> list[str]:
