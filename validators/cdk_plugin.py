@@ -57,7 +57,9 @@ class ArchitectureInvariantsPlugin:
                 cdk.PolicyViolation(rule_name="input", description=str(error), severity="error",
                                     violating_resources=[])])
         report = run(assembly, self._rules, self._options, cfn_lint=False, with_lines=False)
-        active = sorted(report.active(Severity.WARNING), key=lambda f: (f.rule_id, f.message))
+        # CDK applies its own acknowledgements (and records who waived what, where): pass those findings on.
+        active = sorted((f for f in report.shown(Severity.WARNING) if not f.suppressed or f.suppressed_by == "CDK"),
+                        key=lambda f: (f.rule_id, f.message))
         violations = []
         for (rule_id, message), group in groupby(active, key=lambda f: (f.rule_id, f.message)):
             group = list(group)
@@ -74,12 +76,13 @@ class ArchitectureInvariantsPlugin:
                     locations=["/".join(str(p) for p in f.path[2:]) or f.path_text or "(template)"],
                 ) for f in group],
             ))
-        success = not any(f.severity == Severity.ERROR for f in active)
+        unwaived = [f for f in active if not f.suppressed]
+        success = not any(f.severity == Severity.ERROR for f in unwaived)
         # CDK leaves a passing plugin out of its report: this line shows a reviewer that the rules ran.
-        errors = sum(1 for f in active if f.severity == Severity.ERROR)
+        errors = sum(1 for f in unwaived if f.severity == Severity.ERROR)
         acknowledged = sum(1 for f in report.findings if f.suppressed)
         print(f"{self.name}: {len(self._rules)} rule(s) on {len(report.stacks)} stack(s): {errors} error(s), "
-              f"{len(active) - errors} warning(s), {acknowledged} acknowledged", file=sys.stderr)
+              f"{len(unwaived) - errors} warning(s), {acknowledged} acknowledged", file=sys.stderr)
         # Shown in cdk.out/validation-report.json next to the plugin's findings. CDK 2.x lists a plugin
         # there only when it failed or reported a violation, so a clean pass leaves no entry even with
         # this metadata (see the test "a passing run leaves no plugin entry").
@@ -103,5 +106,5 @@ def _load(paths: list[str]):
     for path in paths:
         stack = _load_template(path, os.path.basename(path).split(".")[0])
         assembly.stacks.append(stack)
-        _load_nested(assembly, stack)
+        _load_nested(assembly, stack, os.path.realpath(assembly.root))
     return assembly

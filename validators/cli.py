@@ -17,9 +17,10 @@ exit codes:
   2  usage or input error (missing path, no manifest, a manifest path outside the assembly,
      not a regular file, not a CloudFormation template, invalid template, ...)
 
-Acknowledge a finding on a resource with Metadata
+Acknowledge a finding from CDK with validators.acknowledge(construct, "CKE104", "why this is fine")
+(CDK's Validations.of(construct).acknowledge with id "ArchitectureInvariants::CKE104"), or in a
+template with resource Metadata
   {"ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": "why this is fine"}]}}
-(from CDK: validators.acknowledge(construct, "CKE104", "why this is fine")).
 """
 
 

@@ -48,6 +48,7 @@ class Finding:
     column: int | None = None
     suppressed: bool = False
     suppression_reason: str = ""
+    suppressed_by: str = ""   # "template metadata" or "CDK" (Validations.of(scope).acknowledge)
     title: str = ""
     help_uri: str = ""
     undecided: bool = False
@@ -79,6 +80,7 @@ class Finding:
             "source": self.source,
             "suppressed": self.suppressed,
             "suppressionReason": self.suppression_reason or None,
+            "suppressedBy": self.suppressed_by or None,
             "helpUri": self.help_uri,
             "undecided": self.undecided,
         }

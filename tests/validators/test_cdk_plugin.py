@@ -11,8 +11,9 @@ from validators.cdk_plugin import ArchitectureInvariantsPlugin
 
 
 @pytest.fixture(scope="session")
-def small_app_report(tmp_path_factory):
-    """One synth of a small app with a bad bucket, one finding acknowledged: the validation report."""
+def small_app(tmp_path_factory):
+    """One synth of a small app with a bad bucket: CKE104 acknowledged through CDK (validators.acknowledge),
+    CKE103 in template metadata. Returns (validation report, template, assembly directory)."""
     import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
 
@@ -23,12 +24,19 @@ def small_app_report(tmp_path_factory):
     stack = cdk.Stack(app, "Small", env=cdk.Environment(account="111122223333", region="eu-west-1"))
     bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True)
     acknowledge(bucket, "CKE104", "example bucket: versioning and access logs are out of scope here")
+    bucket.node.default_child.add_metadata("ArchitectureInvariants", {"acknowledge": [
+        {"id": "CKE103", "reason": "example bucket: encrypted with S3-managed keys on purpose"}]})
     cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin())
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((outdir / "validation-report.json").read_text())
     template = json.loads((outdir / "Small.template.json").read_text())
-    return report, template
+    return report, template, outdir
+
+
+@pytest.fixture(scope="session")
+def small_app_report(small_app):
+    return small_app[:2]
 
 
 def test_errors_fail_the_synth_and_are_reported(small_app_report):
@@ -36,19 +44,56 @@ def test_errors_fail_the_synth_and_are_reported(small_app_report):
     plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
     assert plugin["conclusion"] == "failure"
     rules = {v["ruleName"] for v in plugin["violations"]}
-    assert {"CKE101", "CKE103"} <= rules
+    assert "CKE101" in rules
     assert "CKE102" not in rules            # enforce_ssl gives the TLS deny
     violation = next(v for v in plugin["violations"] if v["ruleName"] == "CKE101")
     assert violation["violatingConstructs"][0]["constructPath"] == "Small/Bucket/Resource"
     assert violation["suggestedFix"].startswith("Add a Deny statement")
 
 
-def test_acknowledge_writes_metadata_and_silences_the_rule(small_app_report):
-    report, template = small_app_report
-    bucket = next(r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket")
-    assert bucket["Metadata"]["ArchitectureInvariants"]["acknowledge"][0]["id"] == "CKE104"
+def test_a_cdk_acknowledgement_is_honoured_at_synth_and_by_the_command_line(small_app, capsys):
+    from validators.cli import main
+
+    report, _, outdir = small_app
     plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
     assert "CKE104" not in {v["ruleName"] for v in plugin["violations"]}
+    waived = [v for v in plugin["suppressedViolations"] if v["ruleName"] == "CKE104"]
+    assert waived and waived[0]["acknowledgedId"] == "ArchitectureInvariants::CKE104"
+    assert waived[0]["acknowledgedAt"] == "Small/Bucket"
+    assert main([str(outdir), "--no-cfn-lint", "--rule", "CKE104", "--format", "json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert findings and all(f["suppressed"] and f["suppressedBy"] == "CDK" for f in findings)
+    assert findings[0]["suppressionReason"].startswith("example bucket: versioning")
+
+
+def test_a_template_metadata_acknowledgement_is_honoured_at_synth_and_by_the_command_line(small_app, capsys):
+    from validators.cli import main
+
+    report, template, outdir = small_app
+    bucket = next(r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket")
+    assert bucket["Metadata"]["ArchitectureInvariants"]["acknowledge"][0]["id"] == "CKE103"
+    plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
+    assert "CKE103" not in {v["ruleName"] for v in plugin["violations"]}
+    assert main([str(outdir), "--no-cfn-lint", "--rule", "CKE103", "--format", "json"]) == 0
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert findings and all(f["suppressed"] and f["suppressedBy"] == "template metadata" for f in findings)
+
+
+def test_a_cdk_acknowledgement_with_a_short_reason_is_reported_and_ignored(tmp_path, capsys):
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from validators.cli import main
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Short", env=cdk.Environment(account="111122223333", region="eu-west-1"))
+    bucket = s3.Bucket(stack, "Bucket", enforce_ssl=True)
+    cdk.Validations.of(bucket).acknowledge(cdk.Acknowledgment(id="ArchitectureInvariants::CKE104", reason="ok"))
+    app.synth()
+    assert main([str(tmp_path), "--no-cfn-lint", "--rule", "CKE104", "--rule", "CKE100", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert any(f["ruleId"] == "CKE100" and "too short" in f["message"] for f in findings)
+    assert any(f["ruleId"] == "CKE104" and not f["suppressed"] for f in findings)
 
 
 def test_acknowledge_requires_a_reason():

@@ -50,6 +50,10 @@ class Stack:
     # Parts the rules cannot read (a transform the validator does not expand, a missing nested template):
     # (template path, why), each reported as a finding, never skipped in silence.
     unchecked: list = field(default_factory=list)
+    # From the cloud assembly's construct metadata: logical id -> construct path ("/Stack/Bucket/Resource"),
+    # and CDK acknowledgements (Validations.of(scope).acknowledge): (scope path, "Plugin::RULE", reason).
+    construct_paths: dict = field(default_factory=dict)
+    cdk_acknowledgements: list = field(default_factory=list)
     # From manifest.json: the stacks this one is deployed after, and its asset manifests (files).
     depends_on: tuple[str, ...] = ()
     asset_manifests: tuple[str, ...] = ()
@@ -274,6 +278,8 @@ def _load_manifest(assembly: Assembly, directory: str, seen: set[str], root: str
             stack.account, stack.region = _environment(artifact.get("environment"))
             stack.depends_on, stack.asset_manifests = _dependencies(artifacts, artifact, directory, root,
                                                                     manifest_path)
+            stack.construct_paths, stack.cdk_acknowledgements = _construct_metadata(
+                artifact, directory, root, f"{manifest_path}: artifact {artifact_id}")
             assembly.stacks.append(stack)
             _load_nested(assembly, stack, root)
         elif kind == "cdk:cloud-assembly":  # a Stage: its own assembly in a sub-directory
@@ -299,6 +305,30 @@ def _dependencies(artifacts: dict, artifact: dict, directory: str, root: str,
             asset_files.append(_inside(root, directory, properties["file"],
                                        f"{manifest_path}: artifact {dependency}: file"))
     return tuple(stacks), tuple(asset_files)
+
+
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"  # cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+
+
+def _construct_metadata(artifact: dict, directory: str, root: str, where: str) -> tuple[dict, list]:
+    """Logical ids' construct paths and the CDK acknowledgements recorded under a stack, from the manifest's
+    inline metadata and the stack's `additionalMetadataFile` (where CDK 2 writes it)."""
+    entries: dict = dict(artifact.get("metadata") or {}) if isinstance(artifact.get("metadata"), dict) else {}
+    extra = artifact.get("additionalMetadataFile")
+    if isinstance(extra, str):
+        more = _read_json(_inside(root, directory, extra, f"{where}: additionalMetadataFile"))
+        if isinstance(more, dict):
+            entries.update(more)
+    paths, acknowledged = {}, []
+    for construct_path, items in entries.items():
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict):
+                continue
+            if item.get("type") == "aws:cdk:logicalId" and isinstance(item.get("data"), str):
+                paths[item["data"]] = construct_path
+            elif item.get("type") == ACKNOWLEDGED_RULES and isinstance(item.get("data"), dict):
+                acknowledged += [(construct_path, str(rule), reason) for rule, reason in item["data"].items()]
+    return paths, acknowledged
 
 
 def _environment(environment: Any) -> tuple[str | None, str | None]:

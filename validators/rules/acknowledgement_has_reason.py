@@ -1,9 +1,9 @@
-"""CKE100: every acknowledgement in template metadata names a rule and gives a reason."""
+"""CKE100: every acknowledgement (template metadata or CDK's) names a rule and gives a reason."""
 
 from __future__ import annotations
 
 from validators.rules import Rule
-from validators.suppressions import METADATA_KEY, acknowledgements, valid_reason
+from validators.suppressions import MIN_REASON, METADATA_KEY, acknowledgements, cdk_acknowledgements, valid_reason
 
 
 class AcknowledgementHasReason(Rule):
@@ -11,8 +11,8 @@ class AcknowledgementHasReason(Rule):
     title = "Acknowledgement without a reason"
     rationale = ("A waived invariant must say why, so the next reviewer can judge whether the reason still "
                  "holds; a waiver without one is ignored and reported as an error.")
-    fix = (f"Give each entry of Metadata/{METADATA_KEY}/acknowledge an id and a reason of at least 10 characters "
-           "(CDK: validators.acknowledge(construct, rule_id, reason)).")
+    fix = (f"Give each entry of Metadata/{METADATA_KEY}/acknowledge an id and a reason of at least {MIN_REASON} "
+           "characters (CDK: validators.acknowledge(construct, rule_id, reason)).")
     source_url = "https://github.com/cdklabs/cdk-nag#suppressing-a-rule"
     tags = ("meta",)
 
@@ -26,6 +26,11 @@ class AcknowledgementHasReason(Rule):
                     yield self.finding(stack, ("Resources", lid, "Metadata", METADATA_KEY, "acknowledge", index),
                                        f"acknowledgement of {entry.get('id') or '(no rule id)'} on {lid} {problem}; "
                                        "it is ignored")
+            for scope, rule_id, reason in cdk_acknowledgements(stack):
+                if not valid_reason({"reason": reason}):
+                    yield self.finding(stack, (), f"CDK acknowledgement of {METADATA_KEY}::{rule_id} on {scope} "
+                                       f"{_reason_problem(reason)}; it is ignored here (CDK itself still honours it "
+                                       "at synth)")
 
 
 def _problem(entry: dict) -> str:
@@ -41,4 +46,4 @@ def _reason_problem(reason) -> str:
         return "has no reason"
     if not isinstance(reason, str):
         return "has a reason that is not text"
-    return f"has a reason too short to judge ({len(reason.strip())} characters, at least 10 needed)"
+    return f"has a reason too short to judge ({len(reason.strip())} characters, at least {MIN_REASON} needed)"
