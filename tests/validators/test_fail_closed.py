@@ -360,3 +360,17 @@ def test_deep_nesting_is_refused_with_the_bound_and_never_crashes(suffix, text, 
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "nested more than 200 levels deep (the validator's limit)" in result.stderr
+
+
+@pytest.mark.parametrize("attribute", ["KeyId", "x"])
+def test_a_key_named_by_another_attribute_does_not_skip_the_upload_check(attribute, tmp_path, capsys):
+    """The upload policy check used to be skipped when the bucket named its key other than by ARN."""
+    template = json.loads((FIXTURES / "data_bucket_hsm_key_encryption" / "bad_other_key_uploads_allowed.json").read_text())
+    default = template["Resources"]["DataBucket"]["Properties"]["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    default["KMSMasterKeyID"]["Fn::GetAtt"][1] = attribute
+    path = tmp_path / "attribute.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--rule", "CKE103", "--min-severity", "error"]) == 1
+    out = capsys.readouterr().out
+    assert ("other than the HSM-backed key" in out) if attribute == "KeyId" else ("neither the key's ARN" in out)

@@ -91,8 +91,12 @@ class DataBucketHsmKeyEncryption(Rule):
                                    f"key {key_lid} is not in this assembly's custom key store (CustomKeyStoreId "
                                    f"resolves to {store!r})")
                 return None
+        if attribute in ("Ref", "KeyId"):
+            return ctx.ref(key_stack, key_lid, "Arn")  # a key id works for SSE-KMS; the upload policy names the ARN
         if attribute not in ("Arn", "KeyArn"):
-            return None  # a key id works for SSE-KMS, but the upload policy needs the ARN
+            yield self.finding(stack, path, f"data bucket {name} names attribute {attribute!r} of {key_lid}, which is "
+                               "neither the key's ARN nor its id")
+            return None
         return key
 
     def _check_policy(self, ctx, facts, stack, lid, name, rule, rule_path, key_arn):
