@@ -25,12 +25,14 @@ template with resource Metadata
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from validators import __version__
     from validators.formatters import FORMATS
 
     parser = argparse.ArgumentParser(
         prog="python -m validators",
         description="Prove this architecture's security invariants on a cloud assembly or template, offline.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("path", nargs="?", default="cdk.out",
                         help="cloud assembly directory (default: cdk.out) or one template (JSON or YAML)")
     parser.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
