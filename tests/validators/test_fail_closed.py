@@ -374,3 +374,25 @@ def test_a_key_named_by_another_attribute_does_not_skip_the_upload_check(attribu
     assert main([str(path), "--no-cfn-lint", "--rule", "CKE103", "--min-severity", "error"]) == 1
     out = capsys.readouterr().out
     assert ("other than the HSM-backed key" in out) if attribute == "KeyId" else ("neither the key's ARN" in out)
+
+
+def test_an_intrinsic_argument_that_is_a_plain_object_is_an_input_error(tmp_path, capsys):
+    template = json.loads((FIXTURES / "hsm_cluster_resilience" / "bad_one_az_subnets.json").read_text())
+    template["Resources"]["SubnetA"]["Properties"]["AvailabilityZone"] = {"Fn::Select": [1, {"Fn::GetAZs": {"a": 1}}]}
+    path = tmp_path / "getazs.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint"]) == 2
+    assert "Fn::GetAZs at Resources/SubnetA/Properties/AvailabilityZone/Fn::Select/1 takes a region" in \
+        capsys.readouterr().err
+
+
+def test_a_condition_operator_iam_does_not_know_leaves_the_claim_unproved(tmp_path, capsys):
+    """An unknown operator would make IAM refuse the policy; read as a condition it could hide an open Allow."""
+    template = json.loads((FIXTURES / "kms_key_policy" / "bad_open_allow_negated_condition.json").read_text())
+    statement = template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"][1]
+    statement["Condition"] = {"StringEqualz": {"aws:PrincipalAccount": "111122223333"}}
+    path = tmp_path / "operator.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--rule", "CKE110", "--min-severity", "error", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert any(f["undecided"] and "StringEqualz is not one IAM knows" in f["message"] for f in findings)

@@ -566,12 +566,20 @@ def _is_string(value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _is_function(value: Any) -> bool:
+    """An intrinsic function call: an object with one key, Ref, Condition or Fn::*."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::"))
+
+
 def _is_string_or_function(value: Any) -> bool:
-    return isinstance(value, (str, dict))
+    return isinstance(value, str) or _is_function(value)
 
 
 def _is_list_or_function(value: Any) -> bool:
-    return isinstance(value, (list, dict))
+    return isinstance(value, list) or _is_function(value)
 
 
 def _pair(first, second):
@@ -588,7 +596,8 @@ INTRINSIC_SHAPES = {
     "Fn::Sub": (lambda a: isinstance(a, str) or _pair(_is_string, lambda v: isinstance(v, dict))(a),
                 "a string or [string, {variables}]"),
     "Fn::Join": (_pair(_is_string, _is_list_or_function), "[delimiter, list]"),
-    "Fn::Select": (_pair(lambda i: isinstance(i, (str, int, dict)) and not isinstance(i, bool), _is_list_or_function),
+    "Fn::Select": (_pair(lambda i: (isinstance(i, (str, int)) and not isinstance(i, bool)) or _is_function(i),
+                         _is_list_or_function),
                    "[index, list]"),
     "Fn::Split": (_pair(_is_string, _is_string_or_function), "[delimiter, string]"),
     "Fn::If": (lambda a: isinstance(a, list) and len(a) == 3 and isinstance(a[0], str),

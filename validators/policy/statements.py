@@ -72,6 +72,13 @@ def _principal_map(value: Any) -> dict:
 
 
 POLICY_ELEMENTS = ("Version", "Id", "Statement")  # the top-level elements IAM accepts
+# Condition operators IAM knows (reference_policies_elements_condition_operators.html), before the optional
+# ForAllValues:/ForAnyValue: prefix and IfExists suffix; IAM refuses a policy with any other.
+OPERATORS = frozenset(
+    [f"String{n}{e}" for n in ("", "Not") for e in ("Equals", "EqualsIgnoreCase", "Like")]
+    + [f"Numeric{c}" for c in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")]
+    + [f"Date{c}" for c in ("Equals", "NotEquals", "LessThan", "LessThanEquals", "GreaterThan", "GreaterThanEquals")]
+    + ["Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null"])
 
 
 def parse_policy(document: Any) -> list[Statement]:
@@ -156,6 +163,8 @@ def _conditions(block: Any) -> tuple[list[Condition], str]:
         return [], f"Condition is {kind_of(block)}, not an object"
     out = []
     for operator, entries in block.items():
+        if not _known_operator(str(operator)):
+            return out, f"Condition operator {operator} is not one IAM knows"
         if isinstance(entries, Unresolved):
             continue
         if not isinstance(entries, dict):
@@ -166,6 +175,14 @@ def _conditions(block: Any) -> tuple[list[Condition], str]:
                 return out, f"Condition {operator} {key} holds a value that is not a string, number or boolean"
             out.append(Condition(str(operator), str(key).lower(), tuple(listed)))
     return out, ""
+
+
+def _known_operator(operator: str) -> bool:
+    qualifier, _, name = operator.rpartition(":")
+    if qualifier not in ("", "ForAllValues", "ForAnyValue"):
+        return False
+    base = name[: -len("IfExists")] if name.endswith("IfExists") and name != "NullIfExists" else name
+    return base in OPERATORS
 
 
 def _is_condition_value(value: Any) -> bool:
