@@ -44,10 +44,18 @@ def check(path: str, template: dict, unchecked: list) -> None:
                          "(CloudFormation accepts 500 per template)")
     if not resources and not unchecked:
         raise InputError(f"{path}: invalid template: 'Resources' is empty (CloudFormation requires at least one)")
-    unknown = _find_bad_intrinsic(template)
-    if unknown:
-        raise InputError(f"{path}: {unknown}")
-    misshapen = property_types.problem(template) or _dependency_cycle(template)
+    edges: dict[str, list[str]] = {}
+    for section, value in template.items():    # one walk: intrinsic shapes, and references between resources
+        parts = value.items() if section == "Resources" and isinstance(value, dict) else [(None, value)]
+        for logical_id, part in parts:
+            references: list[str] = []
+            unknown = _find_bad_intrinsic(part, (section,) if logical_id is None else (section, logical_id),
+                                          references)
+            if unknown:
+                raise InputError(f"{path}: {unknown}")
+            if logical_id is not None and isinstance(part, dict):
+                edges[logical_id] = [target for target in _depends_on(part) + references if target in resources]
+    misshapen = property_types.problem(template) or _dependency_cycle(edges)
     if misshapen:
         raise InputError(f"{path}: invalid template: {misshapen}")
 
@@ -124,9 +132,9 @@ def kind_of(value: Any) -> str:
     return "null" if value is None else "a value of another kind"
 
 
-def _functions(value: Any) -> Iterator[tuple[Any, Any, tuple]]:
-    """(function name, argument, path) of every one-key object in the template, without recursion."""
-    stack = [(value, ())]
+def _functions(value: Any, path: tuple = ()) -> Iterator[tuple[Any, Any, tuple]]:
+    """(function name, argument, path) of every one-key object under `value`, without recursion."""
+    stack = [(value, path)]
     while stack:
         node, where = stack.pop()
         if isinstance(node, dict):
@@ -193,15 +201,10 @@ INTRINSIC_SHAPES = {
 _SUB_NAME = re.compile(r"\$\{(?!!)([^}.]+)(?:\.[^}]*)?\}")
 
 
-def _dependency_cycle(template: dict) -> str | None:
+def _dependency_cycle(edges: dict[str, list[str]]) -> str | None:
     """'circular dependency: A -> B -> A' when Ref, Fn::GetAtt, Fn::Sub or DependsOn between resources form a
     cycle (CloudFormation refuses such a template), so the resolver never follows one. An iterative
     depth-first search, linear in the references: a long chain cannot exhaust the stack."""
-    resources = template.get("Resources") or {}
-    edges: dict[str, list[str]] = {}
-    for logical_id, resource in resources.items():
-        if isinstance(resource, dict):
-            edges[logical_id] = [target for target in _references(resource) if target in resources]
     cycle = _find_cycle(edges)
     if cycle is None:
         return None
@@ -210,23 +213,25 @@ def _dependency_cycle(template: dict) -> str | None:
     return f"circular dependency between resources: {shown}"
 
 
-def _references(resource: dict) -> Iterator[str]:
+def _depends_on(resource: dict) -> list[str]:
     depends_on = resource.get("DependsOn")
-    for target in depends_on if isinstance(depends_on, list) else [depends_on]:
+    return [target for target in (depends_on if isinstance(depends_on, list) else [depends_on])
+            if isinstance(target, str)]
+
+
+def _referenced(name: Any, arg: Any) -> Iterator[str]:
+    """The logical ids one intrinsic call refers to (Ref, Fn::GetAtt, the names in Fn::Sub)."""
+    if name == "Ref" and isinstance(arg, str):
+        yield arg
+    elif name == "Fn::GetAtt":
+        target = arg.split(".", 1)[0] if isinstance(arg, str) else arg[0] if isinstance(arg, list) and arg else None
         if isinstance(target, str):
             yield target
-    for name, arg, _ in _functions(resource):
-        if name == "Ref" and isinstance(arg, str):
-            yield arg
-        elif name == "Fn::GetAtt":
-            target = arg.split(".", 1)[0] if isinstance(arg, str) else arg[0] if isinstance(arg, list) and arg else None
-            if isinstance(target, str):
-                yield target
-        elif name == "Fn::Sub":
-            text, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
-            if isinstance(text, str):
-                yield from (m.group(1) for m in _SUB_NAME.finditer(text)
-                            if not (isinstance(variables, dict) and m.group(1) in variables))
+    elif name == "Fn::Sub":
+        text, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
+        if isinstance(text, str):
+            yield from (m.group(1) for m in _SUB_NAME.finditer(text)
+                        if not (isinstance(variables, dict) and m.group(1) in variables))
 
 
 def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
@@ -250,11 +255,11 @@ def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
     return None
 
 
-def _find_bad_intrinsic(value: Any) -> str | None:
+def _find_bad_intrinsic(value: Any, path: tuple, references: list[str]) -> str | None:
     """An intrinsic the resolver does not know would be silently misread, and one whose argument has the
     wrong shape ('Ref at Resources/X/Properties/Bucket takes a name (a string), not a list') is a template
-    format error at deploy time: both are input errors."""
-    for key, arg, where in _functions(value):
+    format error at deploy time: both are input errors. Collects the logical ids referred to on the way."""
+    for key, arg, where in _functions(value, path):
         if not isinstance(key, str):
             continue
         if key.startswith("Fn::") and key not in KNOWN_INTRINSICS and not key.startswith("Fn::ForEach::"):
@@ -262,4 +267,5 @@ def _find_bad_intrinsic(value: Any) -> str | None:
         shape = INTRINSIC_SHAPES.get(key)
         if shape is not None and not shape[0](arg):
             return f"invalid template: {key} at {'/'.join(map(str, where))} takes {shape[1]}, not {kind_of(arg)}"
+        references.extend(_referenced(key, arg))
     return None

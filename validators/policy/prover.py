@@ -11,6 +11,7 @@ fail, never pass falsely. Multi-valued keys are treated as single-valued.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -314,6 +315,7 @@ _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _ACTION_PATTERN = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9*?]*")
 
 
+@functools.lru_cache(maxsize=4096)  # the same policy shape on many buckets renames to the same text
 def _renaming_is_sound(renamed: str) -> bool:
     if re.search(r"\{\{#[^}]*\}\}[A-Za-z0-9_.-]", renamed):
         return False
