@@ -26,7 +26,10 @@ def undecided_conditions(assembly: Assembly) -> list[tuple[str, str]]:
 
 
 def scenarios(assembly: Assembly) -> list[dict[str, dict[str, bool]]]:
-    """Every assignment of the undecided conditions, or (past MAX_SCENARIOS) all-true, all-false and each flip."""
+    """Every assignment of the undecided conditions that can happen, or (past MAX_SCENARIOS) all-true,
+    all-false and each flip among those that can. Whether an assignment can happen (IsDev and
+    Not(IsDev) cannot both be true; Equals on one parameter's two values cannot) is cfn-lint's
+    condition model's answer, so an impossible branch never produces a finding."""
     undecided = undecided_conditions(assembly)
     if not undecided:
         return [{}]
@@ -37,13 +40,45 @@ def scenarios(assembly: Assembly) -> list[dict[str, dict[str, bool]]]:
         for index in range(len(undecided)):
             assignments.append(tuple(i == index for i in range(len(undecided))))
             assignments.append(tuple(i != index for i in range(len(undecided))))
+    possible = _Possible(assembly)
     out = []
-    for values in assignments:
+    for values in dict.fromkeys(assignments):
         scenario: dict[str, dict[str, bool]] = {}
         for (stack, name), value in zip(undecided, values):
             scenario.setdefault(stack, {})[name] = value
-        out.append(scenario)
-    return out
+        if all(possible(stack, conditions) for stack, conditions in scenario.items()):
+            out.append(scenario)
+    return out or [{}]
+
+
+class _Possible:
+    """Whether one stack's conditions can take the given values together, by cfn-lint's condition model
+    (built once per stack). A template cfn-lint cannot model keeps every assignment: checking an
+    impossible branch can only add findings, never hide one."""
+
+    def __init__(self, assembly: Assembly) -> None:
+        self._assembly = assembly
+        self._models: dict[str, object] = {}
+
+    def __call__(self, stack_name: str, values: dict[str, bool]) -> bool:
+        model = self._model(stack_name)
+        if model is None:
+            return True
+        try:
+            return any(True for _ in model.build_scenarios({name: {value} for name, value in values.items()}))
+        except Exception:  # cfn-lint's model on a template it does not expect
+            return True
+
+    def _model(self, stack_name: str):
+        if stack_name not in self._models:
+            stack = self._assembly.stack(stack_name)
+            try:
+                from cfnlint.template import Template
+
+                self._models[stack_name] = Template(stack.template_file, stack.template, ["us-east-1"]).conditions
+            except Exception:
+                self._models[stack_name] = None
+        return self._models[stack_name]
 
 
 def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,

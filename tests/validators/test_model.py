@@ -113,3 +113,32 @@ def test_many_undecided_conditions_fall_back_to_extremes_and_single_flips(tmp_pa
     found = scenarios(load(str(path)))
     assert len(found) == 2 + 2 * 7
     assert {"C0": True, **{f"C{i}": False for i in range(1, 7)}} in [s["single"] for s in found]
+
+
+def _deny_in_branches(tmp_path, branches: list[str]):
+    """The endpoint deny, present only under the given conditions (IsProd, IsNotProd = Not IsProd)."""
+    fixtures = Path(__file__).parent / "fixtures"
+    template = json.loads((fixtures / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    good = json.loads(json.dumps(load(str(fixtures / "base_architecture.yaml")).stacks[0].template))
+    deny = next(s for s in good["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+                if s.get("Sid") == "DenyRequestsOutsideGatewayEndpoint")
+    template.setdefault("Parameters", {})["Stage"] = {"Type": "String", "AllowedValues": ["prod", "dev"]}
+    template.setdefault("Conditions", {}).update({"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]},
+                                                  "IsNotProd": {"Fn::Not": [{"Condition": "IsProd"}]}})
+    statements = template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    for name in branches:
+        statements.append({"Fn::If": [name, dict(deny, Sid=f"Deny{name}"), {"Ref": "AWS::NoValue"}]})
+    path = tmp_path / "branches.json"
+    path.write_text(json.dumps(template))
+    return [f for f in run(load(str(path)), with_lines=False).active(Severity.ERROR) if f.rule_id == "CKE101"]
+
+
+def test_impossible_condition_combinations_are_not_checked(tmp_path):
+    """IsProd and Not(IsProd) are never both false: cfn-lint's condition model leaves that branch out, so the
+    deny present in exactly one branch each time is proved in every scenario that can happen."""
+    assert _deny_in_branches(tmp_path, ["IsProd", "IsNotProd"]) == []
+
+
+def test_a_gap_in_a_possible_branch_is_still_found(tmp_path):
+    findings = _deny_in_branches(tmp_path, ["IsProd"])
+    assert len(findings) == 1 and "IsProd=false" in findings[0].message

@@ -21,8 +21,10 @@ class DataBucketHsmKeyEncryption(Rule):
                  "sse-c mode (its policy then requires SSE-C on every upload).")
     fix = ("BucketEncryption: SSEAlgorithm aws:kms, KMSMasterKeyID = the HSM-backed key's KeyArn, "
            "BucketKeyEnabled true, BlockedEncryptionTypes [SSE-C]; bucket policy Deny s3:PutObject with "
-           "StringNotEqualsIfExists s3:x-amz-server-side-encryption-aws-kms-key-id = that ARN and "
-           "StringNotEqualsIfExists s3:x-amz-server-side-encryption = aws:kms.")
+           "Null s3:x-amz-server-side-encryption-aws-kms-key-id = false and StringNotEquals on it = that ARN, "
+           "and likewise for s3:x-amz-server-side-encryption = aws:kms (not ...IfExists, which is true when "
+           "the header is absent and would deny every upload relying on the default encryption; "
+           "CDK: cmk_constructs.locked_bucket).")
     source_url = "https://docs.aws.amazon.com/kms/latest/developerguide/keystore-cloudhsm.html"
     tags = ("s3", "kms", "cloudhsm", "encryption")
 
