@@ -148,8 +148,8 @@ def test_cke111_fixes_are_specific(tmp_path):
         "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
         "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {}}}}
     fixes = {f.message: f.fix for f in _run(template, tmp_path, "CKE111")}
-    no_trail = fixes["the assembly has no CloudTrail trail"]
-    assert "CloudTrail::Trail" in no_trail and "FlowLog" not in no_trail and "RetentionInDays" not in no_trail
+    assert "python -m validators cdk.out" in fixes["not checked: a CloudTrail trail is an assembly-wide invariant, "
+                                                   "and the input is one template, and the trail may be in another stack"]
     assert "FlowLog" in fixes["VPC Vpc has no flow log"] and "Trail" not in fixes["VPC Vpc has no flow log"]
     retention = fixes["log group Logs keeps logs forever (no RetentionInDays)"]
     assert "RetentionInDays" in retention and "FlowLog" not in retention
@@ -177,3 +177,34 @@ def test_benchmark_figures_and_duration_are_documented_consistently():
     for text in (section, bench):
         assert "~8 min" in text and "~3.5 min" in text and "~40 s" in text
     assert "~4 minutes" not in section
+
+
+def _assembly_of(template: dict, directory: Path) -> Path:
+    directory.mkdir()
+    (directory / "S.template.json").write_text(json.dumps(template))
+    (directory / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "environment": "aws://111122223333/eu-west-1",
+        "properties": {"templateFile": "S.template.json"}}}}))
+    return directory
+
+
+@pytest.mark.parametrize("with_endpoint, severity", [(True, "error"), (False, "info")])
+def test_no_trail_is_an_error_only_for_a_whole_assembly_of_this_architecture(tmp_path, with_endpoint, severity):
+    from validators.engine import run
+    from validators.model import load
+    from validators.rules import discover, select
+
+    resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
+    if with_endpoint:
+        resources["S3Endpoint"] = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+            "VpcId": "vpc-0123456789abcdef0", "ServiceName": "com.amazonaws.eu-west-1.s3",
+            "VpcEndpointType": "Gateway", "RouteTableIds": ["rtb-0123456789abcdef0"]}}
+    assembly = _assembly_of({"Resources": resources}, tmp_path / "cdk.out")
+    findings = [f for f in run(load(str(assembly)), list(select(discover(), ["CKE111"])), cfn_lint=False).findings
+                if "trail" in f.message.lower()]
+    assert [f.severity.label for f in findings] == [severity]
+    if severity == "error":
+        no_trail = findings[0].fix
+        assert "CloudTrail::Trail" in no_trail and "FlowLog" not in no_trail and "RetentionInDays" not in no_trail
+    else:
+        assert "assembly without this architecture's CloudHSM cluster" in findings[0].message

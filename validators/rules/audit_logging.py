@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from validators.findings import Severity
 from validators.model.resolver import Unresolved
 from validators.rules import Rule
 
@@ -30,10 +33,7 @@ class AuditLogging(Rule):
                                    fix="Add an AWS::EC2::FlowLog with ResourceId = Ref of the VPC (CDK: vpc.add_flow_log).")
         trails = list(ctx.resources("AWS::CloudTrail::Trail"))
         if not trails and ctx.stacks:
-            yield self.finding(ctx.stacks[0], ("Resources",), "the assembly has no CloudTrail trail",
-                               fix="Add an AWS::CloudTrail::Trail with EnableLogFileValidation true, KMSKeyId set "
-                                   "and IsLogging true (CDK: cloudtrail.Trail(..., enable_file_validation=True, "
-                                   "encryption_key=...)).")
+            yield self._no_trail(ctx)
         for stack, lid, _ in trails:
             props = ctx.props(stack, lid)
             base = ("Resources", lid, "Properties")
@@ -59,3 +59,19 @@ class AuditLogging(Rule):
                                    fix="Set RetentionInDays (CDK: retention=RetentionDays....).")
             elif isinstance(retention, Unresolved):
                 yield self.cannot_prove(stack, ("Resources", lid, "Properties", "RetentionInDays"), retention.reason)
+
+    def _no_trail(self, ctx):
+        """The trail is an assembly-wide invariant: an error for a whole assembly of this architecture; for one
+        template, or an assembly without the architecture's parts, say what was not checked (information)."""
+        facts = ctx.facts
+        whole = os.path.isdir(ctx.assembly.source or "")
+        if whole and (facts.uses_cloudhsm or facts.gateway_endpoints):
+            return self.finding(ctx.stacks[0], ("Resources",), "the assembly has no CloudTrail trail",
+                                fix="Add an AWS::CloudTrail::Trail with EnableLogFileValidation true, KMSKeyId set "
+                                    "and IsLogging true (CDK: cloudtrail.Trail(..., enable_file_validation=True, "
+                                    "encryption_key=...)).")
+        scope = ("an assembly without this architecture's CloudHSM cluster, custom key store or S3 gateway endpoint"
+                 if whole else "one template, and the trail may be in another stack")
+        return self.finding(ctx.stacks[0], ("Resources",), f"not checked: a CloudTrail trail is an assembly-wide "
+                            f"invariant, and the input is {scope}", severity=Severity.INFO,
+                            fix="Validate the app's whole cloud assembly (python -m validators cdk.out) to check it.")
