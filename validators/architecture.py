@@ -163,6 +163,17 @@ class Facts:
         return out
 
     @cached_property
+    def kms_mode_subnets(self) -> list[tuple]:
+        """Without CloudHSM (keyBackend kms) there are no HSM subnets to single out: every subnet of the VPCs
+        that hold the S3 gateway endpoints must keep the network invariants. (subnet id, stack, logical id,
+        path), as client_subnets."""
+        if self.uses_cloudhsm:
+            return []
+        vpcs = {props.get("VpcId") for _, _, _, props in self.gateway_endpoints}
+        return [(token, stack, lid, ()) for token, (stack, lid, props) in self.subnets.items()
+                if isinstance(props.get("VpcId"), str) and props.get("VpcId") in vpcs]
+
+    @cached_property
     def client_subnets(self) -> list[tuple]:
         """(subnet id or Unresolved, stack, logical id, path) of compute that talks to the HSMs."""
         out = []

@@ -228,3 +228,27 @@ def test_acknowledged_finding_is_kept_as_suppressed(reference):
     suppressed = [f for f in report.findings if f.suppressed]
     assert [f.rule_id for f in suppressed] == ["CKE104"]
     assert suppressed[0].suppression_reason.startswith("access logs")
+
+
+def _spare_subnet(a, with_internet_route: bool) -> None:
+    """A subnet in the app's VPC that no compute uses, with its own route table (no S3 endpoint on it)."""
+    vpc = _one(a, "AWS::EC2::Subnet")["Properties"]["VpcId"]
+    resources = {
+        "SpareSubnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": vpc, "CidrBlock": "10.0.250.0/24"}},
+        "SpareTable": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": vpc}},
+        "SpareAssociation": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+            "SubnetId": {"Ref": "SpareSubnet"}, "RouteTableId": {"Ref": "SpareTable"}}},
+    }
+    if with_internet_route:
+        resources["SpareRoute"] = {"Type": "AWS::EC2::Route", "Properties": {
+            "RouteTableId": {"Ref": "SpareTable"}, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-0123456789abcdef0"}}
+    _add(a, "AWS::EC2::Subnet", resources)
+
+
+@pytest.mark.parametrize("mode, expected", [("dev-kms", {"CKE105", "CKE106"}), ("reference", set())])
+def test_in_kms_mode_every_subnet_of_the_vpc_keeps_the_network_invariants(synthesised, mode, expected):
+    """With CloudHSM only the HSM and client subnets are singled out; without it every subnet of the VPC is."""
+    assembly = _copy(load(str(synthesised[mode])))
+    _spare_subnet(assembly, with_internet_route=True)
+    report = run(assembly, with_lines=False)
+    assert {f.rule_id for f in report.active(Severity.ERROR) if "Spare" in f.message or "Spare" in f.path_text} == expected

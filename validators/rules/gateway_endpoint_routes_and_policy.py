@@ -35,7 +35,7 @@ class GatewayEndpointRoutesAndPolicy(Rule):
                     served.add(table)
             yield from self._check_policy(stack, lid, props)
         subnets = [(s, st, lid, ("Properties", "SubnetIds", i)) for s, st, lid, i in facts.hsm_subnets]
-        subnets += facts.client_subnets
+        subnets += facts.client_subnets + facts.kms_mode_subnets
         seen = set()
         for subnet, stack, lid, path in subnets:
             full_path = ("Resources", lid) + tuple(path)

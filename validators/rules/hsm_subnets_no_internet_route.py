@@ -22,7 +22,7 @@ class HsmSubnetsNoInternetRoute(Rule):
     def check(self, ctx):
         facts = ctx.facts
         tables: dict[str, str] = {}
-        for subnet, *_ in list(facts.hsm_subnets) + list(facts.client_subnets):
+        for subnet, *_ in list(facts.hsm_subnets) + list(facts.client_subnets) + list(facts.kms_mode_subnets):
             if isinstance(subnet, str):
                 for table in facts.route_tables_of_subnet.get(subnet, []):
                     tables[table] = subnet
