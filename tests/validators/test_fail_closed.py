@@ -396,3 +396,14 @@ def test_a_condition_operator_iam_does_not_know_leaves_the_claim_unproved(tmp_pa
     assert main([str(path), "--no-cfn-lint", "--rule", "CKE110", "--min-severity", "error", "--format", "json"]) == 1
     findings = json.loads(capsys.readouterr().out)["findings"]
     assert any(f["undecided"] and "StringEqualz is not one IAM knows" in f["message"] for f in findings)
+
+
+def test_an_inline_macro_is_reported_once_at_its_outermost_call(tmp_path, capsys):
+    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template["Resources"]["DataBucket"]["Properties"]["Tags"] = {"Fn::Transform": {
+        "Name": "Outer", "Parameters": {"x": {"Fn::Transform": {"Name": "Inner"}}}}}
+    path = tmp_path / "inline.json"
+    path.write_text(json.dumps(template))
+    assert main([str(path), "--no-cfn-lint", "--rule", "CKE113", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["path"] for f in findings] == ["Resources/DataBucket/Properties/Tags"]

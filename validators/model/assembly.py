@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from validators.findings import InputError
 from validators.model import template_checks, transforms
-from validators.model.template_checks import kind_of
+from validators.model.property_types import kind_of
 
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024  # CloudFormation's own limit is 1 MB; beyond 20 MB it is not a template
 

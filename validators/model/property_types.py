@@ -31,7 +31,7 @@ def problem(template: dict) -> str | None:
         kind, properties = resource.get("Type"), resource.get("Properties")
         if not isinstance(kind, str):
             return f"Resources/{logical_id}/Type is not a string"
-        if properties is None or _is_function(properties):
+        if properties is None or is_function(properties):
             continue
         if not isinstance(properties, dict):
             return f"Resources/{logical_id}/Properties is not an object"
@@ -57,7 +57,7 @@ def _schema(kind: str) -> dict | None:
 
 
 def _check(value: Any, node: dict, root: dict, where: tuple, depth: int):
-    if depth > MAX_DEPTH or _is_function(value):
+    if depth > MAX_DEPTH or is_function(value):
         return None
     node = _resolve(node, root)
     types = node.get("type")
@@ -67,7 +67,7 @@ def _check(value: Any, node: dict, root: dict, where: tuple, depth: int):
         fits = actual in expected or (actual in SCALARS and expected & SCALARS) or \
             (actual == "integer" and "number" in expected)
         if not fits:
-            return where, " or ".join(sorted(expected)), _words(actual)
+            return where, " or ".join(sorted(expected)), kind_of(value)
     if isinstance(value, dict) and isinstance(node.get("properties"), dict):
         for key, child in value.items():
             child_schema = node["properties"].get(key)
@@ -113,12 +113,23 @@ def _shape(value: Any) -> str:
     return "null"
 
 
-def _words(shape: str) -> str:
-    return {"object": "an object", "array": "a list", "null": "null", "integer": "a number",
-            "number": "a number", "boolean": "true/false", "string": "a string"}[shape]
+def kind_of(value: Any) -> str:
+    """What a JSON/YAML value is, in words (the YAML decoder's node classes subclass these)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return "null" if value is None else "a value of another kind"
 
 
-def _is_function(value: Any) -> bool:
+def is_function(value: Any) -> bool:
+    """An intrinsic function call: an object with one key, Ref, Condition or Fn::*."""
     if not isinstance(value, dict) or len(value) != 1:
         return False
     (key,) = value.keys()

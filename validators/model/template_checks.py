@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from validators.findings import InputError
 from validators.model import property_types
+from validators.model.property_types import is_function, kind_of
 
 # Nesting deeper than this is refused: templates of this architecture nest about 15 levels, and libyaml's
 # C parser overflows the stack (a segmentation fault, not an exception) somewhere past 10,000.
@@ -117,22 +118,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     return False
 
 
-def kind_of(value: Any) -> str:
-    """What a JSON/YAML value is, in words (the YAML decoder's node classes subclass these)."""
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "null" if value is None else "a value of another kind"
-
-
-def _functions(value: Any, path: tuple = ()) -> Iterator[tuple[Any, Any, tuple]]:
+def functions(value: Any, path: tuple = ()) -> Iterator[tuple[Any, Any, tuple]]:
     """(function name, argument, path) of every one-key object under `value`, without recursion."""
     stack = [(value, path)]
     while stack:
@@ -151,20 +137,12 @@ def _is_string(value: Any) -> bool:
     return isinstance(value, str)
 
 
-def _is_function(value: Any) -> bool:
-    """An intrinsic function call: an object with one key, Ref, Condition or Fn::*."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key in ("Ref", "Condition") or key.startswith("Fn::"))
-
-
 def _is_string_or_function(value: Any) -> bool:
-    return isinstance(value, str) or _is_function(value)
+    return isinstance(value, str) or is_function(value)
 
 
 def _is_list_or_function(value: Any) -> bool:
-    return isinstance(value, list) or _is_function(value)
+    return isinstance(value, list) or is_function(value)
 
 
 def _pair(first, second):
@@ -181,7 +159,7 @@ INTRINSIC_SHAPES = {
     "Fn::Sub": (lambda a: isinstance(a, str) or _pair(_is_string, lambda v: isinstance(v, dict))(a),
                 "a string or [string, {variables}]"),
     "Fn::Join": (_pair(_is_string, _is_list_or_function), "[delimiter, list]"),
-    "Fn::Select": (_pair(lambda i: (isinstance(i, (str, int)) and not isinstance(i, bool)) or _is_function(i),
+    "Fn::Select": (_pair(lambda i: (isinstance(i, (str, int)) and not isinstance(i, bool)) or is_function(i),
                          _is_list_or_function),
                    "[index, list]"),
     "Fn::Split": (_pair(_is_string, _is_string_or_function), "[delimiter, string]"),
@@ -259,7 +237,7 @@ def _find_bad_intrinsic(value: Any, path: tuple, references: list[str]) -> str |
     """An intrinsic the resolver does not know would be silently misread, and one whose argument has the
     wrong shape ('Ref at Resources/X/Properties/Bucket takes a name (a string), not a list') is a template
     format error at deploy time: both are input errors. Collects the logical ids referred to on the way."""
-    for key, arg, where in _functions(value, path):
+    for key, arg, where in functions(value, path):
         if not isinstance(key, str):
             continue
         if key.startswith("Fn::") and key not in KNOWN_INTRINSICS and not key.startswith("Fn::ForEach::"):

@@ -15,6 +15,7 @@ import random
 from typing import Any
 
 from validators.findings import InputError
+from validators.model.template_checks import functions
 
 LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 SAM = "AWS::Serverless-2016-10-31"
@@ -129,15 +130,7 @@ def _has_for_each(value: Any) -> bool:
 
 
 def _inline_transforms(value: Any) -> list[tuple]:
-    found, stack = [], [(value, ())]
-    while stack:
-        node, where = stack.pop()
-        if isinstance(node, dict):
-            if "Fn::Transform" in node and len(node) == 1:
-                found.append(where)
-                continue
-            stack.extend((child, where + (key,)) for key, child in node.items() if isinstance(child, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((child, where + (index,)) for index, child in enumerate(node)
-                         if isinstance(child, (dict, list)))
-    return sorted(found, key=lambda w: [str(p) for p in w])
+    """Paths of inline Fn::Transform calls, outermost only (a macro's own parameters are its business)."""
+    found = sorted((where for key, _, where in functions(value) if key == "Fn::Transform"),
+                   key=lambda where: [str(part) for part in where])
+    return [where for where in found if not any(where[:len(outer)] == outer and where != outer for outer in found)]

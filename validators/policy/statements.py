@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from validators.model.template_checks import kind_of
+from validators.model.property_types import kind_of
 from validators.model.resolver import Unresolved, find_unresolved
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from validators.rules import Rule
-from validators.suppressions import MIN_REASON, METADATA_KEY, acknowledgements, cdk_acknowledgements, valid_reason
+from validators.suppressions import (MIN_REASON, METADATA_KEY, acknowledgements, cdk_acknowledgements, is_reason,
+                                     valid_reason)
 
 
 class AcknowledgementHasReason(Rule):
@@ -27,7 +28,7 @@ class AcknowledgementHasReason(Rule):
                                        f"acknowledgement of {entry.get('id') or '(no rule id)'} on {lid} {problem}; "
                                        "it is ignored")
             for scope, rule_id, reason in cdk_acknowledgements(stack):
-                if not valid_reason({"reason": reason}):
+                if not is_reason(reason):
                     yield self.finding(stack, (), f"CDK acknowledgement of {METADATA_KEY}::{rule_id} on {scope} "
                                        f"{_reason_problem(reason)}; it is ignored here (CDK itself still honours it "
                                        "at synth)")
