@@ -1,4 +1,5 @@
-"""Command line: `python -m rehearsal [CDK_OUT] [--update CDK_OUT ...] [--no-destroy] [--verbose]`."""
+"""Command line: `python -m rehearsal [CDK_OUT] [--update CDK_OUT ...] [--no-destroy] [--verbose]`, or
+`python -m rehearsal --scenario NAME|all` and `--list-scenarios` for the named scenarios."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import contextlib
 import io
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from validators.findings import InputError
 
@@ -20,6 +23,9 @@ exit codes:
   2  usage or input error (no cloud assembly, unsupported resource type, several environments, ...)
   3  the rehearsal itself failed (a defect of the rehearsal, not of the assembly: please report it)
 
+Named scenarios (--list-scenarios) synthesise the app themselves and check what real deployments go
+through; exit 1 if any fails.
+
 Scaling is an update: synthesise the app again with another hsmCount into another directory and
 pass it with --update, e.g. `cdk synth -c hsmCount=4 -o cdk.hsm4.out`, then
 `python -m rehearsal cdk.out --update cdk.hsm4.out --update cdk.out`.
@@ -31,19 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m rehearsal",
         description="Deploy a cloud assembly on an offline model of AWS and print what CloudFormation would show.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly to deploy (default: cdk.out)")
+    parser.add_argument("assembly", nargs="?", default=None, help="cloud assembly to deploy (default: cdk.out)")
     parser.add_argument("--update", action="append", default=[], metavar="CDK_OUT",
                         help="after the deploy, update the stacks to this assembly; repeatable, in order")
     parser.add_argument("--no-destroy", action="store_true", help="stop after the deploy and updates")
     parser.add_argument("--hsms-per-region", type=int, default=None, metavar="N",
                         help="the account's CloudHSM quota of HSMs per Region, if raised (default: AWS's default, 6)")
+    parser.add_argument("--scenario", action="append", default=[], metavar="NAME",
+                        help="run a named scenario (synthesises the app itself), or 'all'; repeatable")
+    parser.add_argument("--list-scenarios", action="store_true", help="name and describe the scenarios")
     parser.add_argument("--verbose", action="store_true",
                         help="every CloudFormation event, and the handlers' log lines")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_scenarios or args.scenario:
+        if args.assembly is not None or args.update or args.no_destroy or args.hsms_per_region is not None:
+            parser.error("--scenario and --list-scenarios take no assembly, --update, --no-destroy or "
+                         "--hsms-per-region (a scenario synthesises and deploys what it needs)")
+        return _list_scenarios() if args.list_scenarios else _run_scenarios(parser, args.scenario, args.verbose)
+    args.assembly = args.assembly or "cdk.out"
     began = time.perf_counter()
     try:
         from rehearsal.cloudformation.engine import unmodelled_types
@@ -104,3 +120,45 @@ def main(argv: list[str] | None = None) -> int:
         detail = " ".join(str(error).split())
         print(f"rehearsal: internal error: {error.__class__.__name__}: {detail}", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _list_scenarios() -> int:
+    from rehearsal.scenarios import SCENARIOS
+
+    for scenario in SCENARIOS.values():
+        print(f"{scenario.name:<22} {scenario.summary}")
+    return EXIT_OK
+
+
+def _run_scenarios(parser: argparse.ArgumentParser, names: list[str], verbose: bool) -> int:
+    from rehearsal import scenarios
+
+    chosen = list(scenarios.SCENARIOS) if "all" in names else list(dict.fromkeys(names))
+    unknown = [name for name in chosen if name not in scenarios.SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; known: {', '.join(scenarios.SCENARIOS)} (or all)")
+    failed: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="rehearsal-scenarios-") as work:
+            synthesise = scenarios.Syntheses(Path(work))
+            for name in chosen:
+                began = time.perf_counter()
+                result = scenarios.run(name, synthesise=synthesise)
+                print(f"Scenario {name}: {scenarios.SCENARIOS[name].summary}\n")
+                sys.stdout.write(result.timeline.render(verbose))
+                print(f"HSM-hours billed: {result.hsm_hours}.")
+                verdict = "passed" if result.failure is None else f"FAILED: {result.failure}"
+                print(f"scenario {name}: {verdict} (computed in {time.perf_counter() - began:.1f} s)\n")
+                if result.failure is not None:
+                    failed.append(name)
+                    print(f"rehearsal: scenario {name} FAILED: {result.failure}", file=sys.stderr)
+    except InputError as error:
+        print(f"rehearsal: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # last resort: one line, never a traceback
+        detail = " ".join(str(error).split())
+        print(f"rehearsal: internal error: {error.__class__.__name__}: {detail}", file=sys.stderr)
+        return EXIT_INTERNAL
+    print(f"scenarios: {len(chosen) - len(failed)} passed, {len(failed)} failed"
+          + (f" ({', '.join(failed)})" if failed else ""))
+    return EXIT_FAILED if failed else EXIT_OK

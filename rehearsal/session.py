@@ -81,45 +81,59 @@ def rehearse(deploy: Assembly, updates: list[tuple[str, Assembly]], destroy: boo
              cloud: Cloud) -> Outcome:
     """Deploy `deploy`, then each update in order, probing the data path after each, then (if asked)
     destroy; stop at the first failure."""
-    timeline = cloud.timeline
-    outcome = Outcome(timeline)
+    outcome = Outcome(cloud.timeline)
     phases = [("Deploy " + deploy.root, deploy)] + [(f"Update to {label}", assembly) for label, assembly in updates]
     for title, assembly in phases:
-        timeline.begin(title)
-        try:
-            cloud.deploy(assembly)
-        except DeployFailed as failure:
-            timeline.end("FAILED")
-            outcome.failure = failure
+        deploy_phase(cloud, title, assembly, outcome)
+        if outcome.failure is not None or outcome.data_path_failure is not None:
             return outcome
-        try:
-            for line in data_path.probe(cloud):
-                timeline.note(line)
-        except data_path.DataPathFailed as failure:
-            timeline.note(f"data path FAILED: {failure}")
-            timeline.end("FAILED (data path)")
-            outcome.data_path_failure = str(failure)
-            return outcome
-        timeline.end("succeeded")
-        if outcome.first_deploy_seconds is None:
-            outcome.first_deploy_seconds = timeline.phases[-1].finished - timeline.phases[-1].started
     if destroy:
-        last = phases[-1][1]
-        for round_number in range(1, MAX_DESTROY_ROUNDS + 1):
-            timeline.begin(f"Destroy, round {round_number}")
-            try:
-                cloud.destroy(last)
-            except DeployFailed as failure:
-                timeline.end("stopped")
-                outcome.destroy_failures.append(failure)
-                if round_number == MAX_DESTROY_ROUNDS:
-                    outcome.failure = failure
-                    return outcome
-                _wait_for_pending_key_deletions(cloud)
-                continue
-            timeline.end("succeeded")
-            break
+        destroy_in_rounds(cloud, phases[-1][1], outcome)
     return outcome
+
+
+def deploy_phase(cloud: Cloud, title: str, assembly: Assembly, outcome: Outcome) -> None:
+    """One deploy or update of `assembly` as a phase of the timeline, then the data path probe; a
+    failure is recorded in `outcome` (the first deploy's duration too)."""
+    timeline = cloud.timeline
+    timeline.begin(title)
+    try:
+        cloud.deploy(assembly)
+    except DeployFailed as failure:
+        timeline.end("FAILED")
+        outcome.failure = failure
+        return
+    try:
+        for line in data_path.probe(cloud):
+            timeline.note(line)
+    except data_path.DataPathFailed as failure:
+        timeline.note(f"data path FAILED: {failure}")
+        timeline.end("FAILED (data path)")
+        outcome.data_path_failure = str(failure)
+        return
+    timeline.end("succeeded")
+    if outcome.first_deploy_seconds is None:
+        outcome.first_deploy_seconds = timeline.phases[-1].finished - timeline.phases[-1].started
+
+
+def destroy_in_rounds(cloud: Cloud, assembly: Assembly, outcome: Outcome) -> None:
+    """`cdk destroy --all` in the rounds the README documents: a round that stops is retried once
+    every key pending deletion is gone; a second stop is the outcome's failure."""
+    timeline = cloud.timeline
+    for round_number in range(1, MAX_DESTROY_ROUNDS + 1):
+        timeline.begin(f"Destroy, round {round_number}")
+        try:
+            cloud.destroy(assembly)
+        except DeployFailed as failure:
+            timeline.end("stopped")
+            outcome.destroy_failures.append(failure)
+            if round_number == MAX_DESTROY_ROUNDS:
+                outcome.failure = failure
+                return
+            _wait_for_pending_key_deletions(cloud)
+            continue
+        timeline.end("succeeded")
+        return
 
 
 def _wait_for_pending_key_deletions(cloud: Cloud) -> None:

@@ -1,0 +1,210 @@
+"""Named scenarios: what real deployments of this app go through, each run end to end on a fresh
+offline account and checked (`python -m rehearsal --scenario NAME`, `--scenario all`,
+`--list-scenarios`).
+
+A scenario synthesises the app itself with the settings it needs, as `cdk synth -c key=value`
+would, so it needs nothing but a checkout; it fails at the first expectation that does not hold,
+with one line saying which. Each scenario is a function registered with `@scenario`; its docstring
+is what `--list-scenarios` prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from rehearsal.cloudformation.engine import Cloud, DeployFailed
+from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
+from rehearsal.timeline import Timeline, hsm_bill
+from validators.model import Assembly, load
+
+
+class ScenarioFailed(Exception):
+    """An expectation of the scenario did not hold; the message says which, in one line."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: Callable[["Stage"], None]
+
+    @property
+    def summary(self) -> str:
+        return " ".join((self.run.__doc__ or "").split())
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str) -> Callable[[Callable[["Stage"], None]], Callable[["Stage"], None]]:
+    def register(run: Callable[["Stage"], None]) -> Callable[["Stage"], None]:
+        SCENARIOS[name] = Scenario(name, run)
+        return run
+    return register
+
+
+class Syntheses:
+    """The app synthesised per configuration into one work directory, once per configuration."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._done: dict[str, Assembly] = {}
+
+    def __call__(self, environment: str = "reference", **settings: Any) -> Assembly:
+        key = json.dumps([environment, settings], sort_keys=True)
+        if key not in self._done:
+            from app import build_app
+
+            outdir = self.directory / f"{environment}-{len(self._done)}"
+            # The architecture plugin's one line goes to stderr; a scenario reports its own outcome.
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                build_app({"environment": environment, **settings}, outdir=str(outdir), nag=False).synth()
+            self._done[key] = load(str(outdir))
+        return self._done[key]
+
+
+@dataclass
+class Stage:
+    """What a scenario acts on: the app's syntheses, one offline account, and what it observed."""
+    synthesise: Syntheses
+    cloud: Cloud
+    outcome: Outcome
+    observations: list[str] = field(default_factory=list)
+
+    def deploy(self, title: str, assembly: Assembly) -> None:
+        """Deploy (or update to) `assembly` and probe the data path; any failure fails the scenario."""
+        deploy_phase(self.cloud, title, assembly, self.outcome)
+        if self.outcome.failure is not None:
+            raise ScenarioFailed(f"{title}: {self.outcome.failure}")
+        if self.outcome.data_path_failure is not None:
+            raise ScenarioFailed(f"{title}: data path: {self.outcome.data_path_failure}")
+
+    def destroy(self, assembly: Assembly) -> None:
+        """`cdk destroy --all` in the README's rounds; a destroy that does not finish fails the scenario."""
+        destroy_in_rounds(self.cloud, assembly, self.outcome)
+        if self.outcome.failure is not None:
+            raise ScenarioFailed(f"destroy: {self.outcome.failure}")
+
+    def expect(self, holds: bool, failure: str) -> None:
+        if not holds:
+            raise ScenarioFailed(failure)
+
+    def observe(self, line: str) -> None:
+        self.observations.append(line)
+        self.cloud.timeline.note(line)
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    failure: str | None
+    timeline: Timeline
+    observations: list[str]
+    hsm_hours: int
+
+
+def run(name: str, work: Path | None = None, synthesise: Syntheses | None = None) -> ScenarioResult:
+    """Run one scenario in a fresh offline account (its syntheses in `work`, or a temporary directory)."""
+    if work is None and synthesise is None:
+        with tempfile.TemporaryDirectory(prefix="rehearsal-scenario-") as directory:
+            return run(name, Path(directory))
+    synthesise = synthesise or Syntheses(work)
+    chosen = SCENARIOS[name]
+    account, region = account_and_region([synthesise()])
+    with offline_account(account, region) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        stage = Stage(synthesise, cloud, Outcome(cloud.timeline))
+        try:
+            chosen.run(stage)
+            failure = None
+        except ScenarioFailed as failed:
+            failure = str(failed)
+        return ScenarioResult(name, failure, cloud.timeline, stage.observations, hsm_bill(region).hours)
+
+
+# --- what the scenarios look at ------------------------------------------------------------------
+
+def _hsm_states(cloud: Cloud) -> dict[str, list[str]]:
+    """Cluster id -> the states of its HSMs."""
+    clusters = cloud.client("cloudhsmv2").describe_clusters()["Clusters"]
+    return {cluster["ClusterId"]: [hsm["State"] for hsm in cluster.get("Hsms", [])] for cluster in clusters}
+
+
+def _key_stores(cloud: Cloud) -> list[dict]:
+    return cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"]
+
+
+def _expect_deployed_as_synthesised(stage: Stage, assemblies: dict[str, Assembly]) -> None:
+    """Each environment's stacks hold that environment's templates: none was overwritten by another's."""
+    for environment, assembly in assemblies.items():
+        for stack in assembly.stacks:
+            state = stage.cloud.stacks.get(stack.name)
+            stage.expect(state is not None, f"{environment}: stack {stack.name} is not deployed")
+            if state.template != stack.template:
+                owners = [other for other, theirs in assemblies.items() if other != environment
+                          and any(s.name == stack.name and s.template == state.template for s in theirs.stacks)]
+                raise ScenarioFailed(
+                    f"{environment}: stack {stack.name} now holds {owners[0] if owners else 'another'} environment's "
+                    "template: the environments share stack names, so deploying one updated (and replaced the "
+                    "resources of) the other")
+
+
+# --- the scenarios -------------------------------------------------------------------------------
+
+@scenario("side-by-side")
+def side_by_side(stage: Stage) -> None:
+    """First deploy of reference, then dev-kms and sse-c in the same account and region: each
+    environment keeps its own stacks, buckets and keys, each data path works, the HSMs of both
+    CloudHSM environments fit the region's default quota, and each destroys."""
+    assemblies = {environment: stage.synthesise(environment) for environment in ("reference", "dev-kms", "sse-c")}
+    deployed_by: dict[str, str] = {}
+    for environment, assembly in assemblies.items():
+        for stack in assembly.stacks:
+            stage.expect(stack.name not in deployed_by,
+                         f"{environment}'s stack {stack.name} is {deployed_by.get(stack.name)}'s: deploying "
+                         f"{environment} would update {deployed_by.get(stack.name)} (the environments share 'name')")
+            deployed_by[stack.name] = environment
+        stage.deploy(f"Deploy {environment}", assembly)
+    _expect_deployed_as_synthesised(stage, assemblies)
+    stores = _key_stores(stage.cloud)
+    stage.expect(len(stores) == 2 and all(store["ConnectionState"] == "CONNECTED" for store in stores),
+                 f"expected two CONNECTED key stores (reference, sse-c), found {[s['ConnectionState'] for s in stores]}")
+    active = sum(states.count("ACTIVE") for states in _hsm_states(stage.cloud).values())
+    stage.observe(f"side by side: 3 environments, {len(stage.cloud.stacks)} stacks, {len(stores)} key stores, "
+                  f"{active} ACTIVE HSMs")
+    for environment in reversed(list(assemblies)):
+        stage.destroy(assemblies[environment])
+
+
+@scenario("redeploy")
+def redeploy(stage: Stage) -> None:
+    """Deploying the same assembly again changes nothing: every stack NO_CHANGES, no resource touched."""
+    reference = stage.synthesise()
+    stage.deploy("Deploy reference", reference)
+    stage.deploy("Deploy reference again", reference)
+    events = stage.cloud.timeline.phases[-1].events
+    touched = [f"{event.logical_id} {event.status}" for event in events
+               if event.resource_type not in ("AWS::CloudFormation::Stack", "note")]
+    stage.expect(not touched, f"the second deploy touched {', '.join(touched[:5])}")
+    statuses = {event.status for event in events if event.resource_type == "AWS::CloudFormation::Stack"}
+    stage.expect(statuses == {"NO_CHANGES"}, f"the second deploy's stack events were {sorted(statuses)}")
+    stage.observe(f"redeploy: {len(reference.stacks)} stacks, NO_CHANGES")
+
+
+@scenario("scale")
+def scale(stage: Stage) -> None:
+    """hsmCount 3 -> 4 -> 2 as updates: after each, exactly that many ACTIVE HSMs, the key store stays
+    CONNECTED and the data path works."""
+    for count in (3, 4, 2):
+        stage.deploy(f"Deploy hsmCount={count}", stage.synthesise(hsmCount=count))
+        (states,) = _hsm_states(stage.cloud).values()
+        stage.expect(states.count("ACTIVE") == count and len(states) == count,
+                     f"hsmCount={count}: the cluster has HSMs {states}")
+        (store,) = _key_stores(stage.cloud)
+        stage.expect(store["ConnectionState"] == "CONNECTED",
+                     f"hsmCount={count}: the key store is {store['ConnectionState']}")
+        stage.observe(f"scale: hsmCount={count}: {count} ACTIVE HSMs, key store CONNECTED")
