@@ -84,9 +84,9 @@ class Stage:
         if self.outcome.data_path_failure is not None:
             raise ScenarioFailed(f"{title}: data path: {self.outcome.data_path_failure}")
 
-    def destroy(self, assembly: Assembly) -> None:
+    def destroy(self, assembly: Assembly, label: str = "") -> None:
         """`cdk destroy --all` in the README's rounds; a destroy that does not finish fails the scenario."""
-        destroy_in_rounds(self.cloud, assembly, self.outcome)
+        destroy_in_rounds(self.cloud, assembly, self.outcome, label)
         if self.outcome.failure is not None:
             raise ScenarioFailed(f"destroy: {self.outcome.failure}")
 
@@ -177,7 +177,7 @@ def side_by_side(stage: Stage) -> None:
     stage.observe(f"side by side: 3 environments, {len(stage.cloud.stacks)} stacks, {len(stores)} key stores, "
                   f"{active} ACTIVE HSMs")
     for environment in reversed(list(assemblies)):
-        stage.destroy(assemblies[environment])
+        stage.destroy(assemblies[environment], environment)
 
 
 @scenario("redeploy")

@@ -116,12 +116,12 @@ def deploy_phase(cloud: Cloud, title: str, assembly: Assembly, outcome: Outcome)
         outcome.first_deploy_seconds = timeline.phases[-1].finished - timeline.phases[-1].started
 
 
-def destroy_in_rounds(cloud: Cloud, assembly: Assembly, outcome: Outcome) -> None:
+def destroy_in_rounds(cloud: Cloud, assembly: Assembly, outcome: Outcome, label: str = "") -> None:
     """`cdk destroy --all` in the rounds the README documents: a round that stops is retried once
     every key pending deletion is gone; a second stop is the outcome's failure."""
     timeline = cloud.timeline
     for round_number in range(1, MAX_DESTROY_ROUNDS + 1):
-        timeline.begin(f"Destroy, round {round_number}")
+        timeline.begin(f"Destroy{' ' + label if label else ''}, round {round_number}")
         try:
             cloud.destroy(assembly)
         except DeployFailed as failure:

@@ -269,4 +269,20 @@ def load_config(context: Mapping[str, Any], overrides: Mapping[str, Any] | None 
     values = {field: check(key, settings.get(key), settings) for key, (field, check) in SETTINGS.items()}
     if len(values["name"]) + len("-accesslogs-") + 12 + 1 + len(values["region"]) > 63:
         raise _fail("name", values["name"], "a name short enough for bucket names '<name>-accesslogs-<account>-<region>' (63 characters)")
+    _check_neighbours(name, values, defaults, environments)
     return AppConfig(environment=name, **values)
+
+
+def _check_neighbours(chosen: str, values: Mapping[str, Any], defaults: Mapping[str, Any],
+                      environments: Mapping[str, Any]) -> None:
+    """cdk.json's other environments in the same account and Region must not share `name`: it names their
+    stacks, buckets and key aliases, so deploying one would update (and replace the resources of) the
+    other. Raw values are enough here: each environment's own values are checked when it is chosen."""
+    for other, overrides in environments.items():
+        settings = {**defaults, **overrides} if isinstance(overrides, dict) else {}
+        if other != chosen and (settings.get("account"), settings.get("region"), settings.get("name")) == \
+                (values["account"], values["region"], values["name"]):
+            raise ConfigError(f"config error: environments '{chosen}' and '{other}' share account {values['account']}, "
+                              f"region {values['region']} and 'name' = {values['name']!r}: their stacks, buckets and "
+                              "key aliases would be the same, so deploying one would update the other; give each "
+                              "its own 'name'")

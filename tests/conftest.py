@@ -84,6 +84,13 @@ def reference(synth) -> SynthesisedApp:
 
 
 @pytest.fixture(scope="session")
-def config():
+def config_of():
+    """`config_of("dev-kms")`: that environment's settings, as the app reads them from cdk.json."""
     from stacks.config import load_config
-    return load_config(json.loads((ROOT / "cdk.json").read_text())["context"])
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return lambda environment="reference": load_config({**context, "environment": environment})
+
+
+@pytest.fixture(scope="session")
+def config(config_of):
+    return config_of("reference")

@@ -60,6 +60,22 @@ def test_a_raised_hsm_quota_admits_more_hsms():
     assert _load(hsmCount=8, hsmQuotaPerRegion=10).hsm_count == 8
 
 
+def test_environments_of_one_account_and_region_need_their_own_names():
+    """The name names the stacks, buckets and aliases: two environments sharing it in one account and
+    Region would update each other (the rehearsal's side-by-side scenario deploys all three)."""
+    names = {environment: load_config({**CONTEXT, "environment": environment}).stack_prefix
+             for environment in CONTEXT["environments"]}
+    assert len(set(names.values())) == len(names), names
+    clash = {**CONTEXT, "environments": {**CONTEXT["environments"], "copy": {"keyBackend": "kms"}}}
+    with pytest.raises(ConfigError) as raised:
+        load_config({**clash, "environment": "copy"})
+    assert str(raised.value).startswith("config error: environments 'copy' and 'reference' share account "
+                                        "111122223333, region eu-west-1 and 'name' = 'customer-keys'")
+    elsewhere = {**CONTEXT, "environments": {**CONTEXT["environments"], "copy": {"region": "eu-central-1",
+                 "availabilityZones": ["eu-central-1a", "eu-central-1b"]}}}
+    assert load_config({**elsewhere, "environment": "copy"}).name == "customer-keys"
+
+
 def test_unknown_setting_is_rejected_not_ignored():
     with pytest.raises(ConfigError, match="unknown setting 'hsmcount'"):
         _load(hsmcount=3)

@@ -47,8 +47,8 @@ def _expected_statements(bucket_id, endpoint_import, key_import, break_glass, mo
 
 
 @pytest.mark.parametrize("environment", ["reference", "dev-kms", "sse-c"])
-def test_bucket_policy_is_exactly_the_lock(synth, config, environment):
-    app = synth(environment)
+def test_bucket_policy_is_exactly_the_lock(synth, config_of, environment):
+    app, config = synth(environment), config_of(environment)
     bucket_id, bucket = _bucket(app, config)
     (_, policy), = app.template("Data").find_resources("AWS::S3::BucketPolicy").items()
     assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
@@ -63,9 +63,9 @@ def test_bucket_policy_is_exactly_the_lock(synth, config, environment):
 
 
 @pytest.mark.parametrize("environment", ["reference", "sse-c"])
-def test_bucket_uses_the_hsm_backed_key_with_bucket_keys(synth, config, environment):
+def test_bucket_uses_the_hsm_backed_key_with_bucket_keys(synth, config_of, environment):
     app = synth(environment)
-    _, bucket = _bucket(app, config)
+    _, bucket = _bucket(app, config_of(environment))
     rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["BucketKeyEnabled"] is True
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
@@ -74,9 +74,9 @@ def test_bucket_uses_the_hsm_backed_key_with_bucket_keys(synth, config, environm
     assert exported == {"Fn::GetAtt": [key_id, "KeyArn"]}
 
 
-def test_kms_mode_bucket_uses_the_rotating_kms_key(synth, config):
+def test_kms_mode_bucket_uses_the_rotating_kms_key(synth, config_of):
     app = synth("dev-kms")
-    _, bucket = _bucket(app, config)
+    _, bucket = _bucket(app, config_of("dev-kms"))
     rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     (key_id, _), = app.template("Keys").find_resources("AWS::KMS::Key").items()
     exported = app.output_value("Keys", rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::ImportValue"])
@@ -85,8 +85,8 @@ def test_kms_mode_bucket_uses_the_rotating_kms_key(synth, config):
 
 
 @pytest.mark.parametrize("environment,blocked", [("reference", ["SSE-C"]), ("sse-c", ["NONE"])])
-def test_sse_c_is_blocked_unless_the_mode_asks_for_it(synth, config, environment, blocked):
-    _, bucket = _bucket(synth(environment), config)
+def test_sse_c_is_blocked_unless_the_mode_asks_for_it(synth, config_of, environment, blocked):
+    _, bucket = _bucket(synth(environment), config_of(environment))
     rule = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["BlockedEncryptionTypes"] == {"EncryptionType": blocked}
 

@@ -77,7 +77,7 @@ def test_health_alarms_watch_connection_and_active_hsms(reference, config):
     keys.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
 
 
-def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config):
+def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config_of):
     app = synth("dev-kms")
     assert not any(name.endswith("-Hsm") for name in app.templates)
     keys = app.template("Keys")
@@ -87,7 +87,7 @@ def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config):
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["Properties"]["PendingWindowInDays"] == 7
     assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
-    _assert_least_privilege_policy(key["Properties"]["KeyPolicy"], config)
+    _assert_least_privilege_policy(key["Properties"]["KeyPolicy"], config_of("dev-kms"))
     for template in app.templates.values():
         assert "AWS::CloudHSM::Cluster" not in {r["Type"] for r in template["Resources"].values()}
 

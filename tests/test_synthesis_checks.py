@@ -72,7 +72,7 @@ def test_cdk_cli_synthesises_offline_without_credentials(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Successfully synthesized" in result.stderr + result.stdout
     assert sorted(path.name for path in (tmp_path / "out").glob("*.template.json")) == [
-        f"CustomerKeys-{suffix}.template.json" for suffix in ("Audit", "Data", "Keys", "Network")]
+        f"CustomerKeysDev-{suffix}.template.json" for suffix in ("Audit", "Data", "Keys", "Network")]
 
 
 def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
@@ -80,7 +80,7 @@ def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
 
     from app import build_app
     app = build_app(context_for("dev-kms"), outdir=str(tmp_path), nag=True)
-    s3.Bucket(app.node.find_child("CustomerKeys-Data"), "CarelessBucket")  # no TLS policy, no logs
+    s3.Bucket(app.node.find_child("CustomerKeysDev-Data"), "CarelessBucket")  # no TLS policy, no logs
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
@@ -109,7 +109,7 @@ def test_architecture_invariants_run_at_synth_and_pass(environment, tmp_path, mo
 def test_architecture_invariants_fail_the_synth_when_the_lock_breaks(tmp_path):
     from app import build_app
     app = build_app(context_for("dev-kms"), outdir=str(tmp_path), nag=False)
-    policy = app.node.find_child("CustomerKeys-Data").node.find_child("DataBucket").node.find_child("Bucket").policy
+    policy = app.node.find_child("CustomerKeysDev-Data").node.find_child("DataBucket").node.find_child("Bucket").policy
     policy.node.default_child.add_property_override("PolicyDocument.Statement.0.Condition.StringNotEquals.aws:sourceVpce", "vpce-0123456789abcdef0")
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()

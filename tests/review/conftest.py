@@ -69,7 +69,9 @@ def template() -> dict:
 
 @pytest.fixture(scope="session")
 def app_assemblies(tmp_path_factory) -> dict[str, Path]:
-    """mode -> synthesised cloud assembly of the app (cdk-nag off: the review does not need it)."""
+    """mode -> the reference deployment synthesised in that mode: cdk.json's environment of that name
+    without its own 'name', so that two modes compare as a change of one deployment (cdk-nag off: the
+    review does not need it)."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     target = shared / "review-assemblies"
@@ -81,8 +83,10 @@ def app_assemblies(tmp_path_factory) -> dict[str, Path]:
             if missing:
                 from app import build_app
 
+                environments = json.loads((ROOT / "cdk.json").read_text())["context"]["environments"]
                 for mode in missing:
-                    build_app({"environment": mode}, outdir=str(target / mode), nag=False).synth()
+                    settings = {key: value for key, value in environments[mode].items() if key != "name"}
+                    build_app({"environment": "reference", **settings}, outdir=str(target / mode), nag=False).synth()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return {mode: target / mode for mode in MODES}
