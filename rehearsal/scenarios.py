@@ -14,10 +14,12 @@ import contextlib
 import io
 import json
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from rehearsal import host, inventory
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
 from rehearsal.timeline import Timeline, hsm_bill
@@ -208,3 +210,65 @@ def scale(stage: Stage) -> None:
         stage.expect(store["ConnectionState"] == "CONNECTED",
                      f"hsmCount={count}: the key store is {store['ConnectionState']}")
         stage.observe(f"scale: hsmCount={count}: {count} ACTIVE HSMs, key store CONNECTED")
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+REMAINS_MARKER = "<!-- remains after destroy -->"
+
+
+def documented_remains(readme: Path = README) -> Counter:
+    """Kind -> count, from the README's table of what `cdk destroy` leaves (the reference environment)."""
+    text = readme.read_text()
+    if REMAINS_MARKER not in text:
+        raise ScenarioFailed(f"{readme.name} has no table of what remains after destroy ({REMAINS_MARKER})")
+    remains: Counter = Counter()
+    for line in text.split(REMAINS_MARKER, 1)[1].lstrip().splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3:
+            break
+        remains[cells[1].strip("`")] += int(cells[2])
+    return remains
+
+
+@scenario("destroy")
+def destroy(stage: Stage) -> None:
+    """Deploy reference, then `cdk destroy --all` in the README's two rounds: what remains in the account is
+    exactly the README's table (kept buckets with their policies, no HSM, no key store), and the data
+    key is gone once its pending window ends."""
+    reference = stage.synthesise()
+    host.stage_prerequisites(stage.cloud, reference)
+    baseline = inventory.take(stage.cloud)
+    stage.deploy("Deploy reference", reference)
+    kms = stage.cloud.client("kms")
+    data_key = kms.describe_key(KeyId=_data_key_alias(reference))["KeyMetadata"]["KeyId"]
+    stage.destroy(reference)
+    left = inventory.since(stage.cloud, baseline)
+    found = Counter(leftover.kind for leftover in left)
+    documented = documented_remains()
+    if found != documented:
+        differences = [f"{kind}: {found[kind]} left, README says {documented[kind]}"
+                       + "".join(f" ({leftover.identifier} {leftover.detail})".replace(" )", ")") for leftover in
+                                 [item for item in left if item.kind == kind][:3] if found[kind] > documented[kind])
+                       for kind in sorted(set(found) | set(documented)) if found[kind] != documented[kind]]
+        raise ScenarioFailed("what remains after destroy differs from the README's table: " + "; ".join(differences))
+    s3 = stage.cloud.client("s3")
+    for leftover in left:
+        if leftover.kind == "S3 bucket":
+            try:
+                s3.get_bucket_policy(Bucket=leftover.identifier)
+            except s3.exceptions.ClientError:
+                raise ScenarioFailed(f"the kept bucket {leftover.identifier} lost its bucket policy (its TLS rule "
+                                     "and endpoint lock) when its stack was deleted") from None
+        if leftover.kind == "CloudHSM cluster":
+            stage.expect(leftover.detail.endswith(" 0 HSM(s)"), f"the kept cluster still has HSMs: {leftover.detail}")
+    stage.expect(data_key not in {leftover.identifier for leftover in left},
+                 f"the data key {data_key} outlived its pending window")
+    stage.observe("destroy: left " + ", ".join(f"{count} {kind}" for kind, count in sorted(found.items()))
+                  + "; the data key is deleted")
+
+
+def _data_key_alias(assembly: Assembly) -> str:
+    """The alias of the HSM-backed data key, as the template names it."""
+    for _, _, resource in assembly.iter_resources("Custom::HsmBackedKmsKey"):
+        return str(resource["Properties"]["AliasName"])
+    raise ScenarioFailed("the assembly has no HSM-backed key")

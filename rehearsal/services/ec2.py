@@ -1,18 +1,25 @@
-"""Where moto's EC2 differs from EC2: a new VPC's default security group.
+"""Where moto's EC2 differs from EC2: a new VPC's default security group, and what DeleteVpc refuses.
 
 EC2 creates every VPC with a default security group that allows all inbound traffic from itself
 and all outbound traffic (Amazon VPC User Guide, "Default security groups for your VPCs"); moto's
 has the outbound rule only. CDK's restrict-default-security-group handler revokes both rules, and
 fails on a rule that is not there, so the model adds the inbound one.
 
-One module, not moto's three: one backend method changes, with no error or wire format of its own.
+DeleteVpc: "you must ... delete all security groups associated with the VPC (except the default
+one)" (Amazon EC2 API Reference, DeleteVpc); moto deletes the VPC and leaves such groups behind, so a
+teardown that leaves one (CloudHSM's cluster group, KMS's key store group) looked clean. EC2 answers
+DependencyViolation.
+
+One module, not moto's three: backend methods change, with no wire format of their own.
 """
 
 from __future__ import annotations
 
+from moto.ec2.exceptions import DependencyViolationError
 from moto.ec2.models import vpcs
 
 _original_create_vpc = vpcs.VPCBackend.create_vpc
+_original_delete_vpc = vpcs.VPCBackend.delete_vpc
 
 
 def create_vpc(self, *args, **kwargs):
@@ -25,5 +32,15 @@ def create_vpc(self, *args, **kwargs):
     return vpc
 
 
+def delete_vpc(self, vpc_id: str):
+    groups = [group for group in self.describe_security_groups(filters={"vpc-id": [vpc_id]})
+              if group.name != "default"]
+    if groups:
+        raise DependencyViolationError(f"The vpc '{vpc_id}' has dependencies and cannot be deleted: security "
+                                       f"group {groups[0].id} ({groups[0].name})")
+    return _original_delete_vpc(self, vpc_id)
+
+
 def install() -> None:
     vpcs.VPCBackend.create_vpc = create_vpc
+    vpcs.VPCBackend.delete_vpc = delete_vpc
