@@ -21,6 +21,7 @@ class NetworkStack(Stack):
             flow_log_key=log_key,
             log_retention_days=config.log_retention_days,
             with_interface_endpoints=config.uses_cloudhsm,
+            keep_vpc=config.uses_cloudhsm,
         )
         self.gateway = S3GatewayEndpoint(
             self, "S3Gateway",

@@ -1,5 +1,6 @@
 """Network stack: isolated subnets in the pinned AZs, no internet path, endpoints, flow logs."""
 
+import pytest
 from aws_cdk.assertions import Match
 
 INTERFACE_SERVICES = ("ssm", "ssmmessages", "ec2messages", "kms", "secretsmanager", "logs")
@@ -83,3 +84,14 @@ def test_kms_mode_has_no_interface_endpoints_but_keeps_the_gateway(synth):
     network = synth("dev-kms").template("Network")
     network.resource_count_is("AWS::EC2::VPCEndpoint", 1)
     network.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
+
+
+@pytest.mark.parametrize("environment, kept", [("reference", True), ("dev-kms", False)])
+def test_the_vpc_outlives_the_stack_only_beside_a_kept_cluster(synth, environment, kept):
+    """The kept cluster's own security group stays in the VPC, and EC2 refuses to delete a VPC that
+    still has one; without CloudHSM the VPC goes with the stack (the rehearsal's destroy scenario)."""
+    (vpc,) = synth(environment).template("Network").find_resources("AWS::EC2::VPC").values()
+    policies = (vpc.get("DeletionPolicy", "Delete"), vpc.get("UpdateReplacePolicy", "Delete"))
+    assert policies == (("RetainExceptOnCreate", "Retain") if kept else ("Delete", "Delete"))
+    (subnet, *_) = synth(environment).template("Network").find_resources("AWS::EC2::Subnet").values()
+    assert "DeletionPolicy" not in subnet, "subnets, endpoints and route tables go with the stack"

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from cmk_constructs.log_groups import audit_log_group
+from cmk_constructs.retention import KEEP
 
 # What the SSM-managed client host and cloudhsm-cli need, and nothing more:
 # SSM + SSM messages + EC2 messages for Session Manager and Run Command,
@@ -42,9 +43,14 @@ class IsolatedNetwork(Construct):
         flow_log_key: kms.IKey,
         log_retention_days: int,
         with_interface_endpoints: bool = True,
+        keep_vpc: bool = False,
     ) -> None:
         """`with_interface_endpoints`: the CloudHSM client host needs them; kms mode has no host and
-        saves their hourly cost (S3 itself calls KMS for SSE-KMS, not the workload)."""
+        saves their hourly cost (S3 itself calls KMS for SSE-KMS, not the workload).
+
+        `keep_vpc`: the VPC outlives the stack, for a kept CloudHSM cluster: CloudHSM's own security
+        group for the cluster lives in the VPC as long as the cluster, and EC2 refuses to delete a VPC
+        that still has a security group (its subnets, endpoints and route tables are deleted)."""
         super().__init__(scope, construct_id)
         if len(availability_zones) < 2:
             raise ValueError("IsolatedNetwork needs at least 2 availability zones")
@@ -58,6 +64,8 @@ class IsolatedNetwork(Construct):
             ],
             restrict_default_security_group=True,
         )
+        if keep_vpc:
+            self.vpc.apply_removal_policy(KEEP)
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
         self.flow_log_group = audit_log_group(self, "FlowLogs", key=flow_log_key, retention_days=log_retention_days)
