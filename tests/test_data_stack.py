@@ -106,3 +106,18 @@ def test_without_break_glass_principals_the_deny_has_no_exception():
     from cmk_constructs.locked_bucket.infrastructure import endpoint_only_statements
     (statement,) = endpoint_only_statements("arn:aws:s3:::b", "vpce-0123", [])
     assert statement.to_statement_json()["Condition"] == {"StringNotEquals": {"aws:sourceVpce": "vpce-0123"}}
+
+
+@pytest.mark.parametrize("environment", ["reference", "dev-kms"])
+def test_every_kept_bucket_keeps_its_policy(synth, environment):
+    """A bucket left by a stack deletion keeps its TLS rule and endpoint lock (the rehearsal's destroy
+    scenario checks the account); the policy is kept exactly as the bucket is."""
+    kept = 0
+    for template in synth(environment).templates.values():
+        resources = template["Resources"]
+        for policy in (r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"):
+            bucket = resources[policy["Properties"]["Bucket"]["Ref"]]
+            assert (policy.get("DeletionPolicy"), policy.get("UpdateReplacePolicy")) == \
+                (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
+            kept += 1
+    assert kept == 3, "the data, trail and access-log buckets"

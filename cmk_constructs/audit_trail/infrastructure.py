@@ -13,7 +13,7 @@ from constructs import Construct
 
 from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
-from cmk_constructs.retention import KEEP
+from cmk_constructs.retention import KEEP, keep_bucket_policy
 
 
 def audit_key(scope: Construct, construct_id: str, *, pending_window_days: int) -> kms.Key:
@@ -73,6 +73,7 @@ def access_log_bucket(scope: Construct, construct_id: str, *, bucket_name: str, 
         conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
     ))
     acknowledge(bucket, "AwsSolutions-S1", "This is the server-access-log target; logging it into itself would loop, and CloudTrail records its API calls.")
+    keep_bucket_policy(bucket)
     return bucket
 
 
@@ -115,6 +116,7 @@ class AuditTrail(Construct):
             cloud_watch_log_group=self.log_group,
             management_events=cloudtrail.ReadWriteType.ALL,
         )
+        keep_bucket_policy(self.bucket)  # with the statements the trail added
         data_buckets = [s3.Bucket.from_bucket_name(self, f"DataBucket{index}", name) for index, name in enumerate(data_bucket_names)]
         self.trail.add_s3_event_selector(
             [cloudtrail.S3EventSelector(bucket=bucket) for bucket in data_buckets],

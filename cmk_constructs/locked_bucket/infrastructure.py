@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cmk_constructs.nag import acknowledge
-from cmk_constructs.retention import KEEP
+from cmk_constructs.retention import KEEP, keep_bucket_policy
 
 SSE_C = "sse-c"
 
@@ -126,3 +126,4 @@ class LockedDataBucket(Construct):
         ]
         for statement in statements:
             self.bucket.add_to_resource_policy(statement)
+        keep_bucket_policy(self.bucket)
