@@ -4,8 +4,8 @@
 # connection. The store's handler has this script set kmsuser's password back to the
 # secret's value (as the cluster admin), then tells KMS that password and connects;
 # KMS rotates it again. kmsuser must not be logged in: the handler runs it only while
-# no store is connected to the cluster. The new password is answered on standard input.
-output="$(printf '%s\n%s\n' "$kmsuser_password" "$kmsuser_password" | as_admin user change-password --username kmsuser --role crypto-user)" || true
+# no store is connected to the cluster. The new password is typed at cloudhsm-cli's
+# prompt on a pseudo-terminal (see host_session.sh); a reset also unlocks a locked-out kmsuser.
+output="$(as_admin kmsuser_password user change-password --username kmsuser --role crypto-user)" || fail "user change-password kmsuser" "$output"
 unset admin_password kmsuser_password
-succeeded "$output" || { echo "user change-password kmsuser failed: $output" >&2; exit 1; }
 echo "cluster $cluster_id: kmsuser password set from its secret"

@@ -77,7 +77,8 @@ class ClusterModel:
     csr_pem: str = ""
     csr_public_key: bytes = b""
     trust_anchor_pem: str = ""
-    users: dict[str, dict] = field(default_factory=dict)  # name -> {"role", "password_digest"}
+    # name -> {"role", "password_digest"}, with "failed_logins" and "locked_out" once a login fails (log_in)
+    users: dict[str, dict] = field(default_factory=dict)
     logged_in: set[str] = field(default_factory=set)
     network_broken: bool = False
     key_material: set[str] = field(default_factory=set)  # KMS key ids whose material lives here
@@ -334,9 +335,51 @@ def initialize_cluster(self, cluster_id: str, signed_cert: str, trust_anchor: st
     return {"State": cluster.state, "StateMessage": cluster.state_message}
 
 
-def activate(cluster, admin_password: str, kmsuser_password: str) -> None:
-    """The effect of the activation command on the host (see rehearsal.services.activation)."""
+# --- HSM users (cloudhsm-cli on the client host acts on them: rehearsal.services.ssm.cloudhsm_cli) ----
+
+def activate(cluster, admin_password: str, kmsuser_password: str | None = None) -> None:
+    """`cluster activate`: the cluster becomes ACTIVE and its admin gets the password (and, for
+    tests that skip the host, kmsuser as a crypto user)."""
     model = model_of(cluster)
     cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
     model.users["admin"] = {"role": "admin", "password_digest": password_digest(admin_password)}
-    model.users["kmsuser"] = {"role": "crypto-user", "password_digest": password_digest(kmsuser_password)}
+    if kmsuser_password is not None:
+        create_user(cluster, "kmsuser", "crypto-user", kmsuser_password)
+
+
+def create_user(cluster, username: str, role: str, password: str) -> None:
+    model_of(cluster).users[username] = {"role": role, "password_digest": password_digest(password)}
+
+
+# "If you exceed five incorrect login attempts, your account is locked out. To unlock the account, an
+# admin must reset your password using the user change-password command" (CloudHSM User Guide, CloudHSM
+# CLI "login"; the same page: "your account is locked out after 20 incorrect login attempts" for
+# clusters created before February 2018, so "after N" is the count that locks). A cluster of several
+# HSMs may allow more attempts; the model counts for the whole cluster, as one HSM would.
+FAILED_LOGINS_BEFORE_LOCKOUT = 5
+
+
+def log_in(cluster, username: str, role: str, password: str) -> str | None:
+    """None if the user logs in, else why not. A wrong password or role counts as a failed login
+    (`failed_logins` on the user; a success starts the count again, an assumption); at the limit the
+    user is `locked_out` and even the right password fails until an admin sets a new one."""
+    user = model_of(cluster).users.get(username)
+    if user is None:
+        return "login failed: invalid credentials"
+    if user.get("locked_out"):
+        return f"login failed: user {username} is locked out; an admin must reset its password (user change-password)"
+    if user["role"] != role or user["password_digest"] != password_digest(password):
+        user["failed_logins"] = user.get("failed_logins", 0) + 1
+        if user["failed_logins"] >= FAILED_LOGINS_BEFORE_LOCKOUT:
+            user["locked_out"] = True
+        return "login failed: invalid credentials"
+    user.pop("failed_logins", None)
+    return None
+
+
+def set_password(cluster, username: str, password: str) -> None:
+    """`user change-password`: the new password, which also unlocks a locked-out user."""
+    user = model_of(cluster).users[username]
+    user["password_digest"] = password_digest(password)
+    user.pop("failed_logins", None)
+    user.pop("locked_out", None)

@@ -1,5 +1,5 @@
-"""SSM Run Command as the activation document meets it: moto's SendCommand and
-GetCommandInvocation, with the command's effect on the modelled cluster, grafted onto moto's
+"""SSM Run Command as the host documents meet it: moto's SendCommand and GetCommandInvocation,
+with the document's script run on a stand-in client host (models, host_shell), grafted onto moto's
 backend by `install()`.
 
 No responses.py: moto's SSM responses carry both calls unchanged; only the backend differs.
