@@ -127,6 +127,12 @@ class HsmBill:
         return None if self.price_per_hour is None else self.hours * self.price_per_hour
 
 
+def billed_hours(hsm) -> int:
+    """Every started hour of one HSM, from CreateHsm until it is gone (or now), as CloudHSM bills."""
+    ended = hsm.deleted_at if hsm.deleted_at is not None else CLOCK.now()
+    return max(1, math.ceil((ended - hsm.created_at) / 3600 - 1e-9))
+
+
 def hsm_bill(region: str) -> HsmBill:
     """Every started HSM-hour of every HSM the model created, priced from pricing.json."""
     from rehearsal.services.cloudhsm import LEDGER
@@ -135,8 +141,7 @@ def hsm_bill(region: str) -> HsmBill:
     prices = load_prices()
     hours, types = 0, set()
     for hsm in LEDGER:
-        ended = hsm.deleted_at if hsm.deleted_at is not None else CLOCK.now()
-        hours += max(1, math.ceil((ended - hsm.created_at) / 3600 - 1e-9))
+        hours += billed_hours(hsm)
         types.add(hsm.hsm_type)
     table = ((prices.region(region) or {}).get("hsmHour") or {})
     price = table.get(types.pop()) if len(types) == 1 else None

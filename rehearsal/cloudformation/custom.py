@@ -143,8 +143,11 @@ def _framework(ctx: ResourceContext, function: LambdaFunction) -> ProviderFramew
 
 def _failed(message: str, request_type: str, physical_id: str | None,
             create_marker: str = MISSING_PHYSICAL_ID) -> ResourceFailed:
+    """The FAILED response, with the physical id it carries: the one on_event answered once it ran (so a
+    rollback's Delete reaches the handler, which cleans up what it made), else, for a Create, the
+    marker whose Delete the framework ignores (cfn-response.js, safeHandler and submitResponse)."""
     failure = ResourceFailed(f"Received response status [FAILED] from custom resource. Message returned: {message}")
-    failure.physical_id = create_marker if request_type == "Create" else physical_id  # type: ignore[attr-defined]
+    failure.physical_id = physical_id or (create_marker if request_type == "Create" else None)  # type: ignore[attr-defined]
     return failure
 
 

@@ -184,8 +184,10 @@ class Cloud:
         for stack in _in_dependency_order(assembly.stacks):
             self.publish_assets(stack)
             state = self.stacks.get(stack.name)
-            if state is not None and state.status == "ROLLBACK_COMPLETE":
-                self._delete_stack(stack.name)  # the CDK CLI deletes a stack that never got created, then creates it
+            if state is not None and state.status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
+                # The CDK CLI deletes a stack whose creation failed, then creates it (a ROLLBACK_FAILED
+                # stack's deletion meets what its rollback could not delete).
+                self._delete_stack(stack.name)
                 state = None
             if state is None or state.status == PAUSED:
                 self._create_stack(assembly, stack, held if stack is paused_stack else set())
@@ -255,9 +257,9 @@ class Cloud:
             self._finish(assembly, stack, state, "CREATE_COMPLETE")
             return
         self.timeline.stack_event(stack.name, "ROLLBACK_IN_PROGRESS", failure.reason)
-        self._roll_back_create(stack, state)
-        state.status = "ROLLBACK_COMPLETE"
-        self.timeline.stack_event(stack.name, "ROLLBACK_COMPLETE")
+        stuck = self._roll_back_create(stack, state)
+        state.status = "ROLLBACK_FAILED" if stuck else "ROLLBACK_COMPLETE"
+        self.timeline.stack_event(stack.name, state.status, stuck[0].reason if stuck else "")
         raise failure
 
     def _update_stack(self, assembly: Assembly, stack: Stack, state: StackState) -> None:
@@ -544,10 +546,13 @@ class Cloud:
             native = _native(resource.resource_type)
             yield from _timed(native.delete(ctx, resource.physical_id or ""), native.delete_seconds)
 
-    def _roll_back_create(self, stack: Stack, state: StackState) -> None:
-        self._delete_resources(stack.name, list(state.resources.values()), removed_template=stack.template,
-                               on_rollback=True)
-        state.resources.clear()
+    def _roll_back_create(self, stack: Stack, state: StackState) -> list[DeployFailed]:
+        """Delete what the failed create made; what fails to delete stays in the stack (ROLLBACK_FAILED)."""
+        failures = self._delete_resources(stack.name, list(state.resources.values()), removed_template=stack.template,
+                                          on_rollback=True)
+        state.resources = {logical_id: resource for logical_id, resource in state.resources.items()
+                           if resource.status == "DELETE_FAILED"}
+        return failures
 
     def _roll_back_update(self, assembly: Assembly, stack: Stack, state: StackState,
                           previous: dict[str, ResourceState], old_template: dict) -> None:

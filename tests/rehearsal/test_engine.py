@@ -155,3 +155,51 @@ def test_a_key_of_another_application_in_the_account_does_not_stop_deploy_or_des
             cloud.destroy(assembly)
         assert "still holds KMS keys" in first_round.value.reason and "(PendingDeletion)" in first_round.value.reason
         assert foreign not in first_round.value.reason and "AccessDenied" not in first_round.value.reason
+
+
+def _events(cloud, resource_type: str) -> list[tuple[str, float]]:
+    return [(event.status, event.seconds) for phase in cloud.timeline.phases for event in phase.events
+            if event.resource_type == resource_type]
+
+
+def test_a_failed_completion_check_is_rolled_back_through_the_handler(assembly_dir):
+    """The Provider framework answers FAILED for an is_complete failure with the physical id on_event
+    gave (aws-cdk-lib cfn-response.js, safeHandler), so the rollback's Delete reaches the handler and
+    it deletes the HSM it created; the cluster then goes too. (A Create whose on_event fails carries
+    the framework's marker instead, and its Delete does nothing.)"""
+    from rehearsal.scenarios import steps_of_a_clean_deploy
+
+    assembly = loaded(assembly_dir())
+    (step,) = [step for step in steps_of_a_clean_deploy(None, assembly)
+               if "FirstHsmLifecycleIsComplete" in step.function and step.action == "DescribeClusters"]
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        FAULTS.fail(step.service, step.action, "InjectedFailure", "injected", after=step.earlier_calls)
+        with pytest.raises(DeployFailed) as failed:
+            cloud.deploy(assembly)
+        assert failed.value.logical_id.startswith("FirstHsm") and "InjectedFailure" in failed.value.reason
+        (deleted,) = [seconds for status, seconds in _events(cloud, "Custom::CloudHsmFirstHsm")
+                      if status == "DELETE_COMPLETE"]
+        assert deleted >= 60, "the handler waited for its HSM to be deleted"
+        assert cloud.stacks[failed.value.stack].status == "ROLLBACK_COMPLETE"
+        assert cloud.client("cloudhsmv2").describe_clusters()["Clusters"] == []
+
+
+def test_a_rollback_that_cannot_delete_a_resource_fails_and_the_next_deploy_deletes_the_stack_first(assembly_dir):
+    """A resource that fails to delete during the rollback of a new stack leaves it ROLLBACK_FAILED with
+    that resource; the CDK CLI deletes a stack whose creation failed before creating it again, and that
+    deletion keeps a RetainExceptOnCreate resource, as for any operation but the rolled-back create
+    (CloudFormation User Guide, "DeletionPolicy attribute")."""
+    assembly = loaded(assembly_dir())
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        FAULTS.fail("cloudhsmv2", "CreateHsm", "InjectedFailure", "injected")
+        FAULTS.fail("cloudhsmv2", "DeleteCluster", "InjectedFailure", "cluster deletion refused")
+        with pytest.raises(DeployFailed):
+            cloud.deploy(assembly)
+        state = cloud.stacks[next(name for name in cloud.stacks if name.endswith("-Hsm"))]
+        assert state.status == "ROLLBACK_FAILED"
+        assert [resource.resource_type for resource in state.resources.values()] == ["AWS::CloudHSM::Cluster"]
+        (left_over,) = state.resources.values()
+        cloud.deploy(assembly)
+        assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
+        assert ("DELETE_SKIPPED" in [status for status, _ in _events(cloud, "AWS::CloudHSM::Cluster")]
+                and left_over.physical_id in {c["ClusterId"] for c in cloud.client("cloudhsmv2").describe_clusters()["Clusters"]})
