@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rehearsal import host, inventory
+from rehearsal.faults import FAULTS
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
-from rehearsal.timeline import Timeline, hsm_bill
+from rehearsal.services.cloudhsm import LEDGER
+from rehearsal.timeline import Timeline, billed_hours, hsm_bill
 from validators.model import Assembly, load
 
 
@@ -34,6 +37,7 @@ class ScenarioFailed(Exception):
 class Scenario:
     name: str
     run: Callable[["Stage"], None]
+    own_accounts: bool = False   # the scenario opens a fresh account per attempt itself
 
     @property
     def summary(self) -> str:
@@ -43,9 +47,9 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str) -> Callable[[Callable[["Stage"], None]], Callable[["Stage"], None]]:
+def scenario(name: str, own_accounts: bool = False) -> Callable[[Callable[["Stage"], None]], Callable[["Stage"], None]]:
     def register(run: Callable[["Stage"], None]) -> Callable[["Stage"], None]:
-        SCENARIOS[name] = Scenario(name, run)
+        SCENARIOS[name] = Scenario(name, run, own_accounts)
         return run
     return register
 
@@ -72,9 +76,10 @@ class Syntheses:
 
 @dataclass
 class Stage:
-    """What a scenario acts on: the app's syntheses, one offline account, and what it observed."""
+    """What a scenario acts on: the app's syntheses, one offline account (none for a scenario that opens
+    its own), and what it observed."""
     synthesise: Syntheses
-    cloud: Cloud
+    cloud: Cloud | None
     outcome: Outcome
     observations: list[str] = field(default_factory=list)
 
@@ -98,7 +103,7 @@ class Stage:
 
     def observe(self, line: str) -> None:
         self.observations.append(line)
-        self.cloud.timeline.note(line)
+        self.outcome.timeline.note(line)
 
 
 @dataclass
@@ -118,14 +123,17 @@ def run(name: str, work: Path | None = None, synthesise: Syntheses | None = None
     synthesise = synthesise or Syntheses(work)
     chosen = SCENARIOS[name]
     account, region = account_and_region([synthesise()])
-    with offline_account(account, region) as cloud, contextlib.redirect_stdout(io.StringIO()):
-        stage = Stage(synthesise, cloud, Outcome(cloud.timeline))
+    with contextlib.ExitStack() as scope:
+        scope.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        cloud = None if chosen.own_accounts else scope.enter_context(offline_account(account, region))
+        stage = Stage(synthesise, cloud, Outcome(cloud.timeline if cloud else Timeline()))
         try:
             chosen.run(stage)
             failure = None
         except ScenarioFailed as failed:
             failure = str(failed)
-        return ScenarioResult(name, failure, cloud.timeline, stage.observations, hsm_bill(region).hours)
+        hours = hsm_bill(region).hours if cloud else 0
+        return ScenarioResult(name, failure, stage.outcome.timeline, stage.observations, hours)
 
 
 # --- what the scenarios look at ------------------------------------------------------------------
@@ -212,6 +220,23 @@ def scale(stage: Stage) -> None:
         stage.observe(f"scale: hsmCount={count}: {count} ACTIVE HSMs, key store CONNECTED")
 
 
+
+@scenario("rename-key-store")
+def rename_key_store(stage: Stage) -> None:
+    """Changing keyStoreName renames the custom key store in place: the same store, CONNECTED again,
+    holding the same data key, and the data path works."""
+    stage.deploy("Deploy reference", stage.synthesise())
+    (before,) = _key_stores(stage.cloud)
+    renamed = "customer-keys-renamed"
+    stage.deploy(f"Deploy keyStoreName={renamed}", stage.synthesise(keyStoreName=renamed))
+    (after,) = _key_stores(stage.cloud)
+    stage.expect(after["CustomKeyStoreId"] == before["CustomKeyStoreId"],
+                 f"the store was replaced ({before['CustomKeyStoreId']} -> {after['CustomKeyStoreId']}), not renamed")
+    stage.expect(after["CustomKeyStoreName"] == renamed and after["ConnectionState"] == "CONNECTED",
+                 f"the store is {after['CustomKeyStoreName']!r}, {after['ConnectionState']}")
+    stage.observe(f"rename-key-store: {before['CustomKeyStoreName']} -> {renamed}, same store "
+                  f"{after['CustomKeyStoreId']}, CONNECTED")
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 REMAINS_MARKER = "<!-- remains after destroy -->"
 
@@ -272,3 +297,99 @@ def _data_key_alias(assembly: Assembly) -> str:
     for _, _, resource in assembly.iter_resources("Custom::HsmBackedKmsKey"):
         return str(resource["Properties"]["AliasName"])
     raise ScenarioFailed("the assembly has no HSM-backed key")
+
+
+# What a resource left behind costs, or counts against a quota (4 clusters per Region), when no stack owns it.
+BILLING_KINDS = ("CloudHSM cluster", "KMS custom key store", "KMS key", "EC2 instance", "VPC endpoint",
+                 "Secrets Manager secret")
+INJECTED = "InjectedFailure"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One kind of AWS call one custom resource's handler makes: the first such call is made to fail."""
+    function: str
+    service: str
+    action: str
+    earlier_calls: int   # calls of this service and action before it, in a clean deploy (any caller)
+
+
+def steps_of_a_clean_deploy(synthesise: Syntheses, assembly: Assembly) -> list[Step]:
+    """Every (handler, service, action) a clean first deploy makes, in the order they first happen.
+    The deploy is deterministic (simulated clock, seeded identifiers), so the n-th call of an action
+    in a replay is the same call."""
+    account, region = account_and_region([assembly])
+    with offline_account(account, region) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        cloud.deploy(assembly)
+        calls = list(FAULTS.calls)
+    steps: dict[tuple[str, str, str], Step] = {}
+    seen: Counter = Counter()
+    for function, service, action in calls:
+        if function and function.startswith(tuple(stack.name + "-" for stack in assembly.stacks)) \
+                and (function, service, action) not in steps:
+            steps[(function, service, action)] = Step(function, service, action, seen[(service, action)])
+        seen[(service, action)] += 1
+    return list(steps.values())
+
+
+def _unowned(cloud: Cloud, left: list[inventory.Leftover]) -> list[inventory.Leftover]:
+    """What bills or counts against a quota that no resource of a deployed stack names."""
+    owned = {str(value) for state in cloud.stacks.values() for resource in state.resources.values()
+             for value in (resource.physical_id, *resource.attributes.values()) if value}
+    return [leftover for leftover in left if leftover.kind in BILLING_KINDS
+            and not leftover.detail.startswith("PendingDeletion")
+            and not any(leftover.identifier in value for value in owned)]
+
+
+def fail_each_step(stage: Stage, only: str | None = None) -> None:
+    """Each step (`only`: the steps of functions whose name contains it) in its own fresh account."""
+    reference = stage.synthesise()
+    steps = [step for step in steps_of_a_clean_deploy(stage.synthesise, reference) if only is None or only in step.function]
+    stage.expect(bool(steps), f"no custom resource step{' of ' + only if only else ''} in a clean deploy")
+    failed, absorbed, waste, defects = 0, 0, [], []
+    account, region = account_and_region([reference])
+    for step in steps:
+        label = f"{_short(step.function)}: {step.action}"
+        with offline_account(account, region) as cloud:
+            host.stage_prerequisites(cloud, reference)
+            baseline = inventory.take(cloud)
+            FAULTS.fail(step.service, step.action, INJECTED, f"injected failure of {step.action}", after=step.earlier_calls)
+            try:
+                cloud.deploy(reference)
+            except DeployFailed as failure:
+                if INJECTED not in failure.reason:
+                    defects.append(f"{label}: the deploy failed for another reason: {failure}")
+                    continue
+                failed += 1
+            else:
+                absorbed += 1
+            waste.append((sum(billed_hours(hsm) for hsm in LEDGER if hsm.deleted_at is not None), label))
+            leaked = _unowned(cloud, inventory.since(cloud, baseline))
+            if leaked:
+                defects.append(f"{label}: after the rollback no stack owns "
+                               + ", ".join(f"{item.kind} {item.identifier} ({item.detail})" for item in leaked[:3]))
+            try:
+                cloud.deploy(reference)
+            except DeployFailed as failure:
+                defects.append(f"{label}: the next deploy failed: {failure}")
+    stage.expect(not defects, f"{len(defects)} of {len(steps)} steps: " + " | ".join(defects))
+    worst = max(waste)
+    stage.observe(f"fail-each-step: {len(steps)} steps; {failed} failed the deploy and rolled back, {absorbed} were "
+                  f"absorbed; nothing billing was left unowned; every next deploy succeeded; most HSM-hours wasted: "
+                  f"{worst[0]} ({worst[1]})")
+
+
+def _short(function: str) -> str:
+    """`CustomerKeys-Keys-DataKeyLifecycleOnEvent00FE501A-5B777C4A3332` -> `DataKeyLifecycleOnEvent`."""
+    parts = function.split("-")
+    return re.sub(r"[0-9A-F]{6,8}$", "", parts[-2]) if len(parts) > 2 else function
+
+
+@scenario("fail-each-step", own_accounts=True)
+def fail_each_step_scenario(stage: Stage) -> None:
+    """Every AWS call kind each custom resource's handler makes in a first deploy of reference fails
+    once (a non-retryable error), each in a fresh account: the deploy fails and rolls back (or the
+    handler absorbs it), nothing that bills or counts against a quota is left that no stack owns, the
+    HSM-hours the failed attempt wasted are reported, and the next deploy succeeds."""
+    fail_each_step(stage)
+

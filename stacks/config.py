@@ -68,6 +68,12 @@ class AppConfig:
     log_retention_days: int
     key_deletion_window_days: int
     alarm_email: str | None
+    key_store_name: str | None = None
+
+    @property
+    def store_name(self) -> str:
+        """The custom key store's name: `keyStoreName`, else `<name>-<environment>` (unique per account)."""
+        return self.key_store_name or f"{self.name}-{self.environment}"
 
     @property
     def uses_cloudhsm(self) -> bool:
@@ -186,6 +192,16 @@ def _optional_email(key: str, value: Any, _: Mapping[str, Any]) -> str | None:
     return value
 
 
+def _optional_store_name(key: str, value: Any, _: Mapping[str, Any]) -> str | None:
+    """KMS CustomKeyStoreName: 1-256 characters (KMS API Reference, CreateCustomKeyStore); kept to
+    characters that need no quoting anywhere they are shown."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,255}", value):
+        raise _fail(key, value, "null or 1-256 letters, digits and _ . : / - (a KMS custom key store name)")
+    return value
+
+
 def _hsm_count(key: str, value: Any, settings: Mapping[str, Any]) -> int:
     count = _integer(2, MAX_HSMS_PER_CLUSTER)(key, value, settings)
     quota = settings.get("hsmQuotaPerRegion", DEFAULT_HSMS_PER_REGION)
@@ -217,10 +233,11 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
     "logRetentionDays": ("log_retention_days", _log_retention),
     "keyDeletionWindowDays": ("key_deletion_window_days", _integer(7, 30)),
     "alarmEmail": ("alarm_email", _optional_email),
+    "keyStoreName": ("key_store_name", _optional_store_name),
 }
 
 # Settings that may be left out (or null: CDK drops null context values).
-OPTIONAL_SETTINGS = frozenset({"alarmEmail"})
+OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName"})
 
 
 # Settings whose value is not a plain string: `cdk synth -c hsmCount=4` hands them over as text.

@@ -35,7 +35,7 @@ class KeysStack(Stack):
             logging = dict(log_key=log_key, log_retention_days=config.log_retention_days)
             self.key_store = CustomKeyStore(
                 self, "KeyStore",
-                store_name=f"{config.name}-{config.environment}",
+                store_name=config.store_name,
                 cluster_id=hsm.cluster.cluster_id,
                 trust_anchor_parameter=hsm.trust_anchor_parameter,
                 kmsuser_password=hsm.kmsuser_password,

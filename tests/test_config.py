@@ -48,6 +48,7 @@ def _load(**settings):
     ("logRetentionDays", 42, "retention periods"),
     ("keyDeletionWindowDays", 3, "from 7 to 30"),
     ("alarmEmail", "not-an-email", "e-mail"),
+    ("keyStoreName", "two words", "a KMS custom key store name"),
 ])
 def test_bad_value_names_the_key_and_what_is_allowed(key, value, expected):
     with pytest.raises(ConfigError) as raised:

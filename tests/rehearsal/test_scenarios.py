@@ -6,7 +6,17 @@ from __future__ import annotations
 import pytest
 
 from rehearsal.cli import main
-from rehearsal.scenarios import SCENARIOS, Syntheses, run
+from rehearsal.scenarios import SCENARIOS, ScenarioFailed, Stage, Syntheses, fail_each_step, run
+from rehearsal.session import Outcome
+from rehearsal.timeline import Timeline
+
+# fail-each-step runs a deploy per step (minutes in all): its test runs it per custom resource, in parallel.
+WHOLE = [name for name in SCENARIOS if name != "fail-each-step"]
+HANDLERS = ["CustomVpcRestrictDefaultSG", "FirstHsmLifecycle", "InitialisationLifecycle", "ActivationLifecycle",
+            "HsmFleetLifecycle", "KeyStoreLifecycle",
+            pytest.param("DataKeyLifecycle", marks=pytest.mark.xfail(strict=True, raises=ScenarioFailed, reason=(
+                "known defect: once the data key exists in the store, a failure after it rolls the Keys stack "
+                "back into a store that KMS will not delete, and the next deploy fails")))]
 
 
 @pytest.fixture(scope="session")
@@ -14,11 +24,19 @@ def syntheses(tmp_path_factory) -> Syntheses:
     return Syntheses(tmp_path_factory.mktemp("scenario-syntheses"))
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("name", WHOLE)
 def test_each_scenario_passes(name, syntheses):
     result = run(name, synthesise=syntheses)
     assert result.failure is None, result.failure
     assert result.observations, "a scenario reports what it saw"
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_every_step_of_each_custom_resource_can_fail_once(handler, syntheses):
+    """The fail-each-step scenario, for the steps of one custom resource's handlers."""
+    stage = Stage(syntheses, None, Outcome(Timeline()))
+    fail_each_step(stage, only=handler)
+    assert stage.observations and "nothing billing was left unowned" in stage.observations[0]
 
 
 def test_the_command_line_lists_the_scenarios_and_runs_one_by_name(capsys):
@@ -29,6 +47,13 @@ def test_the_command_line_lists_the_scenarios_and_runs_one_by_name(capsys):
     assert main(["--scenario", "redeploy"]) == 0
     out = capsys.readouterr().out
     assert "scenario redeploy: passed" in out and out.rstrip().endswith("scenarios: 1 passed, 0 failed")
+
+
+def test_the_readme_lists_every_scenario():
+    from rehearsal.scenarios import README
+
+    text = README.read_text()
+    assert all(f"| `{name}` |" in text for name in SCENARIOS), [n for n in SCENARIOS if f"| `{n}` |" not in text]
 
 
 @pytest.mark.parametrize("argv, message", [
