@@ -4,6 +4,10 @@ Values are typical, not worst case; the simulator's total is the deployment's
 critical path under these figures.
 """
 
+from __future__ import annotations
+
+import random
+
 MINUTE = 60.0
 
 # AWS::CloudHSM::Cluster: "Creating a cluster can take several minutes" (AWS CloudHSM
@@ -12,6 +16,14 @@ CLUSTER_CREATE = 5 * MINUTE
 # "It can take up to 15 minutes to create an HSM" (AWS CloudHSM User Guide, "Create an
 # HSM"); public measurements report 10-15 minutes. CREATE_IN_PROGRESS -> ACTIVE.
 HSM_CREATE = 12 * MINUTE
+# The same sources as a range: a rehearsal that asks for spread (FAULTS.spread_hsm_creation)
+# draws each HSM's time from it, most often near HSM_CREATE.
+HSM_CREATE_RANGE = (10 * MINUTE, 15 * MINUTE)
+# A slow HSM a rehearsal can arm (FAULTS.slow_hsm_creation): past the 40 minutes the HSM
+# handlers wait (their Provider allows 45, less a 5-minute margin). An assumption: AWS
+# publishes no upper bound, and capacity shortfalls are reported to take far longer than
+# the typical figure.
+HSM_CREATE_SLOW = 45 * MINUTE
 # Deleting an HSM: a few minutes in public measurements (assumption: 4 minutes).
 HSM_DELETE = 4 * MINUTE
 # InitializeCluster: INITIALIZE_IN_PROGRESS -> INITIALIZED "can take several minutes"
@@ -31,3 +43,10 @@ KEY_STORE_DISCONNECT = 1 * MINUTE
 SSM_AGENT_REGISTRATION = 2 * MINUTE
 # One Lambda invocation of a handler (cold start + a few API calls).
 HANDLER_INVOCATION = 2.0
+
+
+def hsm_create_seconds(draw: random.Random) -> float:
+    """One HSM's creation time from HSM_CREATE_RANGE, peaking at the typical HSM_CREATE (read when
+    called, so a test that changes HSM_CREATE changes the peak)."""
+    low, high = HSM_CREATE_RANGE
+    return draw.triangular(low, high, min(max(HSM_CREATE, low), high))

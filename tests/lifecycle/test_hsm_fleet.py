@@ -29,7 +29,9 @@ def test_hsms_are_created_in_parallel_in_their_zones(world):
     assert len(hsms) == 3 and {hsm["State"] for hsm in hsms} == {"ACTIVE"}
     assert {hsm["AvailabilityZone"] for hsm in hsms} == set(ZONES)
     assert [r.attributes["AvailabilityZone"] for r in world.fleet] == [ZONES[1], ZONES[2]]
-    # CloudFormation creates the two at once: each takes one HSM creation (plus a poll), together as long.
+    # CloudFormation creates the two at once: each takes one HSM creation (plus a poll), together as long,
+    # though the first CreateHsm makes the cluster UPDATE_IN_PROGRESS (CloudHSM API Reference, Cluster:
+    # State) before the second is asked for: CloudHSM adds HSMs in that state too.
     done = [event for phase in world.cloud.timeline.phases for event in phase.events
             if event.resource_type == "Custom::CloudHsmHsm" and event.status == "CREATE_COMPLETE"]
     assert len(done) == 2 and all(durations.HSM_CREATE <= event.seconds < durations.HSM_CREATE + 120 for event in done)
@@ -119,14 +121,15 @@ def test_a_lost_create_response_is_not_retried_blindly(world):
 
 
 def test_an_hsm_requested_while_the_cluster_is_busy_is_created_when_it_is_ready(world):
-    """UPDATE_IN_PROGRESS is a cluster state of DescribeClusters that passes on its own: the HSM is
-    created once the cluster is ACTIVE again, instead of failing the resource."""
+    """MODIFY_IN_PROGRESS (a migration to another HSM type, in limited-write mode) is a cluster state of
+    DescribeClusters that passes on its own: the HSM is created once the cluster is ACTIVE again,
+    instead of failing the resource."""
     from rehearsal.clock import CLOCK
     from tests.support.provider import run
 
     deployed(world, "activation")
     cluster = _backend().clusters[world.cluster_id]
-    cluster.state = "UPDATE_IN_PROGRESS"
+    cluster.state = "MODIFY_IN_PROGRESS"
     CLOCK.schedule(10 * 60, "the cluster's update ends", lambda: setattr(cluster, "state", "ACTIVE"))
     resource = world.fleet_resource(1, deploy_dependencies=False)
     steps = run(resource, "Create")

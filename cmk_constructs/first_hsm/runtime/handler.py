@@ -16,7 +16,8 @@ from lifecycle_runtime.structured_log import log
 ORDINAL = 0
 
 
-READY_STATES = ("UNINITIALIZED", "ACTIVE")
+# UNINITIALIZED for a new cluster; an activated one when an update moves the first HSM to another AZ.
+READY_STATES = ("UNINITIALIZED", *hsm_claims.ACTIVATED_STATES)
 NOT_READY = "the first HSM needs an UNINITIALIZED cluster"
 
 

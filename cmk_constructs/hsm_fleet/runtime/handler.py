@@ -18,7 +18,7 @@ from lifecycle_runtime.structured_log import log
 MINIMUM_HSMS_FOR_KEY_STORE = 2
 
 
-READY_STATES = ("ACTIVE", "DEGRADED")
+READY_STATES = hsm_claims.ACTIVATED_STATES
 NOT_READY = "HSMs after the first can be added only once it is activated"
 
 
@@ -44,10 +44,12 @@ def _update(event) -> dict:
 
 
 def _key_store_on(cluster_id: str) -> str | None:
-    stores = client("kms").describe_custom_key_stores().get("CustomKeyStores", [])
-    for store in stores:
-        if store.get("CloudHsmClusterId") == cluster_id and store.get("ConnectionState") != "DISCONNECTED":
-            return store["CustomKeyStoreId"]
+    """A store (not DISCONNECTED) on the cluster, from every page of DescribeCustomKeyStores (KMS "might
+    return fewer" stores than asked, KMS API Reference)."""
+    for page in client("kms").get_paginator("describe_custom_key_stores").paginate():
+        for store in page.get("CustomKeyStores", []):
+            if store.get("CloudHsmClusterId") == cluster_id and store.get("ConnectionState") != "DISCONNECTED":
+                return store["CustomKeyStoreId"]
     return None
 
 

@@ -11,9 +11,10 @@ from moto.cloudhsmv2 import responses as cloudhsm_responses
 
 from rehearsal.services.cloudhsm import models, responses
 from rehearsal.services.cloudhsm.models import (
-    LEDGER, activate, model_of, password_digest, replace_failed_hsm, reset_ledger)
+    ACTIVATED_STATES, LEDGER, activate, fail_hsm, model_of, password_digest, replace_failed_hsm, reset_ledger)
 
-__all__ = ["LEDGER", "activate", "install", "model_of", "password_digest", "replace_failed_hsm", "reset_ledger"]
+__all__ = ["ACTIVATED_STATES", "LEDGER", "activate", "fail_hsm", "install", "model_of", "password_digest",
+           "replace_failed_hsm", "reset_ledger"]
 
 
 def install() -> None:
@@ -23,6 +24,7 @@ def install() -> None:
     backend.create_hsm = models.create_hsm
     backend.delete_hsm = models.delete_hsm
     backend.initialize_cluster = models.initialize_cluster
+    backend.list_tags = models.list_tags
     cluster.to_dict = models.cluster_to_dict
     response.create_hsm = responses.create_hsm
     response.delete_hsm = responses.delete_hsm

@@ -3,10 +3,14 @@
 moto's clusters are born ACTIVE with an empty CSR and it has no CreateHsm, DeleteHsm
 or InitializeCluster. Here a cluster goes CREATE_IN_PROGRESS -> UNINITIALIZED ->
 INITIALIZE_IN_PROGRESS -> INITIALIZED -> ACTIVE (activation happens on the client
-host, see rehearsal.services.ssm), HSMs go CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS
--> gone on the simulated clock, each with a real ENI in moto's EC2, and the first
-ACTIVE HSM of an uninitialised cluster issues a real PEM CSR (a new one if that HSM
-is replaced). Errors are the documented CloudHsm*Exception codes.
+host, see rehearsal.services.ssm), and an activated cluster is UPDATE_IN_PROGRESS while
+an HSM is added or removed and DEGRADED while a failed HSM is not replaced. HSMs go
+CREATE_IN_PROGRESS -> ACTIVE -> DELETE_IN_PROGRESS -> gone on the simulated clock (each
+in its own time when a rehearsal asks for spread, see rehearsal.faults), each with a
+real ENI in moto's EC2, and the first ACTIVE HSM of an uninitialised cluster issues a
+real PEM CSR (a new one if that HSM is replaced). CloudHSM's own side effects are here
+too: the cluster's security group and audit log group. ListTags pages as AWS does.
+Errors are the documented CloudHsm*Exception codes.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from moto.ec2.models import ec2_backends
 
 from rehearsal import durations
 from rehearsal.clock import CLOCK
+from rehearsal.faults import FAULTS
 from rehearsal.services.cloudhsm.exceptions import (
-    CloudHsmInvalidRequestException, CloudHsmResourceLimitExceededException, CloudHsmResourceNotFoundException)
+    CloudHsmInvalidRequestException, CloudHsmResourceLimitExceededException, CloudHsmResourceNotFoundException,
+    CloudHsmServiceException)
 
 
 @dataclass
@@ -43,6 +49,9 @@ class Quotas:
 
 QUOTAS = Quotas()
 LIVE_HSM_STATES = ("CREATE_IN_PROGRESS", "ACTIVE", "DEGRADED")
+# The states of an activated cluster (DescribeClusters' ClusterState): HSMs are added and removed
+# in any of them, and the cluster moves between them as they are (see _settle).
+ACTIVATED_STATES = ("ACTIVE", "UPDATE_IN_PROGRESS", "DEGRADED")
 _random = random.Random(7)
 
 
@@ -194,6 +203,24 @@ def delete_cluster(self, cluster_id: str) -> dict:
     return cluster.to_dict()
 
 
+# ListTags: "each response might contain only a subset of all the tags"; MaxResults 1-100, no
+# documented default (CloudHSM API Reference, ListTags).
+LIST_TAGS_MAX_RESULTS = 100
+
+
+def list_tags(self, resource_id: str, next_token: str | None, max_results: int | None) -> tuple[list, str | None]:
+    """A page of the cluster's tags, by key; a NextToken while more remain."""
+    if resource_id not in self.clusters and resource_id not in self.backups:
+        raise CloudHsmResourceNotFoundException(f"Resource {resource_id} not found")
+    if max_results is not None and not 1 <= int(max_results) <= LIST_TAGS_MAX_RESULTS:
+        raise CloudHsmInvalidRequestException(f"MaxResults must be between 1 and {LIST_TAGS_MAX_RESULTS}")
+    tags = sorted(self.tags.get(resource_id, []), key=lambda tag: tag["Key"])
+    try:
+        return FAULTS.page("cloudhsmv2", "ListTags", tags, next_token, max_results, LIST_TAGS_MAX_RESULTS)
+    except ValueError as invalid:
+        raise CloudHsmInvalidRequestException(f"Invalid NextToken: {invalid}") from None
+
+
 # --- HSMs --------------------------------------------------------------------------
 
 def _new_csr(cluster) -> None:
@@ -212,12 +239,29 @@ def _new_csr(cluster) -> None:
     model.csr_public_key = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+def _settle(cluster) -> None:
+    """An activated cluster's state follows its HSMs: UPDATE_IN_PROGRESS while one is being created or
+    deleted, DEGRADED while a failed one is not replaced, else ACTIVE (CloudHSM API Reference,
+    Cluster: State; AWS CloudHSM User Guide, "Adding or removing HSMs": CloudHSM backs up an existing
+    HSM and restores it onto the new one while it is added)."""
+    if cluster.state not in ACTIVATED_STATES:
+        return
+    states = {hsm.state for hsm in model_of(cluster).hsms}
+    if states & {"CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS"}:
+        cluster.state, cluster.state_message = "UPDATE_IN_PROGRESS", "Cluster is being updated."
+    elif "DEGRADED" in states:
+        cluster.state, cluster.state_message = "DEGRADED", "An HSM in the cluster has failed and is being replaced."
+    else:
+        cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
+
+
 def _become_active(cluster, hsm: ModelledHsm) -> None:
     if hsm.state != "CREATE_IN_PROGRESS":
         return
     hsm.state, hsm.state_message = "ACTIVE", "HSM is active."
     if cluster.state == "UNINITIALIZED":
         _new_csr(cluster)
+    _settle(cluster)
 
 
 # Every HSM the model has created since the last reset, for the HSM-hours a run was billed.
@@ -229,10 +273,13 @@ def reset_ledger() -> None:
 
 
 def _start_hsm(backend, cluster, hsm: ModelledHsm) -> None:
+    """Bill from now, and make the HSM ACTIVE after its creation time (typical, drawn or armed slow:
+    rehearsal.faults)."""
     hsm.hsm_type, hsm.created_at = cluster.hsm_type, CLOCK.now()
     LEDGER.append(hsm)
     model_of(cluster).hsms.append(hsm)
-    CLOCK.schedule(durations.HSM_CREATE, f"HSM {hsm.hsm_id} active", lambda: _become_active(cluster, hsm))
+    _settle(cluster)
+    CLOCK.schedule(FAULTS.hsm_create_seconds(), f"HSM {hsm.hsm_id} active", lambda: _become_active(cluster, hsm))
 
 
 def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | None) -> dict:
@@ -240,12 +287,17 @@ def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | 
     model = model_of(cluster)
     if cluster.state in ("CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "DELETED"):
         raise CloudHsmInvalidRequestException(f"Cluster {cluster_id} is in state {cluster.state}")
-    if cluster.state not in ("ACTIVE", "DEGRADED", "UPDATE_IN_PROGRESS") and model.live_hsms():
+    if cluster.state not in ACTIVATED_STATES and model.live_hsms():
         raise CloudHsmInvalidRequestException(
             f"Cluster {cluster_id} is {cluster.state}: a cluster can have only one HSM until it is activated")
     if availability_zone not in cluster.subnet_mapping:
         raise CloudHsmInvalidRequestException(
             f"Availability Zone {availability_zone} is not in the cluster's subnet mapping")
+    if FAULTS.take_no_capacity(availability_zone):
+        # The CloudHSM API Reference names no capacity error for CreateHsm; CloudHsmServiceException is
+        # its documented refusal "because an error occurred".
+        raise CloudHsmServiceException(f"Insufficient capacity for {cluster.hsm_type} in {availability_zone}; "
+                                       "try another Availability Zone or retry later")
     if len(model.live_hsms()) >= QUOTAS.hsms_per_cluster:
         raise CloudHsmResourceLimitExceededException(
             f"Cluster {cluster_id} already has {QUOTAS.hsms_per_cluster} HSMs, the quota per cluster")
@@ -272,6 +324,7 @@ def _remove(backend, cluster, hsm: ModelledHsm) -> None:
             ec2_backends[backend.account_id][backend.region_name].delete_network_interface(hsm.eni_id)
         except Exception:
             pass
+    _settle(cluster)
 
 
 def delete_hsm(self, cluster_id: str, hsm_id: str | None, eni_id: str | None, eni_ip: str | None) -> str:
@@ -286,16 +339,30 @@ def delete_hsm(self, cluster_id: str, hsm_id: str | None, eni_id: str | None, en
         hsm.state, hsm.state_message = "DELETE_IN_PROGRESS", "HSM is being deleted."
         if cluster.state == "UNINITIALIZED":
             model.csr_pem, model.csr_public_key = "", b""  # the CSR belonged to this HSM
+        _settle(cluster)
         CLOCK.schedule(durations.HSM_DELETE, f"HSM {hsm.hsm_id} deleted", lambda: _remove(self, cluster, hsm))
     return hsm.hsm_id
 
 
+def fail_hsm(backend, cluster_id: str, hsm_id: str) -> None:
+    """An HSM fails: it is DEGRADED (CloudHSM API Reference, Hsm: State), and so is an activated cluster
+    until CloudHSM replaces it (replace_failed_hsm)."""
+    cluster = _cluster(backend, cluster_id)
+    hsm = next(hsm for hsm in model_of(cluster).hsms if hsm.hsm_id == hsm_id)
+    hsm.state, hsm.state_message = "DEGRADED", "HSM has failed and will be replaced."
+    _settle(cluster)
+
+
 def replace_failed_hsm(backend, cluster_id: str, hsm_id: str) -> str:
-    """What CloudHSM does when an HSM fails: a new HSM id on the same ENI; returns the new id."""
+    """What CloudHSM does when an HSM fails: a new HSM id on the same ENI, created as any HSM is (the
+    cluster UPDATE_IN_PROGRESS meanwhile); the failed one stops billing. Returns the new id."""
     cluster = _cluster(backend, cluster_id)
     model = model_of(cluster)
     old = next(hsm for hsm in model.hsms if hsm.hsm_id == hsm_id)
+    if old.state != "DEGRADED":
+        fail_hsm(backend, cluster_id, hsm_id)
     model.hsms.remove(old)
+    old.deleted_at = CLOCK.now()
     replacement = ModelledHsm(_hsm_id(), cluster_id, old.availability_zone, old.subnet_id, old.eni_id, old.eni_ip)
     _start_hsm(backend, cluster, replacement)
     if cluster.state == "UNINITIALIZED":

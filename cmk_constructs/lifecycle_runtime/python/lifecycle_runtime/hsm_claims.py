@@ -23,9 +23,14 @@ from lifecycle_runtime.structured_log import log
 CLAIM_PREFIX = "lifecycle:hsm/"
 PENDING = "pending"
 GONE_STATES = ("DELETE_IN_PROGRESS", "DELETED")
-# Cluster states that pass on their own (DescribeClusters' State values): an HSM to be created waits
-# for them to end instead of failing the resource.
-BUSY_STATES = ("UPDATE_IN_PROGRESS", "MODIFY_IN_PROGRESS")
+# The states of an activated cluster (DescribeClusters' State values) in which CloudHSM adds HSMs: it
+# is UPDATE_IN_PROGRESS while any HSM is being added or removed, so HSMs created side by side (the
+# fleet) each find it so, and DEGRADED while a failed HSM awaits its replacement.
+ACTIVATED_STATES = ("ACTIVE", "UPDATE_IN_PROGRESS", "DEGRADED")
+# Cluster states that pass on their own: an HSM to be created waits for them to end instead of
+# failing the resource (MODIFY_IN_PROGRESS: the cluster is migrating to another HSM type, in
+# limited-write mode).
+BUSY_STATES = ("MODIFY_IN_PROGRESS",)
 
 
 def claim_key(ordinal: int | str, zone: str) -> str:
@@ -33,9 +38,11 @@ def claim_key(ordinal: int | str, zone: str) -> str:
 
 
 def claims(cluster_id: str) -> dict[str, str]:
-    """Every HSM claim on the cluster: tag key -> value."""
-    tags = client("cloudhsmv2").list_tags(ResourceId=cluster_id).get("TagList", [])
-    return {tag["Key"]: tag["Value"] for tag in tags if tag["Key"].startswith(CLAIM_PREFIX)}
+    """Every HSM claim on the cluster: tag key -> value, from every page (ListTags "might contain only a
+    subset of all the tags", CloudHSM API Reference)."""
+    pages = client("cloudhsmv2").get_paginator("list_tags").paginate(ResourceId=cluster_id)
+    return {tag["Key"]: tag["Value"] for page in pages for tag in page.get("TagList", [])
+            if tag["Key"].startswith(CLAIM_PREFIX)}
 
 
 def record_claim(cluster_id: str, key: str, value: str) -> None:
