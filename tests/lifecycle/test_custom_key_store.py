@@ -110,7 +110,9 @@ def test_a_connection_slower_than_the_budget_fails_clearly(world, monkeypatch):
         world.deploy_key_store()
 
 
-def test_rename_disconnects_updates_and_reconnects(world):
+def test_a_rename_keeps_the_store_connected(world):
+    """KMS API Reference, UpdateCustomKeyStore: NewCustomKeyStoreName "can be connected or disconnected",
+    so a rename is made in place: the keys stay usable, no 20-minute reconnection."""
     deployed(world, "key_store")
     old = dict(world.key_store.properties)
     world.key_store.properties["CustomKeyStoreName"] = "customer-keys-renamed"
@@ -118,6 +120,7 @@ def test_rename_disconnects_updates_and_reconnects(world):
     [store] = _stores(world)
     assert store["CustomKeyStoreName"] == "customer-keys-renamed" and store["ConnectionState"] == "CONNECTED"
     assert response["PhysicalResourceId"] == store["CustomKeyStoreId"]
+    assert ("kms", "DisconnectCustomKeyStore") not in world.calls_by(world.key_store)
 
 
 def test_delete_refuses_while_keys_remain_then_deletes_when_empty(world):

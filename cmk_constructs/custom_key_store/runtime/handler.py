@@ -3,8 +3,8 @@
 Create (or adopt, on a retry: the store name is unique) with the trust anchor from
 SSM and kmsuser's password from Secrets Manager, then connect and poll until
 CONNECTED (20-30 minutes is normal). FAILED is reported with its ConnectionErrorCode
-and the fix. Update disconnects, applies the new name and/or password secret and
-reconnects; a rename passes no password.
+and the fix. Update renames the store in place (KMS accepts a new name while the store
+is CONNECTED); another password secret disconnects, applies it and reconnects.
 
 KMS rotates kmsuser's password each time it connects a store, to a value only KMS
 knows (KMS Developer Guide, "Connecting and disconnecting an AWS CloudHSM key
@@ -122,6 +122,15 @@ def _kmsuser_password_set(event, props: dict, store_id: str) -> bool:
     return state == "Success"
 
 
+def _rename(props: dict, store: dict) -> None:
+    """A new name needs no disconnection: "the custom key store can be connected or disconnected" (KMS API
+    Reference, UpdateCustomKeyStore, NewCustomKeyStoreName), so a rename keeps the keys usable."""
+    if store["CustomKeyStoreName"] != props["CustomKeyStoreName"]:
+        client("kms").update_custom_key_store(CustomKeyStoreId=store["CustomKeyStoreId"],
+                                              NewCustomKeyStoreName=props["CustomKeyStoreName"])
+        log("store_renamed", custom_key_store_id=store["CustomKeyStoreId"], name=props["CustomKeyStoreName"])
+
+
 def _reconfigure_and_connect(event, props: dict, store: dict) -> bool:
     """Connect a DISCONNECTED store, applying the password (after the host set it) and the new name
     first; False while the password is still being set."""
@@ -148,7 +157,9 @@ def _update(event) -> dict:
     store = _store(store_id)
     if store is None:
         raise LifecycleError(f"custom key store {store_id} no longer exists; remove it from the stack and redeploy to recreate it")
-    if _needs_reconfiguration(event) and store["ConnectionState"] not in ("DISCONNECTED", "DISCONNECTING"):
+    if not _needs_password(event) and store["ConnectionState"] in ("CONNECTED", "DISCONNECTED"):
+        _rename(props, store)
+    elif _needs_reconfiguration(event) and store["ConnectionState"] not in ("DISCONNECTED", "DISCONNECTING"):
         client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)
         log("disconnect_for_update", custom_key_store_id=store_id)
     return time_budget.started({"PhysicalResourceId": store_id})
@@ -213,9 +224,7 @@ def is_complete(event, context):
     state = store["ConnectionState"]
     log("store_poll", custom_key_store_id=store_id, state=state, waited_s=round(time_budget.elapsed(event)))
     if state == "CONNECTED":
-        if event["RequestType"] == "Update" and _needs_reconfiguration(event) and store["CustomKeyStoreName"] != props["CustomKeyStoreName"]:
-            client("kms").disconnect_custom_key_store(CustomKeyStoreId=store_id)  # still to reconfigure
-            return events.still_waiting()
+        _rename(props, store)
         return events.finished({"CustomKeyStoreId": store_id, "ConnectionState": state})
     if state == "FAILED":
         code = store.get("ConnectionErrorCode", "UNKNOWN")

@@ -37,11 +37,16 @@ class CloudHsmClusterNotActiveException(AwsError):
 
 
 class CloudHsmClusterInvalidConfigurationException(AwsError):
-    """The cluster lacks what a key store needs: two ACTIVE HSMs in different Availability Zones."""
+    """The cluster lacks what a key store needs: private subnets in two Availability Zones, its security
+    group's rules, two ACTIVE HSMs in different Availability Zones."""
 
 
 class CloudHsmClusterNotRelatedException(AwsError):
     """The new cluster does not share the store's cluster's backup history."""
+
+
+class InvalidMarkerException(AwsError):
+    """The pagination marker is not one the operation issued."""
 
 
 class IncorrectTrustAnchorException(AwsError):

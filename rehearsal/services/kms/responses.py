@@ -52,5 +52,10 @@ def delete_custom_key_store(self) -> str:
 
 
 def describe_custom_key_stores(self) -> str:
-    return _respond({"CustomKeyStores": self.kms_backend.describe_custom_key_stores(
-        self._get_param("CustomKeyStoreId"), self._get_param("CustomKeyStoreName")), "Truncated": False})
+    found, next_marker = self.kms_backend.describe_custom_key_stores(
+        self._get_param("CustomKeyStoreId"), self._get_param("CustomKeyStoreName"), self._get_param("Limit"),
+        self._get_param("Marker"))
+    body = {"CustomKeyStores": found, "Truncated": next_marker is not None}
+    if next_marker is not None:
+        body["NextMarker"] = next_marker
+    return _respond(body)
