@@ -39,6 +39,7 @@ class FaultInjector:
         self._slow_hsms: list[float] = []
         self._no_capacity: dict[str, int] = {}
         self._short_pages: dict[tuple[str, str], int] = {}
+        self.audit_log_with_cluster = False
 
     def calls_by(self, handler: str) -> set[tuple[str, str]]:
         return {(service, action) for who, service, action in self.calls if who == handler}
@@ -83,6 +84,12 @@ class FaultInjector:
             return False
         self._no_capacity[zone] -= 1
         return True
+
+    def audit_log_group_with_cluster(self) -> None:
+        """CloudHSM creates a cluster's audit log group with the cluster, not when its first HSM is ACTIVE
+        (the CloudHSM User Guide says neither): the earliest it could, for a rehearsal that checks a
+        template still deploys if so (see rehearsal.services.cloudhsm.models.audit_log)."""
+        self.audit_log_with_cluster = True
 
     # --- pages shorter than asked ----------------------------------------------------------------
 

@@ -339,3 +339,38 @@ def test_describe_custom_key_stores_pages_and_the_scale_down_guard_reads_every_p
     assert _code(marker) == "InvalidMarkerException"
     with pytest.raises(ResourceFailed, match=r"refusing to delete HSM .*custom key store cks-\w+ uses cluster"):
         run_now(world.fleet[0], "Delete")
+
+
+# --- the cluster's audit log group --------------------------------------------------------------------
+
+def _log_group_collides(world, cluster_id: str) -> str:
+    """What creating /aws/cloudhsm/<cluster id> answers, as a template's AWS::Logs::LogGroup would."""
+    logs = world.cloud.client("logs")
+    try:
+        logs.create_log_group(logGroupName=f"/aws/cloudhsm/{cluster_id}")
+    except ClientError as refused:
+        return refused.response["Error"]["Code"]
+    logs.delete_log_group(logGroupName=f"/aws/cloudhsm/{cluster_id}")
+    return "created"
+
+
+def test_cloudhsm_makes_the_audit_log_group_and_a_stream_per_hsm(world):
+    """AWS CloudHSM User Guide, "Viewing HSM audit logs in CloudWatch Logs": one log group per cluster,
+    /aws/cloudhsm/<cluster ID>, and one log stream per HSM named by its ID; "You do not have to create
+    any CloudWatch Logs components". A template that creates the group once CloudHSM has collides."""
+    deployed(world, "activation")
+    cluster_id = _another_cluster(world)
+    assert _log_group_collides(world, cluster_id) == "created"  # no HSM has logged yet
+    hsm_id = world.cloudhsm.create_hsm(ClusterId=cluster_id, AvailabilityZone=ZONES[0])["Hsm"]["HsmId"]
+    CLOCK.advance(durations.HSM_CREATE)
+    streams = world.cloud.client("logs").describe_log_streams(logGroupName=f"/aws/cloudhsm/{cluster_id}")["logStreams"]
+    assert [stream["logStreamName"] for stream in streams] == [hsm_id]
+    assert _log_group_collides(world, cluster_id) == "ResourceAlreadyExistsException"
+
+
+def test_a_rehearsal_can_have_the_audit_log_group_made_with_the_cluster(world):
+    """The guide does not say when CloudHSM makes the group; FAULTS.audit_log_group_with_cluster rehearses
+    the earliest moment, when a group a template creates after the cluster already exists."""
+    FAULTS.audit_log_group_with_cluster()
+    cluster_id = _another_cluster(world)
+    assert _log_group_collides(world, cluster_id) == "ResourceAlreadyExistsException"

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from moto.cloudhsmv2 import models as cloudhsm_models
 from moto.ec2.models import ec2_backends
+from moto.logs.models import logs_backends
 
 from rehearsal import durations
 from rehearsal.clock import CLOCK
@@ -171,6 +172,8 @@ def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, su
     cluster.subnet_mapping = mapping
     cluster.vpc_id = ec2.get_subnet(next(iter(mapping.values()))).vpc_id
     cluster.security_group = _cluster_security_group(ec2, cluster)
+    if FAULTS.audit_log_with_cluster:
+        audit_log(self, cluster)
     cluster.state, cluster.state_message = "CREATE_IN_PROGRESS", "Cluster is being created."
     model_of(cluster)
 
@@ -255,10 +258,26 @@ def _settle(cluster) -> None:
         cluster.state, cluster.state_message = "ACTIVE", "Cluster is active."
 
 
-def _become_active(cluster, hsm: ModelledHsm) -> None:
+def audit_log(backend, cluster, hsm: ModelledHsm | None = None) -> None:
+    """AWS CloudHSM User Guide, "Viewing HSM audit logs in CloudWatch Logs": "AWS CloudHSM creates one log
+    group for each cluster and one log stream for each HSM in the cluster", /aws/cloudhsm/<cluster ID>
+    with a stream named by the HSM ID; "You do not have to create any CloudWatch Logs components". The
+    guide does not say when: the audit log is the HSMs' own (their first events record their creation),
+    so the model makes the group when the first HSM is ACTIVE, or with the cluster when a rehearsal
+    asks (FAULTS.audit_log_group_with_cluster). A group that exists already is used as it is."""
+    logs = logs_backends[backend.account_id][backend.region_name]
+    name = f"/aws/cloudhsm/{cluster.cluster_id}"
+    if name not in logs.groups:
+        logs.create_log_group(name, {})
+    if hsm is not None and hsm.hsm_id not in logs.groups[name].streams:
+        logs.create_log_stream(name, hsm.hsm_id)
+
+
+def _become_active(backend, cluster, hsm: ModelledHsm) -> None:
     if hsm.state != "CREATE_IN_PROGRESS":
         return
     hsm.state, hsm.state_message = "ACTIVE", "HSM is active."
+    audit_log(backend, cluster, hsm)
     if cluster.state == "UNINITIALIZED":
         _new_csr(cluster)
     _settle(cluster)
@@ -279,7 +298,7 @@ def _start_hsm(backend, cluster, hsm: ModelledHsm) -> None:
     LEDGER.append(hsm)
     model_of(cluster).hsms.append(hsm)
     _settle(cluster)
-    CLOCK.schedule(FAULTS.hsm_create_seconds(), f"HSM {hsm.hsm_id} active", lambda: _become_active(cluster, hsm))
+    CLOCK.schedule(FAULTS.hsm_create_seconds(), f"HSM {hsm.hsm_id} active", lambda: _become_active(backend, cluster, hsm))
 
 
 def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | None) -> dict:
