@@ -1,8 +1,14 @@
-"""HSM stack: the CloudHSM cluster, its client host, and the lifecycle up to every HSM ACTIVE.
+"""HSM stack: the CloudHSM cluster, its client host, the lifecycle up to every HSM ACTIVE, and the
+KMS custom key store on the cluster, with its health alarms.
 
 Order (each step a resource that depends on the previous one): cluster -> first HSM
 -> initialisation (CSR signed, trust anchor published) -> activation on the client
-host (admin password, kmsuser) -> the remaining HSMs, created in parallel.
+host (admin password, kmsuser) -> the remaining HSMs, created in parallel -> the key store.
+
+The key store lives here, not with the data key: KMS deletes a store only once no key is left in
+it, pending deletion included, so a store must outlive its keys. With the data key in the same
+stack, a failure after the key's creation rolled the stack back into a store KMS would not delete,
+and the next deploy failed too (the rehearsal's fail-each-step scenario).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from constructs import Construct
 from cmk_constructs.client_host.infrastructure import HsmClientHost
 from cmk_constructs.cluster_activation.infrastructure import ClusterActivation
 from cmk_constructs.cluster_initialisation.infrastructure import ClusterInitialisation
+from cmk_constructs.custom_key_store.infrastructure import CustomKeyStore
 from cmk_constructs.first_hsm.infrastructure import FirstHsm
 from cmk_constructs.hsm_cluster.infrastructure import HsmCluster
 from cmk_constructs.hsm_fleet.infrastructure import HsmFleet
+from cmk_constructs.key_health_check.infrastructure import KeyStoreHealthAlarms
 from stacks.config import AppConfig
 
 
@@ -88,6 +96,28 @@ class HsmStack(Stack):
 
         self.trust_anchor_parameter = self.initialisation.trust_anchor_parameter
         self.kmsuser_password = self.activation.kmsuser_password
+        self.key_store = CustomKeyStore(
+            self, "KeyStore",
+            store_name=config.store_name,
+            cluster_id=cluster_id,
+            trust_anchor_parameter=self.trust_anchor_parameter,
+            kmsuser_password=self.kmsuser_password,
+            admin_password=self.activation.admin_password,
+            host_instance_id=self.activation.instance_id,
+            kmsuser_password_document=self.activation.kmsuser_password_document,
+            **logging,
+        )
+        self.key_store.node.add_dependency(self.fleet)  # KMS needs two ACTIVE HSMs in different AZs
+        self.health = KeyStoreHealthAlarms(
+            self, "KeyStoreHealth",
+            cluster_id=cluster_id,
+            custom_key_store_id=self.key_store.custom_key_store_id,
+            key=log_key,
+            log_retention_days=config.log_retention_days,
+            alarm_email=config.alarm_email,
+            alarm_name_prefix=f"{config.name}-{config.environment}",
+        )
         CfnOutput(self, "ClusterId", value=cluster_id)
         CfnOutput(self, "TrustAnchorParameterName", value=self.trust_anchor_parameter.parameter_name)
         CfnOutput(self, "ClientHostInstanceId", value=self.client_host.instance_id)
+        CfnOutput(self, "CustomKeyStoreId", value=self.key_store.custom_key_store_id)

@@ -1,4 +1,5 @@
-"""Keys stack: custom key store + HSM-backed key (cloudhsm mode) or a rotating KMS key (kms mode)."""
+"""Keys stack: the HSM-backed key in the Hsm stack's custom key store (cloudhsm mode) or a rotating KMS
+key (kms mode); the store and its health alarms, which live in the Hsm stack."""
 
 from aws_cdk.assertions import Match
 
@@ -33,14 +34,18 @@ def _assert_least_privilege_policy(policy, config, extra_admins=0, store_keeper=
     }
 
 
-def test_custom_key_store_sits_on_the_cluster(reference, config):
-    keys = reference.template("Keys")
-    (_, store), = keys.find_resources("Custom::KmsCustomKeyStore").items()
+def test_custom_key_store_sits_on_the_cluster_in_the_hsm_stack(reference, config):
+    """The store lives with the cluster, not with its keys: KMS deletes a store only once no key is left
+    in it, so a rollback of the data key's stack must not have to delete the store."""
+    hsm = reference.template("Hsm")
+    (_, store), = hsm.find_resources("Custom::KmsCustomKeyStore").items()
+    reference.template("Keys").resource_count_is("Custom::KmsCustomKeyStore", 0)
     props = store["Properties"]
     assert props["CustomKeyStoreName"] == f"{config.name}-{config.environment}"
-    hsm_outputs = reference.output_value("Hsm", props["ClusterId"]["Fn::ImportValue"])
-    (cluster_id, _), = reference.template("Hsm").find_resources("AWS::CloudHSM::Cluster").items()
-    assert hsm_outputs == {"Fn::GetAtt": [cluster_id, "ClusterId"]}
+    (cluster_id, _), = hsm.find_resources("AWS::CloudHSM::Cluster").items()
+    assert props["ClusterId"] == {"Fn::GetAtt": [cluster_id, "ClusterId"]}
+    fleet = [logical_id for logical_id in hsm.find_resources("Custom::CloudHsmHsm")]
+    assert set(fleet) <= set(store["DependsOn"]), "KMS needs two ACTIVE HSMs in different AZs"
     # Passwords reach the handler as secret ARNs (and the host document that sets kmsuser's), never as values.
     named = {name for name in props if "Password" in name}
     assert named == {"KmsUserPasswordSecretArn", "AdminPasswordSecretArn", "KmsUserPasswordDocumentName"}
@@ -48,22 +53,25 @@ def test_custom_key_store_sits_on_the_cluster(reference, config):
 
 
 def test_hsm_backed_key_in_the_store_with_least_privilege_policy(reference, config):
-    keys = reference.template("Keys")
-    (store_id, _), = keys.find_resources("Custom::KmsCustomKeyStore").items()
+    keys, hsm = reference.template("Keys"), reference.template("Hsm")
+    (store_id, _), = hsm.find_resources("Custom::KmsCustomKeyStore").items()
     (_, key), = keys.find_resources("Custom::HsmBackedKmsKey").items()
     props = key["Properties"]
-    assert props["CustomKeyStoreId"] == {"Fn::GetAtt": [store_id, "CustomKeyStoreId"]}
+    assert reference.output_value("Hsm", props["CustomKeyStoreId"]["Fn::ImportValue"]) == \
+        {"Fn::GetAtt": [store_id, "CustomKeyStoreId"]}
     assert props["PendingWindowInDays"] == str(config.key_deletion_window_days)
     assert props["AliasName"] == f"alias/{config.name}/data"
-    (store_role,) = [logical_id for logical_id in keys.find_resources("AWS::IAM::Role")
+    (store_role,) = [logical_id for logical_id in hsm.find_resources("AWS::IAM::Role")
                      if logical_id.startswith("KeyStoreLifecycleHandlerRole")]
-    _assert_least_privilege_policy(props["KeyPolicy"], config, extra_admins=1,
-                                   store_keeper={"Fn::GetAtt": [store_role, "Arn"]})
+    (keeper,) = [statement["Principal"]["AWS"] for statement in props["KeyPolicy"]["Statement"]
+                 if statement.get("Sid") == "KeyStoreHandlerSeesTheKey"]
+    assert reference.output_value("Hsm", keeper["Fn::ImportValue"]) == {"Fn::GetAtt": [store_role, "Arn"]}
+    _assert_least_privilege_policy(props["KeyPolicy"], config, extra_admins=1, store_keeper=keeper)
     keys.resource_count_is("AWS::KMS::Key", 0)
 
 
 def test_health_alarms_watch_connection_and_active_hsms(reference, config):
-    keys = reference.template("Keys")
+    keys = reference.template("Hsm")
     prefix = f"{config.name}-{config.environment}"
     keys.has_resource_properties("AWS::CloudWatch::Alarm", {
         "AlarmName": f"{prefix}-fewer-than-2-active-hsms",
@@ -93,8 +101,8 @@ def test_kms_mode_has_no_cloudhsm_and_a_rotating_key(synth, config_of):
 
 
 def test_a_replacing_update_keeps_the_old_key_and_store(reference):
-    keys = reference.raw("Keys")["Resources"]
-    for resource in keys.values():
+    resources = {**reference.raw("Keys")["Resources"], **reference.raw("Hsm")["Resources"]}
+    for resource in resources.values():
         if resource["Type"] in ("Custom::HsmBackedKmsKey", "Custom::KmsCustomKeyStore"):
             # Replacement keeps what still decrypts existing data; stack deletion runs the handler
             # (scheduled key deletion, store refuses while keys remain).

@@ -18,7 +18,7 @@ LIFECYCLE = {  # construct package -> (stack suffix, custom resource type)
     "cluster_initialisation": ("Hsm", "Custom::CloudHsmClusterInitialisation"),
     "cluster_activation": ("Hsm", "Custom::CloudHsmClusterActivation"),
     "hsm_fleet": ("Hsm", "Custom::CloudHsmHsm"),
-    "custom_key_store": ("Keys", "Custom::KmsCustomKeyStore"),
+    "custom_key_store": ("Hsm", "Custom::KmsCustomKeyStore"),
     "hsm_backed_key": ("Keys", "Custom::HsmBackedKmsKey"),
 }
 

@@ -15,7 +15,7 @@ ROLES = {
     "cluster_initialisation": ("Hsm", "Initialisation"),
     "cluster_activation": ("Hsm", "Activation"),
     "hsm_fleet": ("Hsm", "HsmFleet"),
-    "custom_key_store": ("Keys", "KeyStore"),
+    "custom_key_store": ("Hsm", "KeyStore"),
     "hsm_backed_key": ("Keys", "DataKey"),
 }
 # Actions whose service supports resource-level permissions: never granted on "*".

@@ -39,14 +39,14 @@ def _strip(directory: Path, stack_suffix: str, policy_prefix: str, action: str) 
 @pytest.mark.parametrize("stack, policy, action, failing, role", [
     # The handlers' own calls, each as its Lambda function's role.
     ("Keys", "DataKeyLifecycleHandlerRole", "kms:TagResource", "DataKey", "DataKeyLifecycleHandlerRole"),
-    ("Keys", "KeyStoreLifecycleHandlerRole", "kms:ConnectCustomKeyStore", "KeyStore", "KeyStoreLifecycleHandlerRole"),
+    ("Hsm", "KeyStoreLifecycleHandlerRole", "kms:ConnectCustomKeyStore", "KeyStore", "KeyStoreLifecycleHandlerRole"),
     ("Hsm", "FirstHsmLifecycleHandlerRole", "ec2:CreateNetworkInterface", "FirstHsm", "FirstHsmLifecycleHandlerRole"),
     ("Hsm", "InitialisationLifecycleHandlerRole", "kms:Sign", "Initialisation", "InitialisationLifecycleHandlerRole"),
     ("Hsm", "ActivationLifecycleHandlerRole", "ssm:SendCommand", "Activation", "ActivationLifecycleHandlerRole"),
     # The client host's AWS CLI calls in the activation document, as the instance profile's role.
     ("Hsm", "ClientHostRoleDefaultPolicy", "secretsmanager:GetSecretValue", "Activation", "ClientHostRole"),
     # The Provider framework's own calls, as its functions' roles.
-    ("Keys", "KeyStoreLifecycleProviderframeworkonEventServiceRole", "lambda:InvokeFunction", "KeyStore",
+    ("Hsm", "KeyStoreLifecycleProviderframeworkonEventServiceRole", "lambda:InvokeFunction", "KeyStore",
      "KeyStoreLifecycleProviderframeworkonEventServiceRole"),
     ("Keys", "DataKeyLifecycleProviderframeworkonEventServiceRole", "states:StartExecution", "DataKey",
      "DataKeyLifecycleProviderframeworkonEventServiceRole"),

@@ -50,7 +50,7 @@ def _state_machine_for(template: dict, custom_type: str) -> tuple[str, dict]:
 
 
 def test_the_waiter_is_read_from_the_synthesised_state_machine(assembly_dir):
-    _, template = _template(assembly_dir(), "Keys")
+    _, template = _template(assembly_dir(), "Hsm")
     _, machine = _state_machine_for(template, "Custom::KmsCustomKeyStore")
     definition = "".join(part if isinstance(part, str) else "arn" for part in machine["Properties"]["DefinitionString"]["Fn::Join"][1])
     waiter = Waiter.from_definition(definition)
@@ -62,13 +62,13 @@ def test_the_waiter_is_read_from_the_synthesised_state_machine(assembly_dir):
 def test_a_shorter_waiter_in_the_template_times_the_key_store_out(copied_assembly):
     """The key store needs ~20 minutes to connect; a state machine allowing 5 fails it as the framework does."""
     directory = copied_assembly()
-    path, template = _template(directory, "Keys")
+    path, template = _template(directory, "Hsm")
     machine_id, machine = _state_machine_for(template, "Custom::KmsCustomKeyStore")
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     parts[0] = re.sub(r'"MaxAttempts":\d+', '"MaxAttempts":5', parts[0])
     path.write_text(json.dumps(template))
     cloud, failure = _deploy(directory)
-    assert failure is not None and failure.stack.endswith("-Keys") and failure.resource_type == "Custom::KmsCustomKeyStore"
+    assert failure is not None and failure.stack.endswith("-Hsm") and failure.resource_type == "Custom::KmsCustomKeyStore"
     assert "Operation timed out" in failure.reason
     assert cloud.stacks[failure.stack].status == "ROLLBACK_COMPLETE"
 
@@ -89,12 +89,12 @@ def test_handlers_run_from_the_assembly_assets_not_the_source_tree(copied_assemb
 
 
 def test_a_failed_resource_rolls_the_new_stack_back_and_the_next_deploy_starts_over(assembly_dir):
-    """The data key's CreateKey fails once: the Keys stack rolls back through the handlers (the key
-    store is disconnected and deleted), the stacks before it stay, and the next deploy recreates it."""
+    """The data key's alias fails once, after its CreateKey: the Keys stack rolls back through the
+    handler, which schedules the new key's deletion (it carried the key's id from CreateKey on); the
+    key store, in the Hsm stack, stays CONNECTED; the next deploy makes a new key in it."""
     directory = assembly_dir()
     with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
-        # The audit key and the CA signing key come first; the third CreateKey is the HSM-backed key.
-        FAULTS.fail("kms", "CreateKey", "KMSInternalException", "KMS had an internal error", times=1, after=2)
+        FAULTS.fail("kms", "CreateAlias", "KMSInternalException", "KMS had an internal error", times=1)
         assembly = loaded(directory)
         with pytest.raises(DeployFailed) as failed:
             cloud.deploy(assembly)
@@ -104,17 +104,18 @@ def test_a_failed_resource_rolls_the_new_stack_back_and_the_next_deploy_starts_o
         state = cloud.stacks[failure.stack]
         assert state.status == "ROLLBACK_COMPLETE" and state.resources == {}
         assert all(cloud.stacks[name].status == "CREATE_COMPLETE" for name in cloud.stacks if name != failure.stack)
-        # The rollback ran the key store's Delete: no store is left, so none leaks into the next deploy.
-        assert cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"] == []
+        kms = cloud.client("kms")
+        (store,) = kms.describe_custom_key_stores()["CustomKeyStores"]
+        assert store["ConnectionState"] == "CONNECTED"
+        (first_key,) = [key["KeyId"] for key in kms.list_keys()["Keys"]
+                        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"].get("CustomKeyStoreId")]
+        assert kms.describe_key(KeyId=first_key)["KeyMetadata"]["KeyState"] == "PendingDeletion"
         roles = {role["RoleName"] for role in cloud.client("iam").list_roles()["Roles"]}
         assert not [name for name in roles if name.startswith(failure.stack)], "the stack's roles were deleted"
-        events = [event for phase in cloud.timeline.phases for event in phase.events if event.stack == failure.stack]
-        assert [event.status for event in events if event.resource_type == "Custom::KmsCustomKeyStore"][-1] \
-            == "DELETE_COMPLETE"
-        assert events[-1].status == "ROLLBACK_COMPLETE"
         cloud.deploy(assembly)  # CDK deletes the ROLLBACK_COMPLETE stack, then creates it again
         assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
-        assert len(cloud.client("kms").describe_custom_key_stores()["CustomKeyStores"]) == 1
+        data_key = kms.describe_key(KeyId="alias/customer-keys/data")["KeyMetadata"]
+        assert data_key["KeyId"] != first_key and data_key["CustomKeyStoreId"] == store["CustomKeyStoreId"]
 
 
 def test_a_failed_first_create_leaves_nothing_retained_to_block_the_next_deploy(assembly_dir):

@@ -44,10 +44,12 @@ def test_reference_deploys_scales_up_and_down_and_is_destroyed_in_two_rounds(ass
     # Round 1 stops at the key store, which refuses while its key waits out the pending window.
     first = _phase(out, "Destroy, round 1")
     assert re.search(r"KeyStore\w+\s+Custom::KmsCustomKeyStore\s+DELETE_FAILED", first)
-    assert "still holds" in first and re.search(r"CustomerKeys-Data\s+DELETE_COMPLETE", first)
+    assert "still holds" in first and re.search(r"CustomerKeys-Hsm\s+DELETE_FAILED", first)
+    for stack in ("Data", "Keys"):
+        assert re.search(rf"CustomerKeys-{stack}\s+DELETE_COMPLETE", first), stack
     second = _phase(out, "Destroy, round 2")
     assert re.search(r"\(t\+30d", second), "round 2 runs after the 30-day pending window"
-    for stack in ("Keys", "Hsm", "Network", "Audit"):
+    for stack in ("Hsm", "Network", "Audit"):
         assert re.search(rf"CustomerKeys-{stack}\s+DELETE_COMPLETE", second), stack
     retained = out.split("Retained (DeletionPolicy/UpdateReplacePolicy), still in the account: ")[1].split("\n")[0]
     for kept in ("AWS::CloudHSM::Cluster", "DataBucket", "AccessLogs", "TrailTrailBucket", "AuditKey",

@@ -6,17 +6,14 @@ from __future__ import annotations
 import pytest
 
 from rehearsal.cli import main
-from rehearsal.scenarios import SCENARIOS, ScenarioFailed, Stage, Syntheses, fail_each_step, run
+from rehearsal.scenarios import SCENARIOS, Stage, Syntheses, fail_each_step, run
 from rehearsal.session import Outcome
 from rehearsal.timeline import Timeline
 
 # fail-each-step runs a deploy per step (minutes in all): its test runs it per custom resource, in parallel.
 WHOLE = [name for name in SCENARIOS if name != "fail-each-step"]
 HANDLERS = ["CustomVpcRestrictDefaultSG", "FirstHsmLifecycle", "InitialisationLifecycle", "ActivationLifecycle",
-            "HsmFleetLifecycle", "KeyStoreLifecycle",
-            pytest.param("DataKeyLifecycle", marks=pytest.mark.xfail(strict=True, raises=ScenarioFailed, reason=(
-                "known defect: once the data key exists in the store, a failure after it rolls the Keys stack "
-                "back into a store that KMS will not delete, and the next deploy fails")))]
+            "HsmFleetLifecycle", "KeyStoreLifecycle", "DataKeyLifecycle"]
 
 
 @pytest.fixture(scope="session")

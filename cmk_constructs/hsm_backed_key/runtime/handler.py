@@ -1,10 +1,13 @@
 """Custom::HsmBackedKmsKey: a symmetric KMS key whose material is generated in the CloudHSM cluster.
 
 CreateKey(Origin=AWS_CLOUDHSM) in the custom key store with the stack's key policy,
-tagged with the CloudFormation request id so a retried create finds the key it made,
-then the alias. Updates change description, policy and alias in place; another store
-is another key. Delete removes the alias and schedules deletion with the configured
-pending window, never immediately.
+tagged with the CloudFormation request id so a retried create finds the key it made.
+CreateKey is on_event's last call: the key's id is the physical id from then on, and the
+alias is set by is_complete once the key is Enabled, so any later failure reaches Delete
+with the key's id (the Provider framework answers FAILED with it) and no key is left that
+no stack owns. Updates change description, policy and alias in place; another store is
+another key. Delete removes the alias and schedules deletion with the configured pending
+window, never immediately.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def _point_alias(alias_name: str, key_id: str) -> None:
 def _create(event) -> dict:
     props = events.properties(event)
     store_id = events.required(props, "CustomKeyStoreId")
-    alias_name = events.required(props, "AliasName")
+    events.required(props, "AliasName")
     key_id = _key_made_by(event["RequestId"], store_id)
     if key_id is None:
         key_id = create_once(
@@ -76,7 +79,6 @@ def _create(event) -> dict:
         log("key_created", key_id=key_id, custom_key_store_id=store_id)
     else:
         log("key_adopted", key_id=key_id)
-    _point_alias(alias_name, key_id)
     return time_budget.started({"PhysicalResourceId": key_id})
 
 
@@ -125,6 +127,7 @@ def is_complete(event, context):
     metadata = client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
     log("key_poll", key_id=key_id, state=metadata["KeyState"])
     if metadata["KeyState"] == "Enabled":
+        _point_alias(events.required(events.properties(event), "AliasName"), key_id)
         return events.finished({"KeyId": metadata["KeyId"], "KeyArn": metadata["Arn"]})
     if metadata["KeyState"] != "Creating":
         raise LifecycleError(f"key {key_id} is {metadata['KeyState']}, expected Enabled")
