@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 from validators.findings import InputError
 
@@ -58,59 +59,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.assembly is not None or args.update or args.no_destroy or args.hsms_per_region is not None:
             parser.error("--scenario and --list-scenarios take no assembly, --update, --no-destroy or "
                          "--hsms-per-region (a scenario synthesises and deploys what it needs)")
-        return _list_scenarios() if args.list_scenarios else _run_scenarios(parser, args.scenario, args.verbose)
+        if args.list_scenarios:
+            return _list_scenarios()
+        chosen = _chosen_scenarios(parser, args.scenario)
+        return _one_line_errors(lambda: _run_scenarios(chosen, args.verbose))
     args.assembly = args.assembly or "cdk.out"
-    began = time.perf_counter()
-    try:
-        from rehearsal.cloudformation.engine import unmodelled_types
-        from rehearsal.session import account_and_region, offline_account, rehearse
-        from rehearsal.timeline import duration, hsm_bill
-        from validators.model import load
+    return _one_line_errors(lambda: _rehearse(args))
 
-        deploy = load(args.assembly)
-        updates = [(path, load(path)) for path in args.update]
-        assemblies = [deploy] + [assembly for _, assembly in updates]
-        account, region = account_and_region(assemblies)
-        for assembly in assemblies:
-            unmodelled = unmodelled_types(assembly)
-            if unmodelled:
-                raise InputError(f"{assembly.source}: resource types the rehearsal does not model: "
-                                 f"{', '.join(unmodelled)}")
-        from rehearsal.services.cloudhsm.models import Quotas
-        quotas = Quotas()
-        if args.hsms_per_region is not None:
-            if args.hsms_per_region < 1:
-                raise InputError(f"--hsms-per-region {args.hsms_per_region}: the quota is a positive number of HSMs")
-            quotas.hsms_per_region = args.hsms_per_region
-        logs = sys.stdout if args.verbose else io.StringIO()
-        with offline_account(account, region, quotas=quotas) as cloud, contextlib.redirect_stdout(logs):
-            outcome = rehearse(deploy, updates, not args.no_destroy, cloud)
-            bill = hsm_bill(region)
-            retained = list(cloud.timeline.retained_resources)
-        out = sys.stdout
-        print(f"Rehearsal of {args.assembly} in account {account}, {region} (offline: moto and the "
-              "project's CloudHSM/KMS model, simulated clock)\n", file=out)
-        out.write(outcome.timeline.render(args.verbose))
-        if outcome.first_deploy_seconds is not None:
-            print(f"\nFirst deploy: {duration(outcome.first_deploy_seconds)} simulated.", file=out)
-        price = (f" = {bill.currency} {bill.cost:,.2f} at {bill.currency} {bill.price_per_hour}/HSM-hour "
-                 f"({bill.price_origin})" if bill.cost is not None else " (no price for this HSM type and region)")
-        print(f"HSM-hours billed: {bill.hours} for {bill.hsm_count} HSM(s){price}.", file=out)
-        if retained:
-            print("Retained (DeletionPolicy/UpdateReplacePolicy), still in the account: "
-                  + ", ".join(f"{stack}/{logical_id} ({kind})" for stack, logical_id, kind, _ in retained), file=out)
-        for failure in outcome.destroy_failures[:-1] if outcome.failure else outcome.destroy_failures:
-            print(f"Destroy stopped once, as the README documents: {failure}", file=out)
-        print(f"(computed in {time.perf_counter() - began:.1f} s)", file=out)
-        if outcome.data_path_failure is not None:
-            print(f"\nrehearsal: FAILED: data path: {outcome.data_path_failure}", file=sys.stderr)
-            return EXIT_FAILED
-        if outcome.failure is not None:
-            failure = outcome.failure
-            print(f"\nrehearsal: FAILED: stack {failure.stack}, resource {failure.logical_id} "
-                  f"({failure.resource_type}) {failure.status}: {failure.reason}", file=sys.stderr)
-            return EXIT_FAILED
-        return EXIT_OK
+
+def _one_line_errors(run: Callable[[], int]) -> int:
+    """`run`'s exit code; bad input is one line and exit 2, anything else one line and exit 3."""
+    try:
+        return run()
     except InputError as error:
         print(f"rehearsal: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -122,6 +82,61 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    """Deploy, update and destroy the given assemblies; the report on stdout, the verdict as exit code."""
+    from rehearsal.cloudformation.engine import unmodelled_types
+    from rehearsal.session import account_and_region, offline_account, rehearse
+    from rehearsal.timeline import duration, hsm_bill
+    from validators.model import load
+
+    began = time.perf_counter()
+
+    deploy = load(args.assembly)
+    updates = [(path, load(path)) for path in args.update]
+    assemblies = [deploy] + [assembly for _, assembly in updates]
+    account, region = account_and_region(assemblies)
+    for assembly in assemblies:
+        unmodelled = unmodelled_types(assembly)
+        if unmodelled:
+            raise InputError(f"{assembly.source}: resource types the rehearsal does not model: "
+                             f"{', '.join(unmodelled)}")
+    from rehearsal.services.cloudhsm.models import Quotas
+    quotas = Quotas()
+    if args.hsms_per_region is not None:
+        if args.hsms_per_region < 1:
+            raise InputError(f"--hsms-per-region {args.hsms_per_region}: the quota is a positive number of HSMs")
+        quotas.hsms_per_region = args.hsms_per_region
+    logs = sys.stdout if args.verbose else io.StringIO()
+    with offline_account(account, region, quotas=quotas) as cloud, contextlib.redirect_stdout(logs):
+        outcome = rehearse(deploy, updates, not args.no_destroy, cloud)
+        bill = hsm_bill(region)
+        retained = list(cloud.timeline.retained_resources)
+    out = sys.stdout
+    print(f"Rehearsal of {args.assembly} in account {account}, {region} (offline: moto and the "
+          "project's CloudHSM/KMS model, simulated clock)\n", file=out)
+    out.write(outcome.timeline.render(args.verbose))
+    if outcome.first_deploy_seconds is not None:
+        print(f"\nFirst deploy: {duration(outcome.first_deploy_seconds)} simulated.", file=out)
+    price = (f" = {bill.currency} {bill.cost:,.2f} at {bill.currency} {bill.price_per_hour}/HSM-hour "
+             f"({bill.price_origin})" if bill.cost is not None else " (no price for this HSM type and region)")
+    print(f"HSM-hours billed: {bill.hours} for {bill.hsm_count} HSM(s){price}.", file=out)
+    if retained:
+        print("Retained (DeletionPolicy/UpdateReplacePolicy), still in the account: "
+              + ", ".join(f"{stack}/{logical_id} ({kind})" for stack, logical_id, kind, _ in retained), file=out)
+    for failure in outcome.destroy_failures[:-1] if outcome.failure else outcome.destroy_failures:
+        print(f"Destroy stopped once, as the README documents: {failure}", file=out)
+    print(f"(computed in {time.perf_counter() - began:.1f} s)", file=out)
+    if outcome.data_path_failure is not None:
+        print(f"\nrehearsal: FAILED: data path: {outcome.data_path_failure}", file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.failure is not None:
+        failure = outcome.failure
+        print(f"\nrehearsal: FAILED: stack {failure.stack}, resource {failure.logical_id} "
+              f"({failure.resource_type}) {failure.status}: {failure.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _list_scenarios() -> int:
     from rehearsal.scenarios import SCENARIOS
 
@@ -130,35 +145,33 @@ def _list_scenarios() -> int:
     return EXIT_OK
 
 
-def _run_scenarios(parser: argparse.ArgumentParser, names: list[str], verbose: bool) -> int:
+def _chosen_scenarios(parser: argparse.ArgumentParser, names: list[str]) -> list[str]:
+    from rehearsal.scenarios import SCENARIOS
+
+    chosen = list(SCENARIOS) if "all" in names else list(dict.fromkeys(names))
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {unknown[0]!r}; known: {', '.join(SCENARIOS)} (or all)")
+    return chosen
+
+
+def _run_scenarios(chosen: list[str], verbose: bool) -> int:
     from rehearsal import scenarios
 
-    chosen = list(scenarios.SCENARIOS) if "all" in names else list(dict.fromkeys(names))
-    unknown = [name for name in chosen if name not in scenarios.SCENARIOS]
-    if unknown:
-        parser.error(f"unknown scenario {unknown[0]!r}; known: {', '.join(scenarios.SCENARIOS)} (or all)")
     failed: list[str] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="rehearsal-scenarios-") as work:
-            synthesise = scenarios.Syntheses(Path(work))
-            for name in chosen:
-                began = time.perf_counter()
-                result = scenarios.run(name, synthesise=synthesise)
-                print(f"Scenario {name}: {scenarios.SCENARIOS[name].summary}\n")
-                sys.stdout.write(result.timeline.render(verbose))
-                print(f"HSM-hours billed: {result.hsm_hours}.")
-                verdict = "passed" if result.failure is None else f"FAILED: {result.failure}"
-                print(f"scenario {name}: {verdict} (computed in {time.perf_counter() - began:.1f} s)\n")
-                if result.failure is not None:
-                    failed.append(name)
-                    print(f"rehearsal: scenario {name} FAILED: {result.failure}", file=sys.stderr)
-    except InputError as error:
-        print(f"rehearsal: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as error:  # last resort: one line, never a traceback
-        detail = " ".join(str(error).split())
-        print(f"rehearsal: internal error: {error.__class__.__name__}: {detail}", file=sys.stderr)
-        return EXIT_INTERNAL
+    with tempfile.TemporaryDirectory(prefix="rehearsal-scenarios-") as work:
+        synthesise = scenarios.Syntheses(Path(work))
+        for name in chosen:
+            began = time.perf_counter()
+            result = scenarios.run(name, synthesise=synthesise)
+            print(f"Scenario {name}: {scenarios.SCENARIOS[name].summary}\n")
+            sys.stdout.write(result.timeline.render(verbose))
+            print(f"HSM-hours billed: {result.hsm_hours}.")
+            verdict = "passed" if result.failure is None else f"FAILED: {result.failure}"
+            print(f"scenario {name}: {verdict} (computed in {time.perf_counter() - began:.1f} s)\n")
+            if result.failure is not None:
+                failed.append(name)
+                print(f"rehearsal: scenario {name} FAILED: {result.failure}", file=sys.stderr)
     print(f"scenarios: {len(chosen) - len(failed)} passed, {len(failed)} failed"
           + (f" ({', '.join(failed)})" if failed else ""))
     return EXIT_FAILED if failed else EXIT_OK

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app import build_app
+from rehearsal.scenarios import Syntheses
 from validators.model import Assembly, load
 
 
@@ -17,17 +16,7 @@ from validators.model import Assembly, load
 def assembly_dir(tmp_path_factory):
     """`assembly_dir("reference", hsmCount=4)`: the directory of that synthesis (the same environment
     with command-line settings, so only what the settings change differs between two of them)."""
-    cache: dict[str, Path] = {}
-
-    def synthesise(environment: str = "reference", **settings: Any) -> Path:
-        key = json.dumps([environment, settings], sort_keys=True)
-        if key not in cache:
-            outdir = tmp_path_factory.mktemp(f"{environment}-assembly")
-            build_app({"environment": environment, **settings}, outdir=str(outdir), nag=False).synth()
-            cache[key] = outdir
-        return cache[key]
-
-    return synthesise
+    return Syntheses(tmp_path_factory.mktemp("assemblies")).path
 
 
 @pytest.fixture

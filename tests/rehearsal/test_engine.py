@@ -171,7 +171,7 @@ def test_a_failed_completion_check_is_rolled_back_through_the_handler(assembly_d
     from rehearsal.scenarios import steps_of_a_clean_deploy
 
     assembly = loaded(assembly_dir())
-    (step,) = [step for step in steps_of_a_clean_deploy(None, assembly)
+    (step,) = [step for step in steps_of_a_clean_deploy(assembly)
                if "FirstHsmLifecycleIsComplete" in step.function and step.action == "DescribeClusters"]
     with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
         FAULTS.fail(step.service, step.action, "InjectedFailure", "injected", after=step.earlier_calls)
