@@ -84,6 +84,8 @@ class LifecycleProvider(Construct):
 
     The handler role gets exactly `statements` plus writing to its own log group,
     so a test can compare the template's permissions with the calls the code makes.
+    With no `contract`, the resource is done when on_event answers: no is_complete, no waiter
+    (for checks and settings that take one call, where a state machine would only add cost).
     """
 
     def __init__(
@@ -95,12 +97,12 @@ class LifecycleProvider(Construct):
         statements: Sequence[iam.PolicyStatement],
         log_retention_days: int,
         log_key: kms.IKey,
-        contract: ProviderContract,
+        contract: ProviderContract | None = None,
         extra_layers: Sequence[lambda_.ILayerVersion] = (),
         environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if contract.total_timeout.to_seconds() > MAX_TOTAL_TIMEOUT.to_seconds():
+        if contract is not None and contract.total_timeout.to_seconds() > MAX_TOTAL_TIMEOUT.to_seconds():
             raise ValueError(f"{construct_id}: a custom resource cannot wait longer than one hour")
         if not (runtime_dir / "handler.py").is_file():
             raise FileNotFoundError(f"{construct_id}: no handler.py in {runtime_dir}")
@@ -125,21 +127,26 @@ class LifecycleProvider(Construct):
             log_group=self.log_group,
             timeout=Duration.minutes(2),
             memory_size=256,
-            environment={"POWERTOOLS_SERVICE_NAME": construct_id, BUDGET_VARIABLE: str(contract.budget_seconds),
+            environment={"POWERTOOLS_SERVICE_NAME": construct_id,
+                         **({BUDGET_VARIABLE: str(contract.budget_seconds)} if contract else {}),
                          **(environment or {})},
         )
         self.on_event_function = lambda_.Function(self, "OnEvent", handler="handler.on_event", **common)
-        self.is_complete_function = lambda_.Function(self, "IsComplete", handler="handler.is_complete", **common)
+        self.is_complete_function = (
+            lambda_.Function(self, "IsComplete", handler="handler.is_complete", **common) if contract else None)
 
         framework_logs = operational_log_group(self, "FrameworkLogs", key=log_key, retention_days=log_retention_days)
         self.provider = cr.Provider(
             self, "Provider",
             on_event_handler=self.on_event_function,
-            is_complete_handler=self.is_complete_function,
-            query_interval=contract.query_interval,
-            total_timeout=contract.total_timeout,
             log_group=framework_logs,
-            waiter_state_machine_log_options=cr.LogOptions(destination=framework_logs, level=sfn.LogLevel.ERROR, include_execution_data=False),
+            **(dict(
+                is_complete_handler=self.is_complete_function,
+                query_interval=contract.query_interval,
+                total_timeout=contract.total_timeout,
+                waiter_state_machine_log_options=cr.LogOptions(destination=framework_logs, level=sfn.LogLevel.ERROR,
+                                                               include_execution_data=False),
+            ) if contract else {}),
         )
         self.service_token = self.provider.service_token
         self._acknowledge_framework_findings(statements)
@@ -147,8 +154,10 @@ class LifecycleProvider(Construct):
     def _acknowledge_framework_findings(self, statements: Sequence[iam.PolicyStatement]) -> None:
         """Findings the Provider framework's own functions raise, and wildcards our handlers need."""
         framework = [self.provider.node.find_child(name).node.find_child("Resource")
-                     for name in ("framework-isComplete", "framework-onTimeout")]
-        functions = (self.on_event_function, self.is_complete_function, *framework)
+                     for name in ("framework-isComplete", "framework-onTimeout")
+                     if self.provider.node.try_find_child(name) is not None]
+        functions = [function for function in (self.on_event_function, self.is_complete_function, *framework)
+                     if function is not None]
         acknowledge(self.provider, "AwsSolutions-IAM4",
                     "The Provider framework's internal functions use AWSLambdaBasicExecutionRole, set by aws-cdk-lib; our handler roles carry no managed policy.",
                     findings=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"])
