@@ -189,6 +189,11 @@ class Cloud:
                 # stack's deletion meets what its rollback could not delete).
                 self._delete_stack(stack.name)
                 state = None
+            if state is not None and state.status == "UPDATE_ROLLBACK_FAILED":
+                # UpdateStack refuses such a stack until its rollback is continued (ContinueUpdateRollback).
+                raise DeployFailed(stack.name, stack.name, "AWS::CloudFormation::Stack",
+                                   f"Stack:{state.stack_id} is in UPDATE_ROLLBACK_FAILED state and can not be updated.",
+                                   "UPDATE_ROLLBACK_FAILED")
             if state is None or state.status == PAUSED:
                 self._create_stack(assembly, stack, held if stack is paused_stack else set())
             else:
@@ -276,9 +281,9 @@ class Cloud:
         failure = self._apply(assembly, stack, state, changes)
         if failure is not None:
             self.timeline.stack_event(stack.name, "UPDATE_ROLLBACK_IN_PROGRESS", failure.reason)
-            self._roll_back_update(assembly, stack, state, previous, old_template)
-            state.status = "UPDATE_ROLLBACK_COMPLETE"
-            self.timeline.stack_event(stack.name, "UPDATE_ROLLBACK_COMPLETE")
+            stuck = self._roll_back_update(assembly, stack, state, previous, old_template)
+            state.status = "UPDATE_ROLLBACK_FAILED" if stuck else "UPDATE_ROLLBACK_COMPLETE"
+            self.timeline.stack_event(stack.name, state.status, stuck[0].reason if stuck else "")
             raise failure
         self.timeline.stack_event(stack.name, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         replaced = self._replaced.pop(stack.name, [])
@@ -449,6 +454,11 @@ class Cloud:
         resource.created_in_this_operation = False
         if _is_custom(ctx.resource_type):
             event = custom.request(ctx, "Update", old.physical_id, old.properties, state.stack_id)
+            # Asked for, even if the handler fails: the rollback then sends the failed resource an Update
+            # back to its previous properties too (the Provider framework keeps the physical id of a
+            # failed Update, "which makes CloudFormation execute another update when rolling back",
+            # aws-cdk issue 17040), so a handler must accept its own rollback.
+            resource.properties = ctx.properties
             created = yield from custom.run(ctx, event)
             if created.physical_id != old.physical_id:  # the handler made a new one: CloudFormation deletes the old
                 state.resources[ctx.logical_id] = ResourceState(ctx.logical_id, ctx.resource_type, definition,
@@ -555,8 +565,10 @@ class Cloud:
         return failures
 
     def _roll_back_update(self, assembly: Assembly, stack: Stack, state: StackState,
-                          previous: dict[str, ResourceState], old_template: dict) -> None:
-        """New resources deleted; changed ones put back to their previous properties."""
+                          previous: dict[str, ResourceState], old_template: dict) -> list[DeployFailed]:
+        """New resources deleted; changed ones put back to their previous properties. What cannot be put
+        back is returned (the stack is then UPDATE_ROLLBACK_FAILED)."""
+        stuck: list[DeployFailed] = []
         new = [resource for logical_id, resource in state.resources.items() if logical_id not in previous]
         self._delete_resources(stack.name, new, removed_template=stack.template, on_rollback=True)
         for logical_id in [logical_id for logical_id in state.resources if logical_id not in previous]:
@@ -568,13 +580,24 @@ class Cloud:
                 ctx = ResourceContext(stack_name=stack.name, logical_id=logical_id, resource_type=before.resource_type,
                                       properties=before.properties, metadata=before.definition.get("Metadata") or {},
                                       account=self.account, region=self.region, cloud=self)
-                if _is_custom(before.resource_type):
-                    _drain(custom.run(ctx, custom.request(ctx, "Update", current.physical_id, current.properties,
-                                                          state.stack_id)))
-                else:
-                    _native(before.resource_type).update(ctx, before.physical_id or "", current.properties)
+                started = CLOCK.now()
+                try:
+                    if _is_custom(before.resource_type):
+                        _drain(custom.run(ctx, custom.request(ctx, "Update", current.physical_id, current.properties,
+                                                              state.stack_id)))
+                    else:
+                        _native(before.resource_type).update(ctx, before.physical_id or "", current.properties)
+                except Exception as error:  # as in _apply: any failure of the operation is the resource's
+                    reason = _reason(error)
+                    self.timeline.resource(stack.name, logical_id, before.resource_type, "UPDATE_FAILED", started,
+                                           CLOCK.now(), reason=reason, action="Rollback")
+                    stuck.append(DeployFailed(stack.name, logical_id, before.resource_type, reason, "UPDATE_FAILED"))
+                    continue  # it keeps the properties it failed to leave
+                self.timeline.resource(stack.name, logical_id, before.resource_type, "UPDATE_COMPLETE", started,
+                                       CLOCK.now(), action="Rollback")
             state.resources[logical_id] = before
             before.status = "UPDATE_COMPLETE"
+        return stuck
 
 
 # --- helpers -----------------------------------------------------------------------------------------

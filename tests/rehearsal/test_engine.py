@@ -204,3 +204,39 @@ def test_a_rollback_that_cannot_delete_a_resource_fails_and_the_next_deploy_dele
         assert all(stack.status == "CREATE_COMPLETE" for stack in cloud.stacks.values())
         assert ("DELETE_SKIPPED" in [status for status, _ in _events(cloud, "AWS::CloudHSM::Cluster")]
                 and left_over.physical_id in {c["ClusterId"] for c in cloud.client("cloudhsmv2").describe_clusters()["Clusters"]})
+
+
+def test_a_failed_custom_resource_update_is_rolled_back_through_its_handler(assembly_dir):
+    """CloudFormation rolls a failed custom resource back with another Update, to its previous
+    properties (the Provider framework keeps the failed Update's physical id; aws-cdk issue 17040):
+    the key store's rename fails, then its rollback goes through the handler and the store keeps its
+    name, CONNECTED. When the rollback's Update fails too the stack is UPDATE_ROLLBACK_FAILED, and
+    the next UpdateStack is refused."""
+    reference, renamed = loaded(assembly_dir()), loaded(assembly_dir(keyStoreName="customer-keys-renamed"))
+    with offline_account(ACCOUNT, REGION) as cloud, contextlib.redirect_stdout(io.StringIO()):
+        cloud.deploy(reference)
+        kms = cloud.client("kms")
+        (store,) = kms.describe_custom_key_stores()["CustomKeyStores"]
+        FAULTS.fail("kms", "UpdateCustomKeyStore", "KMSInternalException", "KMS had an internal error", times=1)
+        with pytest.raises(DeployFailed) as failed:
+            cloud.deploy(renamed)
+        assert failed.value.resource_type == "Custom::KmsCustomKeyStore"
+        hsm_stack = cloud.stacks[failed.value.stack]
+        assert hsm_stack.status == "UPDATE_ROLLBACK_COMPLETE"
+        rolled_back = [(event.logical_id, event.status) for event in cloud.timeline.phases[-1].events
+                       if event.action == "Rollback"]
+        assert rolled_back == [(failed.value.logical_id, "UPDATE_COMPLETE")]
+        (after,) = kms.describe_custom_key_stores()["CustomKeyStores"]
+        assert after["CustomKeyStoreName"] == store["CustomKeyStoreName"] and after["ConnectionState"] == "CONNECTED"
+
+        # The rename fails again, and so does the rollback's look at the store (the second call; the first
+        # is the rename's own).
+        FAULTS.fail("kms", "UpdateCustomKeyStore", "KMSInternalException", "KMS had an internal error", times=1)
+        FAULTS.fail("kms", "DescribeCustomKeyStores", "KMSInternalException", "KMS had an internal error", times=5,
+                    after=1)
+        with pytest.raises(DeployFailed):
+            cloud.deploy(renamed)
+        assert hsm_stack.status == "UPDATE_ROLLBACK_FAILED", cloud.timeline.phases[-1].events
+        with pytest.raises(DeployFailed) as refused:
+            cloud.deploy(reference)
+        assert "UPDATE_ROLLBACK_FAILED state and can not be updated" in refused.value.reason
