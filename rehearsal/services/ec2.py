@@ -10,16 +10,22 @@ one)" (Amazon EC2 API Reference, DeleteVpc); moto deletes the VPC and leaves suc
 teardown that leaves one (CloudHSM's cluster group, KMS's key store group) looked clean. EC2 answers
 DependencyViolation.
 
+DeleteSubnet: "You must terminate all running instances in the subnet before you can delete the
+subnet" (Amazon EC2 API Reference, DeleteSubnet), and so for every network interface in it (an HSM's,
+a key store's, an endpoint's): EC2 answers DependencyViolation, "the specified object has dependent
+resources" (Amazon EC2 API Reference, "Error codes"). moto deletes the subnet under them.
+
 One module, not moto's three: backend methods change, with no wire format of their own.
 """
 
 from __future__ import annotations
 
 from moto.ec2.exceptions import DependencyViolationError
-from moto.ec2.models import vpcs
+from moto.ec2.models import subnets, vpcs
 
 _original_create_vpc = vpcs.VPCBackend.create_vpc
 _original_delete_vpc = vpcs.VPCBackend.delete_vpc
+_original_delete_subnet = subnets.SubnetBackend.delete_subnet
 
 
 def create_vpc(self, *args, **kwargs):
@@ -41,6 +47,17 @@ def delete_vpc(self, vpc_id: str):
     return _original_delete_vpc(self, vpc_id)
 
 
+def delete_subnet(self, subnet_id: str):
+    # moto keeps a terminated instance's interface; EC2 deletes it with the instance.
+    in_use = [eni for eni in self.enis.values() if eni.subnet is not None and eni.subnet.id == subnet_id
+              and not (eni.instance is not None and eni.instance.instance_state.name == "terminated")]
+    if in_use:
+        raise DependencyViolationError(f"The subnet '{subnet_id}' has dependencies and cannot be deleted: network "
+                                       f"interface {in_use[0].id} ({in_use[0].description or 'no description'})")
+    return _original_delete_subnet(self, subnet_id)
+
+
 def install() -> None:
     vpcs.VPCBackend.create_vpc = create_vpc
     vpcs.VPCBackend.delete_vpc = delete_vpc
+    subnets.SubnetBackend.delete_subnet = delete_subnet
