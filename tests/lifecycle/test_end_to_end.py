@@ -54,7 +54,8 @@ def journey():
         cluster = world.cloudhsm.describe_clusters(Filters={"clusterIds": [cluster_id]})["Clusters"][0]
         seen["destroyed"] = {
             "hsms": cluster["Hsms"],
-            "claims": world.cloudhsm.list_tags(ResourceId=cluster_id)["TagList"],
+            "claims": [tag for tag in world.cloudhsm.list_tags(ResourceId=cluster_id)["TagList"]
+                       if tag["Key"].startswith("lifecycle:hsm/")],
             "stores": world.kms.describe_custom_key_stores()["CustomKeyStores"],
             "store_refusal": getattr(world, "store_refusal", ""),
             "key_material": set(model_of(cloudhsmv2_backends[ACCOUNT][REGION].clusters[cluster_id]).key_material),

@@ -322,6 +322,18 @@ def test_list_tags_pages_and_the_hsm_claims_are_read_from_every_page(world):
     assert _code(unknown) == "CloudHsmResourceNotFoundException"
 
 
+def test_the_tags_a_cluster_is_created_with_are_listed_beside_the_claims(world):
+    """CloudHSM API Reference, CreateCluster: TagList, "tags to apply to the CloudHSM cluster during
+    creation"; ListTags lists them with those added later. The app's stack tags (project, environment)
+    reach the cluster this way, and the HSM claims live beside them."""
+    tags = {tag["Key"]: tag["Value"] for tag in world.cloudhsm.list_tags(ResourceId=world.cluster_id)["TagList"]}
+    assert tags.get("project") == "customer-keys" and tags.get("environment") == "reference"
+    world.deploy_first_hsm()
+    keys = [tag["Key"] for tag in world.cloudhsm.list_tags(ResourceId=world.cluster_id)["TagList"]]
+    assert {"project", "environment", f"lifecycle:hsm/0/{ZONES[0]}"} <= set(keys)
+    assert len(world.cluster()["Hsms"]) == 1
+
+
 def test_describe_custom_key_stores_pages_and_the_scale_down_guard_reads_every_page(world):
     """KMS API Reference, DescribeCustomKeyStores: Limit 1-1000, "it might return fewer"; NextMarker while
     Truncated; InvalidMarkerException for a marker it did not issue. The app's store on the second page

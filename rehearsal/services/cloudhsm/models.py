@@ -170,6 +170,9 @@ def create_cluster(self, backup_retention_policy, hsm_type, source_backup_id, su
     cluster.cluster_id = "cluster-" + "".join(_random.choice(string.ascii_lowercase + "234567") for _ in range(11))
     self.clusters = {cluster.cluster_id if c is cluster else key: c for key, c in self.clusters.items()}
     cluster.subnet_mapping = mapping
+    # "Tags to apply to the CloudHSM cluster during creation" (API Reference, CreateCluster, TagList) are
+    # the cluster's tags like any other: ListTags returns them (moto keeps them on the cluster only).
+    self.tags[cluster.cluster_id] = [dict(tag) for tag in tag_list or []]
     cluster.vpc_id = ec2.get_subnet(next(iter(mapping.values()))).vpc_id
     cluster.security_group = _cluster_security_group(ec2, cluster)
     if FAULTS.audit_log_with_cluster:
