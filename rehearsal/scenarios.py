@@ -26,6 +26,7 @@ from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
 from rehearsal.services.cloudhsm import LEDGER
 from rehearsal.timeline import Timeline, billed_hours, hsm_bill
+from stacks.config import ConfigError
 from validators.model import Assembly, load
 
 
@@ -239,6 +240,50 @@ def rename_key_store(stage: Stage) -> None:
                   f"{after['CustomKeyStoreId']}, CONNECTED")
 
 
+# Settings that decide where the cluster lives (AWS::CloudHSM::Cluster SubnetIds and HsmType are
+# create-only), each with a changed value a platform team might try on a deployed reference.
+PLACEMENT_CHANGES = {
+    "availabilityZones": ["eu-west-1a", "eu-west-1b"],   # drop an AZ to save an HSM
+    "vpcCidr": "10.41.0.0/16",
+}
+
+
+@scenario("move-cluster")
+def move_cluster(stage: Stage) -> None:
+    """Changing availabilityZones or vpcCidr on a deployed app (a new cluster, without the keys) is refused
+    as the update's first step, with one line, and nothing else changes: same HSMs, same store, same
+    resources, the data path still works; a hsmType CloudHSM no longer sells is refused at synth."""
+    reference = stage.synthesise()
+    stage.deploy("Deploy reference", reference)
+    before = (inventory.take(stage.cloud), _hsm_states(stage.cloud), _key_stores(stage.cloud))
+    for setting, value in PLACEMENT_CHANGES.items():
+        changed = stage.synthesise(**{setting: value})
+        deploy_phase(stage.cloud, f"Deploy {setting}={json.dumps(value)}", changed, stage.outcome)
+        failure, stage.outcome.failure = stage.outcome.failure, None
+        stage.expect(failure is not None, f"{setting}: the update that replaces the cluster was not refused")
+        stage.expect(failure.resource_type == "Custom::ClusterPlacementGuard" and setting in failure.reason
+                     and "\n" not in failure.reason,
+                     f"{setting}: refused by {failure.stack}/{failure.logical_id} ({failure.resource_type}), "
+                     f"not by the placement check with one line naming the setting: {failure.reason}")
+        events = stage.cloud.timeline.phases[-1].events
+        touched = sorted({event.logical_id for event in events
+                          if event.resource_type not in ("AWS::CloudFormation::Stack", "note")} - {failure.logical_id})
+        stage.expect(not touched, f"{setting}: the refused update touched {', '.join(touched[:5])}")
+        stage.expect(any(event.logical_id == failure.logical_id and event.action == "Rollback"
+                         and event.status == "UPDATE_COMPLETE" for event in events),
+                     f"{setting}: the placement check did not accept its own rollback")
+        after = (inventory.take(stage.cloud), _hsm_states(stage.cloud), _key_stores(stage.cloud))
+        stage.expect(after == before, f"{setting}: the account changed although the update was refused")
+        stage.observe(f"move-cluster: {setting} refused first: {failure.reason.split(': ', 1)[-1][:120]}")
+    try:
+        stage.synthesise(hsmType="hsm1.medium")
+        stage.expect(False, "hsmType=hsm1.medium synthesised")
+    except ConfigError as refused:
+        stage.expect("\n" not in str(refused), f"hsmType=hsm1.medium: a refusal of several lines: {refused}")
+        stage.observe(f"move-cluster: hsmType=hsm1.medium refused at synth: {refused}")
+    stage.deploy("Deploy reference again", reference)
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 REMAINS_MARKER = "<!-- remains after destroy -->"
 
@@ -365,7 +410,8 @@ def fail_each_step(stage: Stage, only: str | None = None) -> None:
                 failed += 1
             else:
                 absorbed += 1
-            waste.append((sum(billed_hours(hsm) for hsm in LEDGER if hsm.deleted_at is not None), label))
+            waste.append((sum(billed_hours(hsm) for hsm in LEDGER if hsm.deleted_at is not None), label,
+                          _handler(step.function)))
             leaked = _unowned(cloud, inventory.since(cloud, baseline))
             if leaked:
                 defects.append(f"{label}: after the rollback no stack owns "
@@ -376,15 +422,24 @@ def fail_each_step(stage: Stage, only: str | None = None) -> None:
                 defects.append(f"{label}: the next deploy failed: {failure}")
     stage.expect(not defects, f"{len(defects)} of {len(steps)} steps: " + " | ".join(defects))
     worst = max(waste)
+    per_handler: dict[str, int] = {}
+    for hours, _, handler in waste:
+        per_handler[handler] = max(hours, per_handler.get(handler, 0))
     stage.observe(f"fail-each-step: {len(steps)} steps; {failed} failed the deploy and rolled back, {absorbed} were "
                   f"absorbed; nothing billing was left unowned; every next deploy succeeded; most HSM-hours wasted: "
-                  f"{worst[0]} ({worst[1]})")
+                  f"{worst[0]} ({worst[1]}); worst per handler: "
+                  + ", ".join(f"{handler} {hours}" for handler, hours in per_handler.items()))
 
 
 def _short(function: str) -> str:
     """`CustomerKeys-Keys-DataKeyLifecycleOnEvent00FE501A-5B777C4A3332` -> `DataKeyLifecycleOnEvent`."""
     parts = function.split("-")
     return re.sub(r"[0-9A-F]{6,8}$", "", parts[-2]) if len(parts) > 2 else function
+
+
+def _handler(function: str) -> str:
+    """`...-DataKeyLifecycleOnEvent...` and `...-DataKeyLifecycleIsComplete...` -> `DataKeyLifecycle`."""
+    return re.sub(r"(OnEvent|IsComplete)$", "", _short(function))
 
 
 @scenario("fail-each-step", own_accounts=True)

@@ -6,6 +6,7 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from cmk_constructs.cluster_placement_guard.infrastructure import ClusterPlacementGuard
 from cmk_constructs.isolated_network.infrastructure import IsolatedNetwork
 from cmk_constructs.s3_gateway_endpoint.infrastructure import S3GatewayEndpoint
 from stacks.config import AppConfig
@@ -32,5 +33,16 @@ class NetworkStack(Stack):
             data_bucket_names=[config.bucket_name("data")],
             read_only_object_arns=[config.client_package.object_arn],
         )
+        if config.uses_cloudhsm:
+            # Before anything else here: a change that would replace the cluster is refused first.
+            guard = ClusterPlacementGuard(
+                self, "ClusterPlacementGuard",
+                availability_zones=config.availability_zones,
+                vpc_cidr=config.vpc_cidr,
+                hsm_type=config.hsm_type,
+                log_key=log_key,
+                log_retention_days=config.log_retention_days,
+            )
+            guard.comes_before(self.network, self.gateway)
         CfnOutput(self, "VpcId", value=self.network.vpc.vpc_id)
         CfnOutput(self, "S3GatewayEndpointId", value=self.gateway.endpoint_id)

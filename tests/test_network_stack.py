@@ -95,3 +95,35 @@ def test_the_vpc_outlives_the_stack_only_beside_a_kept_cluster(synth, environmen
     assert policies == (("RetainExceptOnCreate", "Retain") if kept else ("Delete", "Delete"))
     (subnet, *_) = synth(environment).template("Network").find_resources("AWS::EC2::Subnet").values()
     assert "DeletionPolicy" not in subnet, "subnets, endpoints and route tables go with the stack"
+
+
+def _placement_guard(network) -> tuple[str, dict]:
+    (found,) = network.find_resources("Custom::ClusterPlacementGuard").items()
+    return found
+
+
+def test_the_cluster_placement_check_comes_before_every_resource_it_protects(reference, config):
+    """A change of AZs, CIDR or HSM type (a new, empty cluster) is refused before the Network stack
+    changes anything: the check carries the settings, and every resource but its own Provider waits."""
+    network = reference.template("Network")
+    guard_id, guard = _placement_guard(network)
+    assert {key: value for key, value in guard["Properties"].items() if key != "ServiceToken"} == {
+        "AvailabilityZones": list(config.availability_zones), "VpcCidr": config.vpc_cidr, "HsmType": config.hsm_type}
+    resources = network.to_json()["Resources"]
+    own_provider = guard["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    before_the_check = {logical_id for logical_id, resource in resources.items()
+                        if guard_id not in resource.get("DependsOn", [])} - {guard_id}
+    for logical_id in sorted(before_the_check):
+        resource_type = resources[logical_id]["Type"]
+        # What the check itself runs on (its functions, roles, logs, layer), CDK's metadata, and the
+        # provider of CDK's default-security-group lockdown (its resource, in the VPC, waits).
+        assert (logical_id.startswith("ClusterPlacementGuard") or logical_id == own_provider
+                or resource_type in ("AWS::CDK::Metadata", "AWS::Lambda::LayerVersion")
+                or logical_id.startswith("CustomVpcRestrictDefaultSGCustomResourceProvider")), \
+            f"{logical_id} ({resource_type}) can change before the placement check"
+    assert any(resources[logical_id]["Type"] == "AWS::EC2::Subnet" for logical_id in resources
+               if guard_id in resources[logical_id].get("DependsOn", []))
+
+
+def test_kms_mode_has_no_cluster_to_protect(synth):
+    assert not synth("dev-kms").template("Network").find_resources("Custom::ClusterPlacementGuard")

@@ -3,6 +3,8 @@ lists them, runs them by name and refuses what a scenario does not take."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from rehearsal.cli import main
@@ -34,6 +36,7 @@ def test_every_step_of_each_custom_resource_can_fail_once(handler, syntheses):
     stage = Stage(syntheses, None, Outcome(Timeline()))
     fail_each_step(stage, only=handler)
     assert stage.observations and "nothing billing was left unowned" in stage.observations[0]
+    assert re.search(r"worst per handler: \w+ \d+", stage.observations[0]), stage.observations[0]
 
 
 def test_the_command_line_lists_the_scenarios_and_runs_one_by_name(capsys):
