@@ -44,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-destroy", action="store_true", help="stop after the deploy and updates")
     parser.add_argument("--hsms-per-region", type=int, default=None, metavar="N",
                         help="the account's CloudHSM quota of HSMs per Region, if raised (default: AWS's default, 6)")
+    conditions = parser.add_argument_group(
+        "CloudHSM conditions", "how the real service may behave on the day (default: every HSM takes the typical "
+        "time, capacity everywhere)")
+    conditions.add_argument("--hsm-timing", type=int, default=None, metavar="SEED",
+                            help="each HSM takes its own time within the published 10-15 minutes, drawn from SEED")
+    conditions.add_argument("--slow-hsm", action="store_true",
+                            help="the first HSM created takes longer than its handler's time budget")
+    conditions.add_argument("--no-hsm-capacity", action="append", default=[], metavar="ZONE",
+                            help="the first CreateHsm in ZONE finds no HSM capacity there; repeatable")
     parser.add_argument("--scenario", action="append", default=[], metavar="NAME",
                         help="run a named scenario (synthesises the app itself), or 'all'; repeatable")
     parser.add_argument("--list-scenarios", action="store_true", help="name and describe the scenarios")
@@ -56,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list_scenarios or args.scenario:
-        if args.assembly is not None or args.update or args.no_destroy or args.hsms_per_region is not None:
-            parser.error("--scenario and --list-scenarios take no assembly, --update, --no-destroy or "
-                         "--hsms-per-region (a scenario synthesises and deploys what it needs)")
+        if args.assembly is not None or args.update or args.no_destroy or args.hsms_per_region is not None \
+                or _conditions_asked(args):
+            parser.error("--scenario and --list-scenarios take no assembly, --update, --no-destroy, "
+                         "--hsms-per-region or CloudHSM conditions (a scenario sets up what it needs)")
         if args.list_scenarios:
             return _list_scenarios()
         chosen = _chosen_scenarios(parser, args.scenario)
@@ -106,8 +116,12 @@ def _rehearse(args: argparse.Namespace) -> int:
         if args.hsms_per_region < 1:
             raise InputError(f"--hsms-per-region {args.hsms_per_region}: the quota is a positive number of HSMs")
         quotas.hsms_per_region = args.hsms_per_region
+    foreign = [zone for zone in args.no_hsm_capacity if not (zone.startswith(region) and len(zone) == len(region) + 1)]
+    if foreign:
+        raise InputError(f"--no-hsm-capacity {foreign[0]}: not an availability zone of {region}, where the assembly deploys")
     logs = sys.stdout if args.verbose else io.StringIO()
     with offline_account(account, region, quotas=quotas) as cloud, contextlib.redirect_stdout(logs):
+        _arm_conditions(args)
         outcome = rehearse(deploy, updates, not args.no_destroy, cloud)
         bill = hsm_bill(region)
         retained = list(cloud.timeline.retained_resources)
@@ -135,6 +149,22 @@ def _rehearse(args: argparse.Namespace) -> int:
               f"({failure.resource_type}) {failure.status}: {failure.reason}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _conditions_asked(args: argparse.Namespace) -> bool:
+    return args.hsm_timing is not None or args.slow_hsm or bool(args.no_hsm_capacity)
+
+
+def _arm_conditions(args: argparse.Namespace) -> None:
+    """The CloudHSM conditions asked for, armed in the model (rehearsal.faults) once the account is fresh."""
+    from rehearsal.faults import FAULTS
+
+    if args.hsm_timing is not None:
+        FAULTS.spread_hsm_creation(args.hsm_timing)
+    if args.slow_hsm:
+        FAULTS.slow_hsm_creation()
+    for zone in args.no_hsm_capacity:
+        FAULTS.no_hsm_capacity(zone)
 
 
 def _list_scenarios() -> int:

@@ -140,3 +140,26 @@ def test_more_hsms_than_the_regions_quota_fail_at_the_hsm_past_it(assembly_dir, 
     code, out, err = _run(capsys, seven, "--no-destroy", "--hsms-per-region", "8")
     assert code == 0, err
     assert len(re.findall(r"HsmFleetHsm\d\w+\s+Custom::CloudHsmHsm\s+CREATE_COMPLETE", out)) == 6
+
+
+def test_cloudhsm_conditions_on_the_day_can_be_rehearsed(assembly_dir, capsys):
+    """HSM creation takes 10-15 minutes each (CloudHSM User Guide, "Add an HSM"), sometimes longer, and
+    a zone can run out of capacity (CloudHsmServiceException): the command line arms each in the model."""
+    code, typical, err = _run(capsys, assembly_dir(), "--no-destroy")
+    assert code == 0, err
+    code, spread, err = _run(capsys, assembly_dir(), "--no-destroy", "--hsm-timing", 7)
+    assert code == 0, err
+    assert _first_deploy(spread) != _first_deploy(typical)
+    code, out, err = _run(capsys, assembly_dir(), "--no-destroy", "--slow-hsm")
+    assert code == 1 and "Custom::CloudHsmFirstHsm" in err and "to become ACTIVE" in err
+    assert re.search(r"HSM-hours billed: [1-9]", out), "the slow HSM billed while CloudFormation waited"
+    code, out, err = _run(capsys, assembly_dir(), "--no-destroy", "--no-hsm-capacity", "eu-west-1b")
+    assert code == 1 and "Custom::CloudHsmHsm" in err and "Insufficient capacity" in err and "eu-west-1b" in err
+
+
+def test_cloudhsm_conditions_refuse_what_cannot_apply(assembly_dir, capsys):
+    code, out, err = _run(capsys, assembly_dir(), "--no-hsm-capacity", "us-east-1a")
+    assert code == 2 and err.count("\n") == 1 and "not an availability zone of eu-west-1" in err
+    with pytest.raises(SystemExit) as usage:
+        main(["--scenario", "redeploy", "--slow-hsm"])
+    assert usage.value.code == 2
