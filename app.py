@@ -1,24 +1,30 @@
 #!/usr/bin/env python3
 """CDK app: customer-controlled keys on AWS (CloudHSM + KMS custom key store + endpoint-locked S3).
 
-`python app.py` or `cdk synth` synthesises the environment named by the `environment`
-context value (default in cdk.json). A bad setting exits 2 with one line, no traceback.
+`python app.py [-c KEY=VALUE ...]` or `cdk synth [-c KEY=VALUE ...]` synthesises the environment named
+by the `environment` context value (default in cdk.json). A bad setting exits 2 with one line, no
+traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-import aws_cdk as cdk
+import node_runtime
+
+node_runtime.choose()  # before aws_cdk starts jsii's Node process
+
+import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks
 
 from cmk_constructs.cluster_initialisation.infrastructure import MissingLayerError
 from stacks.audit_stack import AuditStack
-from stacks.config import AppConfig, ConfigError, command_line_overrides, load_config
+from stacks.config import AppConfig, ConfigError, check_context_keys, command_line_overrides, load_config
 from stacks.data_stack import DataStack
 from stacks.hsm_stack import HsmStack
 from stacks.keys_stack import KeysStack
@@ -79,6 +85,7 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     # The CDK CLI passes cdk.json's context itself (and it wins over these); `python app.py` reads it here.
     base = _cdk_json_context()
     app = cdk.App(outdir=outdir, context={**base, **(context_overrides or {})})
+    check_context_keys(app.node.get_all_context())
     context = {key: app.node.try_get_context(key) for key in ("environment", "defaults", "environments")}
     config = load_config(context, command_line_overrides(app.node.try_get_context))
     # Pinned AZs: without this, an env-bound stack asks AWS for its AZs (a lookup) or uses dummies.
@@ -93,10 +100,28 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     return app
 
 
-def main() -> int:
+def command_line_context(argv: list[str]) -> dict[str, str]:
+    """`python app.py -c KEY=VALUE ...`: the same context values `cdk synth -c KEY=VALUE` passes (text;
+    settings read it as JSON where cdk.json holds lists and numbers)."""
+    parser = argparse.ArgumentParser(
+        prog="python app.py", description="Synthesise the app into cdk.out, as `cdk synth` does.",
+        epilog="exit codes: 0 synthesised, 1 a synth-time check failed, 2 bad configuration or usage")
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE",
+                        help="a context value, as `cdk synth -c KEY=VALUE`: wins over cdk.json; repeatable")
+    context: dict[str, str] = {}
+    for item in parser.parse_args(argv).context:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            parser.error(f"-c {item!r}: expected KEY=VALUE, e.g. -c environment=dev-kms")
+        context[key] = value
+    return context
+
+
+def main(argv: list[str] | None = None) -> int:
+    context = command_line_context(sys.argv[1:] if argv is None else argv)
     try:
         # The CDK CLI names the output directory (CDK_OUTDIR); plain `python app.py` writes cdk.out.
-        app = build_app(outdir=None if "CDK_OUTDIR" in os.environ else "cdk.out")
+        app = build_app(context, outdir=os.environ.get("CDK_OUTDIR", "cdk.out"))
     except (ConfigError, MissingLayerError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG_ERROR

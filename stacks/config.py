@@ -8,11 +8,12 @@ is allowed, before any construct is built.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 KEY_BACKENDS = ("cloudhsm", "kms")
 BUCKET_ENCRYPTIONS = ("sse-kms", "sse-c")
@@ -136,7 +137,8 @@ def _pattern(regex: str, described: str) -> _Check:
 
 def _zones(key: str, value: Any, settings: Mapping[str, Any]) -> tuple[str, ...]:
     region = settings.get("region")
-    allowed = f"a list of at least 2 distinct availability zones of region {region!r}, e.g. ['{region}a', '{region}b']"
+    example = json.dumps([f"{region}a", f"{region}b"])  # as JSON: it can be pasted back into `-c`
+    allowed = f"a list of at least 2 distinct availability zones of region {region!r}, e.g. {example}"
     if not isinstance(value, list) or len(value) < 2 or len(set(value)) != len(value):
         raise _fail(key, value, allowed)
     for zone in value:
@@ -158,7 +160,8 @@ def _cidr(key: str, value: Any, _: Mapping[str, Any]) -> str:
 
 def _principals(key: str, value: Any, settings: Mapping[str, Any]) -> tuple[str, ...]:
     account = settings.get("account")
-    allowed = f"a non-empty list of IAM role or user ARNs of account {account}, e.g. 'arn:aws:iam::{account}:role/BreakGlass'"
+    example = json.dumps([f"arn:aws:iam::{account}:role/BreakGlass"])
+    allowed = f"a non-empty list of IAM role or user ARNs of account {account}, e.g. {example}"
     # Empty is refused: no break-glass principal locks everyone but the root user out of the
     # bucket policy, and no key administrator leaves the data key to its Lambda handler alone.
     if not isinstance(value, list) or not value:
@@ -243,6 +246,25 @@ OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName"})
 # Settings whose value is not a plain string: `cdk synth -c hsmCount=4` hands them over as text.
 JSON_VALUED_SETTINGS = frozenset({"availabilityZones", "hsmCount", "backupRetentionDays", "breakGlassPrincipals",
                                   "keyAdministrators", "logRetentionDays", "keyDeletionWindowDays", "alarmEmail"})
+
+
+# Top-level context keys that are not settings: cdk.json's layout, the cdkNag switch, and what
+# `cdk acknowledge` records. CDK's own keys are namespaced ("aws:cdk:...", "@aws-cdk/...").
+CONTEXT_KEYS = ("environment", "defaults", "environments", "cdkNag", "acknowledged-issue-numbers")
+
+
+def check_context_keys(keys: Iterable[str]) -> None:
+    """A top-level context key that is neither a setting nor one of CONTEXT_KEYS is a typo (`-c hsmcount=4`),
+    refused as an unknown key in cdk.json is, not ignored."""
+    known = [*SETTINGS, *CONTEXT_KEYS]
+    for key in sorted(keys):
+        if key in known or ":" in key or key.startswith("@"):
+            continue
+        by_case = {name.lower(): name for name in known}
+        guess = by_case.get(key.lower()) or next(iter(difflib.get_close_matches(key, known, n=1)), None)
+        hint = f"; did you mean '{guess}'" if guess else ""
+        raise ConfigError(f"config error: unknown context key '{key}' (from -c or the top of cdk.json's context){hint}; "
+                          f"known settings: {', '.join(SETTINGS)}")
 
 
 def command_line_overrides(lookup: Callable[[str], Any]) -> dict[str, Any]:
