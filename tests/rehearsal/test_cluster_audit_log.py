@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 
-import pytest
-
 from rehearsal.faults import FAULTS
 from rehearsal.session import account_and_region, offline_account
 from tests.rehearsal.conftest import loaded
@@ -20,8 +18,6 @@ def _deployed(cloud, stack_suffix: str, resource_type: str):
     return found
 
 
-@pytest.mark.xfail(strict=True, reason="the Hsm stack declares the group as an AWS::Logs::LogGroup, which fails "
-                                       "with 'already exists' when CloudHSM made it with the cluster")
 def test_a_first_deploy_adopts_the_group_cloudhsm_made_with_the_cluster(assembly_dir, config):
     assembly = loaded(assembly_dir())
     with offline_account(*account_and_region([assembly])) as cloud, contextlib.redirect_stdout(io.StringIO()):
