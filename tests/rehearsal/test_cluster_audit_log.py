@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import io
 
+import pytest
+
 from rehearsal.faults import FAULTS
 from rehearsal.session import account_and_region, offline_account
 from tests.rehearsal.conftest import loaded
@@ -18,10 +20,12 @@ def _deployed(cloud, stack_suffix: str, resource_type: str):
     return found
 
 
-def test_a_first_deploy_adopts_the_group_cloudhsm_made_with_the_cluster(assembly_dir, config):
+@pytest.mark.parametrize("cloudhsm_makes_it", ["with the cluster", "when the first HSM is ACTIVE"])
+def test_a_first_deploy_adopts_the_group_whenever_cloudhsm_makes_it(assembly_dir, config, cloudhsm_makes_it):
     assembly = loaded(assembly_dir())
     with offline_account(*account_and_region([assembly])) as cloud, contextlib.redirect_stdout(io.StringIO()):
-        FAULTS.audit_log_group_with_cluster()
+        if cloudhsm_makes_it == "with the cluster":
+            FAULTS.audit_log_group_with_cluster()   # the model's default is the other moment
         cloud.deploy(assembly)
         cluster_id = _deployed(cloud, "Hsm", "AWS::CloudHSM::Cluster").physical_id
         audit_key_arn = _deployed(cloud, "Audit", "AWS::KMS::Key").attributes["Arn"]
