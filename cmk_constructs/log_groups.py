@@ -1,7 +1,8 @@
 """Every log group of the app: KMS-encrypted, with the configured retention.
 
-Audit evidence (flow logs, the trail, the CloudHSM audit log) is retained when a
-stack is deleted; the handlers' operational logs go with their stack.
+Audit evidence (flow logs, the trail) is retained when a stack is deleted; the handlers'
+operational logs go with their stack. The CloudHSM audit log group is CloudHSM's own, adopted
+with the same key and retention by cmk_constructs.cluster_audit_log.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ def retention(days: int) -> logs.RetentionDays:
     return _BY_DAYS[days]
 
 
-def audit_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int,
-                    name: str | None = None) -> logs.LogGroup:
-    return logs.LogGroup(scope, construct_id, log_group_name=name, retention=retention(retention_days),
+def audit_log_group(scope: Construct, construct_id: str, *, key: kms.IKey, retention_days: int) -> logs.LogGroup:
+    return logs.LogGroup(scope, construct_id, retention=retention(retention_days),
                          encryption_key=key, removal_policy=KEEP)
 
 

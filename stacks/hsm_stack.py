@@ -4,6 +4,8 @@ KMS custom key store on the cluster, with its health alarms.
 Order (each step a resource that depends on the previous one): cluster -> first HSM
 -> initialisation (CSR signed, trust anchor published) -> activation on the client
 host (admin password, kmsuser) -> the remaining HSMs, created in parallel -> the key store.
+Beside it, after the first HSM: the cluster's audit log group, which CloudHSM makes and the
+stack adopts (cmk_constructs.cluster_audit_log).
 
 The key store lives here, not with the data key: KMS deletes a store only once no key is left in
 it, pending deletion included, so a store must outlive its keys. With the data key in the same
@@ -20,6 +22,7 @@ from constructs import Construct
 
 from cmk_constructs.client_host.infrastructure import HsmClientHost
 from cmk_constructs.cluster_activation.infrastructure import ClusterActivation
+from cmk_constructs.cluster_audit_log.infrastructure import ClusterAuditLog
 from cmk_constructs.cluster_initialisation.infrastructure import ClusterInitialisation
 from cmk_constructs.custom_key_store.infrastructure import CustomKeyStore
 from cmk_constructs.first_hsm.infrastructure import FirstHsm
@@ -49,8 +52,6 @@ class HsmStack(Stack):
             subnets=subnets,
             hsm_type=config.hsm_type,
             backup_retention_days=config.backup_retention_days,
-            audit_log_key=log_key,
-            log_retention_days=config.log_retention_days,
         )
         self.client_host = HsmClientHost(
             self, "ClientHost",
@@ -65,7 +66,10 @@ class HsmStack(Stack):
         first_zone, *other_zones = config.hsm_placement
         self.first_hsm = FirstHsm(
             self, "FirstHsm", cluster_id=cluster_id, cluster_arn=cluster_arn, availability_zone=first_zone, **logging)
-        self.first_hsm.node.add_dependency(self.cluster.audit_log_group)
+        # CloudHSM makes the audit log group, at a moment it does not document; once an HSM exists it
+        # has something to log, and the group is adopted whether CloudHSM made it yet or not.
+        self.audit_log = ClusterAuditLog(self, "ClusterAuditLog", cluster_id=cluster_id, **logging)
+        self.audit_log.resource.node.add_dependency(self.first_hsm.resource)
 
         parameter_prefix = f"/{config.name}/cloudhsm"
         self.initialisation = ClusterInitialisation(

@@ -1,5 +1,7 @@
 """HSM stack: FIPS cluster retained, HSM ports only from the client host, lifecycle order, HSM placement."""
 
+from fnmatch import fnmatchcase as fnmatch
+
 from aws_cdk.assertions import Match
 
 
@@ -78,9 +80,11 @@ def test_lifecycle_runs_in_order(reference):
     (first_id, first), = hsm.find_resources("Custom::CloudHsmFirstHsm").items()
     (init_id, init), = hsm.find_resources("Custom::CloudHsmClusterInitialisation").items()
     (act_id, act), = hsm.find_resources("Custom::CloudHsmClusterActivation").items()
-    audit_log_group = next(k for k, v in hsm.find_resources("AWS::Logs::LogGroup").items()
-                           if "LogGroupName" in v["Properties"])
-    assert audit_log_group in first["DependsOn"]
+    # The cluster's audit log group is adopted once an HSM exists; the first HSM waits for no log group.
+    (_, audit_log), = hsm.find_resources("Custom::CloudHsmClusterAuditLog").items()
+    assert audit_log["DependsOn"] == [first_id]
+    log_groups = set(hsm.find_resources("AWS::Logs::LogGroup"))
+    assert not log_groups & set(first.get("DependsOn", []))
     assert init["Properties"]["FirstHsmId"] == {"Fn::GetAtt": [first_id, "HsmId"]}
     assert act["Properties"]["HsmIp"] == {"Fn::GetAtt": [first_id, "EniIp"]}
     ingress = next(iter(hsm.find_resources("AWS::EC2::SecurityGroupIngress")))
@@ -109,14 +113,29 @@ def test_managed_ca_key_is_an_asymmetric_kms_signing_key(reference, config):
         "KeySpec": "RSA_3072", "KeyUsage": "SIGN_VERIFY", "PendingWindowInDays": config.key_deletion_window_days})
 
 
-def test_cloudhsm_audit_log_group_has_retention(reference, config):
+def test_cloudhsm_audit_log_group_is_adopted_with_the_audit_key_and_retention(reference, config):
+    """CloudHSM makes /aws/cloudhsm/<cluster id> itself, at a moment its guide does not give: the template
+    must not declare it (a collision), and adopts it with the audit key and the configured retention."""
     hsm = reference.template("Hsm")
     (cluster_id, _), = hsm.find_resources("AWS::CloudHSM::Cluster").items()
-    hsm.has_resource_properties("AWS::Logs::LogGroup", {
-        "LogGroupName": {"Fn::Join": ["", ["/aws/cloudhsm/", {"Fn::GetAtt": [cluster_id, "ClusterId"]}]]},
-        "RetentionInDays": config.log_retention_days,
-        "KmsKeyId": Match.any_value(),
-    })
+    assert not [group for group in hsm.find_resources("AWS::Logs::LogGroup").values()
+                if "LogGroupName" in group["Properties"]]
+    _, audit_log = _one(hsm, "Custom::CloudHsmClusterAuditLog")
+    props = audit_log["Properties"]
+    assert props["LogGroupName"] == {"Fn::Join": ["", ["/aws/cloudhsm/", {"Fn::GetAtt": [cluster_id, "ClusterId"]}]]}
+    assert props["RetentionInDays"] == config.log_retention_days
+    key_id, _ = _one(reference.template("Audit"), "AWS::KMS::Key")
+    assert reference.output_value("Audit", props["KmsKeyId"]["Fn::ImportValue"]) == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_the_audit_key_lets_cloudwatch_logs_encrypt_the_cluster_audit_log(reference, config):
+    """CloudWatch Logs uses the key as its own principal, with the group's ARN as encryption context."""
+    (key,) = reference.template("Audit").find_resources("AWS::KMS::Key").values()
+    (statement,) = [statement for statement in key["Properties"]["KeyPolicy"]["Statement"]
+                    if statement["Principal"] == {"Service": f"logs.{config.region}.amazonaws.com"}]
+    assert {"kms:Encrypt*", "kms:GenerateDataKey*", "kms:Decrypt*"} <= set(statement["Action"])
+    pattern = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert fnmatch(f"arn:aws:logs:{config.region}:{config.account}:log-group:/aws/cloudhsm/cluster-abcdefghijk", pattern)
 
 
 def test_more_hsms_than_zones_are_placed_round_robin(synth, config):

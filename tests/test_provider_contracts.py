@@ -21,6 +21,15 @@ LIFECYCLE = {  # construct package -> (stack suffix, custom resource type)
     "custom_key_store": ("Hsm", "Custom::KmsCustomKeyStore"),
     "hsm_backed_key": ("Keys", "Custom::HsmBackedKmsKey"),
 }
+# Done in one call each: no contract, so on_event only (no is_complete, no waiter, no budget).
+ON_EVENT_ONLY = {"cluster_audit_log": ("Hsm", "Custom::CloudHsmClusterAuditLog")}
+
+
+def _framework(reference, stack: str, resource_type: str) -> tuple[dict, dict]:
+    """The template's resources, and the environment of the Provider framework serving `resource_type`."""
+    resources = reference.raw(stack)["Resources"]
+    custom = next(resource for resource in resources.values() if resource["Type"] == resource_type)
+    return resources, resources[custom["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]["Properties"]["Environment"]["Variables"]
 
 
 def _definition(machine: dict) -> str:
@@ -31,10 +40,7 @@ def _definition(machine: dict) -> str:
 @pytest.mark.parametrize("package", sorted(LIFECYCLE))
 def test_the_template_carries_the_construct_contract(reference, package):
     contract = importlib.import_module(f"cmk_constructs.{package}.infrastructure").CONTRACT
-    stack, resource_type = LIFECYCLE[package]
-    resources = reference.raw(stack)["Resources"]
-    custom = next(resource for resource in resources.values() if resource["Type"] == resource_type)
-    framework = resources[custom["Properties"]["ServiceToken"]["Fn::GetAtt"][0]]["Properties"]["Environment"]["Variables"]
+    resources, framework = _framework(reference, *LIFECYCLE[package])
     waiter = Waiter.from_definition(_definition(resources[framework["WAITER_STATE_MACHINE_ARN"]["Ref"]]))
     assert waiter.interval == contract.query_interval.to_seconds()
     assert waiter.total_timeout == contract.total_timeout.to_seconds()
@@ -44,6 +50,15 @@ def test_the_template_carries_the_construct_contract(reference, package):
         assert budget == contract.budget_seconds
         # The handler gives up first, with its own message, a poll or more before the Provider does.
         assert waiter.interval <= waiter.total_timeout - budget
+
+
+@pytest.mark.parametrize("package", sorted(ON_EVENT_ONLY))
+def test_a_provider_without_a_contract_has_no_waiter_and_no_budget(reference, package):
+    assert not hasattr(importlib.import_module(f"cmk_constructs.{package}.infrastructure"), "CONTRACT")
+    resources, framework = _framework(reference, *ON_EVENT_ONLY[package])
+    assert "WAITER_STATE_MACHINE_ARN" not in framework and "USER_IS_COMPLETE_FUNCTION_ARN" not in framework
+    on_event = resources[framework["USER_ON_EVENT_FUNCTION_ARN"]["Fn::GetAtt"][0]]
+    assert BUDGET_VARIABLE not in on_event["Properties"]["Environment"]["Variables"]
 
 
 def test_the_handlers_read_the_variable_the_construct_sets():

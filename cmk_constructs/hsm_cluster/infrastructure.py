@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from aws_cdk import Fn
 from aws_cdk import aws_cloudhsm as cloudhsm
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cmk_constructs.log_groups import audit_log_group
 from cmk_constructs.nag import acknowledge
 from cmk_constructs.retention import KEEP
 
@@ -20,7 +17,8 @@ class HsmCluster(Construct):
     """FIPS-mode cluster over every isolated subnet, retained on delete and on replacement.
 
     The cluster's security group is created by CloudHSM (`SecurityGroup` attribute);
-    we add the only ingress it needs: 2223-2225 from the client host's group.
+    we add the only ingress it needs: 2223-2225 from the client host's group. CloudHSM also
+    makes the cluster's audit log group, which cmk_constructs.cluster_audit_log adopts.
     """
 
     def __init__(
@@ -32,8 +30,6 @@ class HsmCluster(Construct):
         subnets: ec2.SubnetSelection,
         hsm_type: str,
         backup_retention_days: int,
-        audit_log_key: kms.IKey,
-        log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.cluster = cloudhsm.CfnCluster(
@@ -52,12 +48,6 @@ class HsmCluster(Construct):
         self.cluster_id = self.cluster.attr_cluster_id
         self.cluster_arn = self.cluster.attr_arn
         self.security_group_id = self.cluster.attr_security_group
-
-        # CloudHSM writes its audit log to /aws/cloudhsm/<cluster-id> once the first HSM
-        # exists; creating the group first gives it retention and encryption.
-        self.audit_log_group = audit_log_group(
-            self, "AuditLogs", key=audit_log_key, retention_days=log_retention_days,
-            name=Fn.join("", ["/aws/cloudhsm/", self.cluster_id]))
 
     def allow_client(self, client_security_group: ec2.ISecurityGroup) -> None:
         """Open 2223-2225 from `client_security_group` to the HSMs, and nothing else."""

@@ -214,6 +214,13 @@ def cloudwatch_put_metric_data(params: dict, lookup: Lookup) -> list[Ask]:
     return [Ask("cloudwatch:PutMetricData", ANY, {"cloudwatch:namespace": params.get("Namespace", "")})]
 
 
+def logs_log_group(action: str) -> Callable[[dict, Lookup], list[Ask]]:
+    """A request on one log group (list_amazoncloudwatchlogs: resource type log-group,
+    arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName})."""
+    return lambda params, lookup: [Ask(action, f"arn:aws:logs:{lookup.region}:{lookup.account}:log-group:"
+                                       f"{params['logGroupName']}", {})]
+
+
 OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("kms", "CreateKey"): kms_create_key,
     ("kms", "DescribeKey"): kms_key("kms:DescribeKey"),
@@ -259,6 +266,9 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("ec2", "RevokeSecurityGroupIngress"): ec2_security_group("ec2:RevokeSecurityGroupIngress"),
     ("ec2", "RevokeSecurityGroupEgress"): ec2_security_group("ec2:RevokeSecurityGroupEgress"),
     ("cloudwatch", "PutMetricData"): cloudwatch_put_metric_data,
+    ("logs", "CreateLogGroup"): logs_log_group("logs:CreateLogGroup"),
+    ("logs", "AssociateKmsKey"): logs_log_group("logs:AssociateKmsKey"),
+    ("logs", "PutRetentionPolicy"): logs_log_group("logs:PutRetentionPolicy"),
     ("s3", "GetObject"): s3_object("s3:GetObject"),
     ("s3", "PutObject"): s3_object("s3:PutObject"),
     ("s3", "DeleteObject"): lambda params, lookup: [_object_ask("s3:DeleteObject", params["Bucket"], params["Key"],

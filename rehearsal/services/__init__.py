@@ -1,5 +1,5 @@
 """The offline model of what moto lacks: CloudHSM HSMs and initialisation, KMS custom key stores,
-and the SSM activation boundary, grafted onto moto's backends, where moto differs from AWS
+the SSM activation boundary and CloudWatch Logs' key association, grafted onto moto's backends, where moto differs from AWS
 (S3 access logging, a VPC's default security group), plus fault injection and authorisation at
 dispatch. Each service's model is laid out as moto lays out its own: state, wire format, errors.
 
@@ -15,7 +15,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.exceptions import EC2ClientError
 
-from rehearsal.services import cloudhsm, ec2, kms, s3, ssm
+from rehearsal.services import cloudhsm, ec2, kms, logs, s3, ssm
 from rehearsal.faults import FAULTS
 
 _installed = False
@@ -78,5 +78,6 @@ def install() -> None:
     ssm.install()
     s3.install()
     ec2.install()
+    logs.install()
     BaseResponse.call_action = _call_action_with_faults
     _installed = True

@@ -47,7 +47,8 @@ def journey():
         cluster_id = world.cluster_id
         handles = {"first_hsm": world.first_hsm, "cluster_initialisation": world.initialisation,
                    "cluster_activation": world.activation, "hsm_fleet": world.fleet[0],
-                   "custom_key_store": world.key_store, "hsm_backed_key": world.data_key}
+                   "custom_key_store": world.key_store, "hsm_backed_key": world.data_key,
+                   "cluster_audit_log": world.handle("Custom::CloudHsmClusterAuditLog")}
         functions = {name: {function.name for function in handle.functions()} for name, handle in handles.items()}
         secrets = (world.admin_secret, world.kmsuser_secret)
         world.destroy()
@@ -106,7 +107,7 @@ def test_hsms_after_activation_take_one_creation_each(journey):
 
 
 @pytest.mark.parametrize("resource", ["first_hsm", "cluster_initialisation", "cluster_activation", "hsm_fleet",
-                                      "custom_key_store", "hsm_backed_key"])
+                                      "custom_key_store", "hsm_backed_key", "cluster_audit_log"])
 def test_every_call_made_is_one_the_static_scan_finds(journey, resource):
     """The IAM test compares the static scan with the roles; this proves the scan misses no call made."""
     made = journey["calls"][resource]

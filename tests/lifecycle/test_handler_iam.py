@@ -8,10 +8,11 @@ import pytest
 from cmk_constructs.hsm_backed_key.infrastructure import REQUEST_TAG
 from tests.support.call_scan import calls_of
 
-IAM_PREFIX = {"cloudhsmv2": "cloudhsm", "kms": "kms", "ssm": "ssm", "secretsmanager": "secretsmanager"}
+IAM_PREFIX = {"cloudhsmv2": "cloudhsm", "kms": "kms", "ssm": "ssm", "secretsmanager": "secretsmanager", "logs": "logs"}
 # resource -> (stack suffix, construct id the LifecycleProvider sits under)
 ROLES = {
     "first_hsm": ("Hsm", "FirstHsm"),
+    "cluster_audit_log": ("Hsm", "ClusterAuditLog"),
     "cluster_initialisation": ("Hsm", "Initialisation"),
     "cluster_activation": ("Hsm", "Activation"),
     "hsm_fleet": ("Hsm", "HsmFleet"),
@@ -23,7 +24,8 @@ SCOPED = {"cloudhsm:CreateHsm", "cloudhsm:DeleteHsm", "cloudhsm:TagResource", "c
           "cloudhsm:ListTags", "cloudhsm:InitializeCluster", "kms:Sign", "kms:GetPublicKey", "ssm:SendCommand",
           "ssm:GetParameter", "secretsmanager:GetSecretValue", "kms:DescribeKey", "kms:ScheduleKeyDeletion",
           "kms:PutKeyPolicy", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias", "kms:ListResourceTags",
-          "kms:UpdateKeyDescription", "kms:TagResource"}
+          "kms:UpdateKeyDescription", "kms:TagResource", "logs:CreateLogGroup", "logs:AssociateKmsKey",
+          "logs:PutRetentionPolicy"}
 # Granted on "*" all the same, because the service leaves no other way, and only with these conditions:
 # CreateKey's Tags need kms:TagResource in an IAM policy not restricted to particular keys (KMS
 # Developer Guide, "Controlling access to tags"), so the role may set the request-id tag and no other.

@@ -41,6 +41,8 @@ def _strip(directory: Path, stack_suffix: str, policy_prefix: str, action: str) 
     ("Keys", "DataKeyLifecycleHandlerRole", "kms:TagResource", "DataKey", "DataKeyLifecycleHandlerRole"),
     ("Hsm", "KeyStoreLifecycleHandlerRole", "kms:ConnectCustomKeyStore", "KeyStore", "KeyStoreLifecycleHandlerRole"),
     ("Hsm", "FirstHsmLifecycleHandlerRole", "ec2:CreateNetworkInterface", "FirstHsm", "FirstHsmLifecycleHandlerRole"),
+    ("Hsm", "ClusterAuditLogLifecycleHandlerRole", "logs:AssociateKmsKey", "ClusterAuditLog",
+     "ClusterAuditLogLifecycleHandlerRole"),
     ("Hsm", "InitialisationLifecycleHandlerRole", "kms:Sign", "Initialisation", "InitialisationLifecycleHandlerRole"),
     ("Hsm", "ActivationLifecycleHandlerRole", "ssm:SendCommand", "Activation", "ActivationLifecycleHandlerRole"),
     # The client host's AWS CLI calls in the activation document, as the instance profile's role.

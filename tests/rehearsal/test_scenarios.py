@@ -14,8 +14,8 @@ from rehearsal.timeline import Timeline
 
 # fail-each-step runs a deploy per step (minutes in all): its test runs it per custom resource, in parallel.
 WHOLE = [name for name in SCENARIOS if name != "fail-each-step"]
-HANDLERS = ["CustomVpcRestrictDefaultSG", "FirstHsmLifecycle", "InitialisationLifecycle", "ActivationLifecycle",
-            "HsmFleetLifecycle", "KeyStoreLifecycle", "DataKeyLifecycle"]
+HANDLERS = ["CustomVpcRestrictDefaultSG", "FirstHsmLifecycle", "ClusterAuditLogLifecycle", "InitialisationLifecycle",
+            "ActivationLifecycle", "HsmFleetLifecycle", "KeyStoreLifecycle", "DataKeyLifecycle"]
 
 
 @pytest.fixture(scope="session")
