@@ -35,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("path", nargs="?", default="cdk.out",
                         help="cloud assembly directory (default: cdk.out) or one template (JSON or YAML)")
-    parser.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--format", "-f", action="append", default=[], metavar="FORMAT[=FILE]",
+                        help=f"output format, one of {', '.join(FORMATS)} (default: text), written to FILE if given; "
+                             "repeatable, one run writes them all, e.g. -f sarif=reports/v.sarif -f junit=reports/v.xml -f text")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the one format given without =FILE to FILE "
+                                                              "instead of stdout")
     parser.add_argument("--min-severity", choices=["error", "warning", "info"], default="warning",
                         help="report and fail on findings at or above this severity (default: warning)")
     parser.add_argument("--no-cfn-lint", action="store_true", help="do not run cfn-lint's own checks")
@@ -89,13 +92,15 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"unknown rule {unknown[0]!r}; see --list-rules")
         if not rules:
             raise InputError("no rule selected: --rule and --skip leave nothing to run; see --list-rules")
+        outputs = _outputs(args.format, args.output)
         assembly = load(args.path)
         options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
                           bucket_encryption=args.bucket_encryption)
         report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
                      cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
         min_severity = Severity.parse(args.min_severity)
-        _emit(render(args.format, report, min_severity), args.output)
+        for name, output in outputs:
+            _emit(render(name, report, min_severity), output)
         return EXIT_FINDINGS if report.active(min_severity) else EXIT_OK
     except InputError as error:
         print(f"validators: error: {error}", file=sys.stderr)
@@ -110,6 +115,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"validators: error: {args.path}: cannot validate ({error.__class__.__name__}: {detail})",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _outputs(formats: list[str], output: str | None) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) for each --format; checked before anything runs."""
+    from validators.formatters import FORMATS
+
+    chosen = []
+    for entry in formats or ["text"]:
+        name, equals, path = entry.partition("=")
+        if name not in FORMATS:
+            raise InputError(f"--format {entry!r}: unknown format {name!r}; one of {', '.join(FORMATS)}")
+        if equals and not path:
+            raise InputError(f"--format {entry!r}: no file after '='")
+        chosen.append((name, path or None))
+    to_stdout = [name for name, path in chosen if path is None]
+    if output is not None:
+        if len(to_stdout) != 1:
+            raise InputError(f"--output {output}: names the file of exactly one format given without =FILE, "
+                             f"not {len(to_stdout)}; use --format FORMAT=FILE for each")
+        chosen = [(name, path or output) for name, path in chosen]
+    elif len(to_stdout) > 1:
+        raise InputError(f"formats {', '.join(to_stdout)} would all go to standard output; give all but one a file "
+                         "(--format FORMAT=FILE)")
+    files = [path for _, path in chosen if path is not None]
+    if len(set(files)) < len(files):
+        raise InputError(f"two formats would write the same file ({next(p for p in files if files.count(p) > 1)})")
+    return chosen
 
 
 def _emit(text: str, output: str | None) -> None:

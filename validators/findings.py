@@ -95,6 +95,9 @@ class Report:
     rules_run: list = field(default_factory=list)  # Rule classes
     input_path: str = ""      # the assembly's directory (SARIF's base URI)
     input_given: str = ""     # the path as given: the directory, or the one template file
+    started: str = ""         # when the run began, UTC, ISO 8601 to the second (JUnit's timestamp)
+    rule_seconds: dict = field(default_factory=dict)   # rule id -> seconds over the whole assembly
+    lint_seconds: dict = field(default_factory=dict)   # stack -> seconds cfn-lint took on it
 
     def shown(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
         """Findings at or above the threshold, acknowledged ones included; undecided ones always."""
