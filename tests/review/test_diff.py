@@ -80,3 +80,21 @@ def test_deploy_time_statements_are_noted(tmp_path):
     review = review_path(str(write_assembly(tmp_path / "unresolved", template)))
     assert any("FromParameter" in note and "deploy time" in note for note in review.inventory.unresolved)
     assert "Note: bucket fixture-data-bucket policy, FromParameter" in render(review)
+
+
+def test_the_markdown_fits_a_pull_request_comment_however_many_break_glass_roles(tmp_path):
+    """GitHub refuses a comment body over 65,536 characters: with 36 break-glass roles added, this
+    fixture's change review was 74,763 (the app's, with 24, 67,742). What does not fit is the folded matrix, table by table, with a note pointing to the
+    formats that hold everything; the summary and the new access always stay."""
+    from validators.review.markdown import COMMENT_LIMIT
+
+    after = base_template()
+    condition = after["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Condition"]
+    condition["ArnNotLike"]["aws:PrincipalArn"] += [f"arn:aws:iam::111122223333:role/Operator{n:02d}" for n in range(36)]
+    review = _change(tmp_path, base_template(), after)
+    markdown = render(review)
+    assert len(markdown) <= COMMENT_LIMIT, len(markdown)
+    assert review.summary() in markdown and "This change opens" in markdown
+    assert "break-glass role/Operator00" in markdown  # the new access is listed
+    assert "left out to fit" in markdown and "--format html" in markdown
+    assert render(_change(tmp_path / "small", base_template(), base_template())).count("left out to fit") == 0

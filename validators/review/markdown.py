@@ -7,6 +7,10 @@ from validators.review import layout
 from validators.review.report import Review
 
 MAX_ROWS = 40
+# GitHub refuses a comment body longer than this many characters; the review must fit in one.
+COMMENT_LIMIT = 65_536
+FOLDED = ("\n_{left} of the matrix's {total} tables left out to fit a pull-request comment "
+          "({limit:,} characters); `--format html` or `--format json` holds every cell._\n")
 SYMBOL = {"Allow": "✅", "Deny": "⛔", "ImplicitDeny": "▫️"}
 ASSUMPTIONS = ("Callers in the account and break-glass roles carry an identity policy allowing * on *; another VPC "
                "endpoint has AWS's default full-access policy; \"via S3\" is the caller's S3 request and S3's KMS call "
@@ -21,8 +25,21 @@ def render(review: Review) -> str:
     if change is not None:
         out += _change(review, change)
     out += _cost(review)
-    out += _matrix(review)
-    return "\n".join(out).rstrip() + "\n"
+    return _fitted(out, _matrix(review))
+
+
+def _fitted(before_matrix: list[str], matrix: list[list[str]]) -> str:
+    """The review with as many of the matrix's tables as fit under COMMENT_LIMIT, in their order, and a
+    note of how many were left out; everything before the matrix is already bounded (MAX_ROWS)."""
+    head, tables, tail = matrix[0], matrix[1:-1], matrix[-1]
+    for kept in range(len(tables), -1, -1):
+        note = [] if kept == len(tables) else [FOLDED.format(left=len(tables) - kept, total=len(tables),
+                                                              limit=COMMENT_LIMIT)]
+        lines = before_matrix + head + [line for table in tables[:kept] for line in table] + note + tail
+        text = "\n".join(lines).rstrip() + "\n"
+        if len(text) <= COMMENT_LIMIT:
+            return text
+    raise ValueError(f"the review's summary alone is over {COMMENT_LIMIT:,} characters")  # MAX_ROWS bounds it
 
 
 def _change(review: Review, change) -> list[str]:
@@ -92,13 +109,14 @@ def _cost(review: Review) -> list[str]:
     return out + [""]
 
 
-def _matrix(review: Review) -> list[str]:
-    out = [f"<details><summary>Full matrix: {len(review.results)} cells "
-           "(✅ allowed, ⛔ explicit deny, ▫️ implicit deny, ❗ contradicts the expectation)</summary>", "",
-           ASSUMPTIONS, ""]
+def _matrix(review: Review) -> list[list[str]]:
+    """The folded matrix in parts: its opening, one part per subject's table, its closing."""
+    parts = [[f"<details><summary>Full matrix: {len(review.results)} cells "
+              "(✅ allowed, ⛔ explicit deny, ▫️ implicit deny, ❗ contradicts the expectation)</summary>", "",
+              ASSUMPTIONS, ""]]
     for table in layout.tables(review):
-        out += [f"#### {table.subject}", "", "| who | where | TLS | " + " | ".join(table.columns) + " |",
-                "| --- | --- | --- | " + " | ".join("---" for _ in table.columns) + " |"]
+        out = [f"#### {table.subject}", "", "| who | where | TLS | " + " | ".join(table.columns) + " |",
+               "| --- | --- | --- | " + " | ".join("---" for _ in table.columns) + " |"]
         for row in table.rows:
             cells = []
             for result in row.results:
@@ -111,7 +129,8 @@ def _matrix(review: Review) -> list[str]:
         out.append("")
         out += [f"- **{code}** {_c(text)}" for code, text in table.legend.items()]
         out.append("")
-    return out + ["</details>", ""]
+        parts.append(out)
+    return parts + [["</details>", ""]]
 
 
 def _tls(tls: bool) -> str:
