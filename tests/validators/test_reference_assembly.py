@@ -160,6 +160,22 @@ MUTATIONS = {
     "trail without log file validation": ("CKE111", lambda a: _one(a, "AWS::CloudTrail::Trail")["Properties"].update(
         EnableLogFileValidation=False)),
     "log group kept forever": ("CKE111", lambda a: _one(a, "AWS::Logs::LogGroup")["Properties"].pop("RetentionInDays")),
+    # 14 what the trail records
+    "trail in one Region only": ("CKE114", lambda a: _trail(a).update(IsMultiRegionTrail=False)),
+    "trail without data events": ("CKE114", lambda a: _trail(a).update(EventSelectors=[
+        {"IncludeManagementEvents": True, "ReadWriteType": "All"}])),
+    "data events for writes only": ("CKE114", lambda a: [selector.update(ReadWriteType="WriteOnly")
+                                                         for selector in _trail(a)["EventSelectors"]
+                                                         if selector.get("DataResources")]),
+    "data events for one prefix of the bucket": ("CKE114", lambda a: _data_values(a).__setitem__(
+        0, {"Fn::Join": ["", [_data_values(a)[0], "uploads/"]]})),
+    "management events off": ("CKE114", lambda a: [selector.update(IncludeManagementEvents=False)
+                                                   for selector in _trail(a)["EventSelectors"]]),
+    "KMS events left out by an advanced selector": ("CKE114", lambda a: _advanced(a, [
+        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]},
+        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])),
     # acknowledgements
     "acknowledgement without a reason": ("CKE100", lambda a: _data_bucket(a).update(Metadata={
         "ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": ""}]}})),
@@ -194,7 +210,30 @@ def _rewrite_endpoint_condition(a):
     condition["ArnNotEquals"] = {"aws:principalarn": condition.pop("ArnNotLike")["aws:PrincipalArn"]}
 
 
+def _trail(a):
+    return _one(a, "AWS::CloudTrail::Trail")["Properties"]
+
+
+def _advanced(a, selectors):
+    _trail(a).pop("EventSelectors")
+    _trail(a)["AdvancedEventSelectors"] = selectors
+
+
+def _data_values(a):
+    return next(selector for selector in _trail(a)["EventSelectors"]
+                if selector.get("DataResources"))["DataResources"][0]["Values"]
+
+
 SILENT_VARIANTS = {
+    "trail with advanced selectors for management and every S3 object": lambda a: _advanced(a, [
+            {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+            {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                                {"Field": "readOnly", "Equals": ["true"]}]},
+            {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                                {"Field": "readOnly", "Equals": ["false"]}]}]),
+    "data events of every bucket in the account": lambda a: _data_values(a).__setitem__(0, "arn:aws:s3"),
     "endpoint deny split into bucket and objects statements": _split_endpoint_deny,
     "IfExists, upper-case key, list of one, ArnNotEquals": _rewrite_endpoint_condition,
     "string \"*\" principal and action list of one": lambda a: [
