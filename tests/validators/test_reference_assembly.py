@@ -124,8 +124,18 @@ MUTATIONS = {
     "access logging off": ("CKE104", lambda a: _data_bucket(a)["Properties"].pop("LoggingConfiguration")),
     # 5 gateway endpoint
     "endpoint misses a route table": ("CKE105", lambda a: _endpoint(a)["Properties"]["RouteTableIds"].pop()),
-    "endpoint policy wide open": ("CKE105", lambda a: _endpoint(a)["Properties"].update(PolicyDocument={
+    # 15 what the endpoint lets through
+    "endpoint policy wide open": ("CKE115", lambda a: _endpoint(a)["Properties"].update(PolicyDocument={
         "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]})),
+    "endpoint policy removed": ("CKE115", lambda a: _endpoint(a)["Properties"].pop("PolicyDocument")),
+    "endpoint lets writes reach any bucket": ("CKE115", lambda a: _endpoint_statements(a).append(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"})),
+    "endpoint data statement widened to every bucket named customer-*": ("CKE115", lambda a: _endpoint_statements(a)[0]
+                                                                         .update(Resource="arn:aws:s3:::customer-*")),
+    "endpoint lets writes reach a foreign bucket": ("CKE115", lambda a: _endpoint_statements(a).append(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::drop-zone-4711/*"})),
+    "AWS-owned buckets writable through the endpoint": ("CKE115", lambda a: _endpoint_statements(a)[-1].update(
+        Action="s3:*")),
     # 6 internet routes
     "NAT route from an HSM subnet": ("CKE106", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
         "NatRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
@@ -214,6 +224,10 @@ def _trail(a):
     return _one(a, "AWS::CloudTrail::Trail")["Properties"]
 
 
+def _endpoint_statements(a):
+    return _endpoint(a)["Properties"]["PolicyDocument"]["Statement"]
+
+
 def _advanced(a, selectors):
     _trail(a).pop("EventSelectors")
     _trail(a)["AdvancedEventSelectors"] = selectors
@@ -234,6 +248,9 @@ SILENT_VARIANTS = {
                                 {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
                                 {"Field": "readOnly", "Equals": ["false"]}]}]),
     "data events of every bucket in the account": lambda a: _data_values(a).__setitem__(0, "arn:aws:s3"),
+    "endpoint wildcard pinned to this account's buckets": lambda a: _endpoint_statements(a).append(
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}),
     "endpoint deny split into bucket and objects statements": _split_endpoint_deny,
     "IfExists, upper-case key, list of one, ArnNotEquals": _rewrite_endpoint_condition,
     "string \"*\" principal and action list of one": lambda a: [
@@ -291,3 +308,13 @@ def test_in_kms_mode_every_subnet_of_the_vpc_keeps_the_network_invariants(synthe
     _spare_subnet(assembly, with_internet_route=True)
     report = run(assembly, with_lines=False)
     assert {f.rule_id for f in report.active(Severity.ERROR) if "Spare" in f.message or "Spare" in f.path_text} == expected
+
+
+def test_the_endpoints_aws_owned_buckets_are_those_the_rule_knows():
+    """The construct's list (what the client host reads) stays within the AWS-owned buckets CKE115 accepts."""
+    from cmk_constructs.s3_gateway_endpoint.infrastructure import aws_owned_buckets_for_client_host
+    from validators.rules.gateway_endpoint_names_buckets import S3_ARN, aws_owned
+
+    for arn in aws_owned_buckets_for_client_host("eu-west-1"):
+        assert aws_owned(arn[len(S3_ARN):].split("/", 1)[0]), arn
+    assert not aws_owned("amazon-ssm-eu-west-1-mine") and not aws_owned("customer-keys-data-111122223333-eu-west-1")

@@ -1,22 +1,19 @@
-"""CKE105: the S3 gateway endpoint serves every route table of the HSM and client subnets, with a narrow policy."""
+"""CKE105: the S3 gateway endpoint serves every route table of the HSM and client subnets (its policy is CKE115's)."""
 
 from __future__ import annotations
 
 from validators.architecture import as_list
 from validators.model.resolver import Unresolved
-from validators.policy import parse_policy
 from validators.rules import Rule
 
 
-class GatewayEndpointRoutesAndPolicy(Rule):
+class GatewayEndpointRoutes(Rule):
     id = "CKE105"
-    title = "S3 gateway endpoint on every route table of HSM and client subnets, with a restricted policy"
+    title = "S3 gateway endpoint on every route table of HSM and client subnets"
     rationale = ("Without the endpoint's route, S3 traffic from the isolated subnets has no path (or a path "
                  "that does not carry aws:sourceVpce), so the data bucket is unreachable or the pinning is "
-                 "moot. An endpoint policy that allows every action on every resource lets a workload copy "
-                 "data to any bucket in the world.")
-    fix = ("List every route table of the HSM and client subnets in the endpoint's RouteTableIds; give the "
-           "endpoint a PolicyDocument that allows only the needed actions on named buckets.")
+                 "moot.")
+    fix = "List every route table of the HSM and client subnets in the endpoint's RouteTableIds."
     source_url = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html"
     tags = ("network", "s3")
 
@@ -33,7 +30,6 @@ class GatewayEndpointRoutesAndPolicy(Rule):
             for table in as_list(tables):
                 if isinstance(table, str):
                     served.add(table)
-            yield from self._check_policy(stack, lid, props)
         subnets = [(s, st, lid, ("Properties", "SubnetIds", i)) for s, st, lid, i in facts.hsm_subnets]
         subnets += facts.client_subnets + facts.kms_mode_subnets
         seen = set()
@@ -57,26 +53,3 @@ class GatewayEndpointRoutesAndPolicy(Rule):
                 if table not in served:
                     yield self.finding(stack, full_path, f"route table {table} of subnet {subnet} (used by "
                                        f"{lid}) is not served by the S3 gateway endpoint")
-
-    def _check_policy(self, stack, lid, props):
-        path = ("Resources", lid, "Properties", "PolicyDocument")
-        document = props.get("PolicyDocument")
-        if document is None:
-            yield self.finding(stack, ("Resources", lid, "Properties"), "the S3 gateway endpoint has no policy, "
-                               "so it allows every action on every bucket")
-            return
-        if isinstance(document, Unresolved):
-            yield self.cannot_prove(stack, path, document.reason)
-            return
-        for statement in parse_policy(document):
-            if statement.unresolved and statement.effect != "Deny":
-                yield self.cannot_prove(stack, path, f"endpoint policy {statement.label}: {statement.unresolved}")
-                continue
-            if statement.effect != "Allow" or statement.conditions:
-                continue
-            open_actions = statement.not_actions is not None or any(
-                a in ("*", "s3:*") for a in statement.actions or [] if isinstance(a, str))
-            open_resources = statement.not_resources is not None or "*" in (statement.resources or [])
-            if open_actions and open_resources:
-                yield self.finding(stack, path + ("Statement", statement.index),
-                                   f"endpoint policy {statement.label} allows every S3 action on every resource")
