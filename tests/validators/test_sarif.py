@@ -173,3 +173,30 @@ def test_assembly_inside_the_repository_is_relative_to_its_root(tmp_path):
     assert sarif["runs"][0]["originalUriBaseIds"]["ASSEMBLY"] == {
         "uri": "cdk.out/", "uriBaseId": "%SRCROOT%",
         "description": {"text": "The cloud assembly (cdk.out) or the template's directory."}}
+
+
+def test_earlier_cdk_traces_on_the_logical_id_entry_and_vendored_frames_skipped(tmp_path):
+    """Earlier CDK 2 put the trace on the `aws:cdk:logicalId` entry; the frame used is the innermost in the
+    repository (found by its .git above the assembly) that is not vendored."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "stacks").mkdir()
+    (repo / "stacks" / "data.py").write_text("\n" * 40)
+    (repo / ".venv" / "lib").mkdir(parents=True)
+    (repo / ".venv" / "lib" / "cdk.py").write_text("\n" * 40)
+    out = repo / "cdk.out"
+    out.mkdir()
+    shutil.copy(BAD, out / "S.template.json")
+    (out / "manifest.json").write_text(json.dumps({"version": "36.0.0", "artifacts": {"S": {
+        "type": "aws:cloudformation:stack", "environment": "aws://unknown-account/unknown-region",
+        "properties": {"templateFile": "S.template.json"}, "additionalMetadataFile": "S.metadata.json"}}}))
+    (out / "S.metadata.json").write_text(json.dumps({"/S/DataBucket/Resource": [{
+        "type": "aws:cdk:logicalId", "data": "DataBucket",
+        "trace": ["new Bucket (/opt/node_modules/aws-cdk-lib/aws-s3/bucket.js:1:2)",
+                  f"__init__ ({repo}/.venv/lib/cdk.py:3)", f"__init__ ({repo}/stacks/data.py:31)",
+                  f"<module> ({repo}/app.py:9)"]}]}))
+    (finding,) = results(sarif_of(tmp_path, str(out), "--no-cfn-lint"), "CKE104")
+    location = finding["locations"][0]
+    assert location["physicalLocation"] == {"artifactLocation": {"uri": "stacks/data.py", "uriBaseId": "%SRCROOT%"},
+                                            "region": {"startLine": 31, "endLine": 31}}
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "S/DataBucket/Resource"
