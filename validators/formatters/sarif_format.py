@@ -149,10 +149,8 @@ def _base_ids(sources: SourceMap, assembly_dir: str) -> dict:
         bases[SRCROOT] = {"uri": pathlib.Path(sources.root).as_uri().rstrip("/") + "/",
                           "description": {"text": "The repository root."}}
     inside = sources.relative_to_root(assembly_dir)
-    if inside not in (None, "."):
-        bases[ASSEMBLY] = {"uri": inside.rstrip("/") + "/", "uriBaseId": SRCROOT}
-    elif inside == ".":
-        bases[ASSEMBLY] = {"uri": "./", "uriBaseId": SRCROOT}
+    if inside is not None:
+        bases[ASSEMBLY] = {"uri": "./" if inside == "." else inside + "/", "uriBaseId": SRCROOT}
     else:
         bases[ASSEMBLY] = {"uri": pathlib.Path(assembly_dir).as_uri().rstrip("/") + "/"}
     bases[ASSEMBLY]["description"] = {"text": "The cloud assembly (cdk.out) or the template's directory."}
