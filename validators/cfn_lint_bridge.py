@@ -79,10 +79,23 @@ class CfnLint:
                 template_file=stack.template_file,
                 line=match.linenumber or None,
                 column=match.columnnumber or None,
+                end_line=getattr(match, "linenumberend", None) or None,
                 title=getattr(match.rule, "shortdesc", ""),
                 help_uri=getattr(match.rule, "source_url", ""),
             ))
         return findings
+
+
+    def describe(self, rule_id: str) -> dict:
+        """What cfn-lint's own rule class says of itself: title, description, documentation link, tags."""
+        try:
+            rule = self.rules[rule_id]
+        except (KeyError, TypeError):
+            return {"title": rule_id, "description": "", "help_uri": "", "tags": []}
+        return {"title": str(getattr(rule, "shortdesc", "") or rule_id),
+                "description": str(getattr(rule, "description", "") or ""),
+                "help_uri": str(getattr(rule, "source_url", "") or ""),
+                "tags": [str(tag) for tag in getattr(rule, "tags", None) or []]}
 
 
 def _one_line(error: Exception) -> str:

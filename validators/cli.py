@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from validators.findings import InputError, Severity
@@ -54,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run only this rule (id or file name); repeatable")
     parser.add_argument("--skip", action="append", default=[], metavar="RULE", help="skip this rule; repeatable")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    parser.add_argument("--rules-doc", action="store_true",
+                        help="write the rules' documentation (docs/rules.md) from their metadata and exit")
+    parser.add_argument("--source-root", metavar="DIR",
+                        help="repository root that SARIF locations are relative to (default: the nearest "
+                             "directory above PATH holding .git)")
+    parser.add_argument("--rules-doc-url", metavar="URL",
+                        help="URL of docs/rules.md that SARIF helpUri links point into, #<rule id> added "
+                             "(default: this commit's file on GitHub in GitHub Actions, else a file:// URL)")
     parser.add_argument("--break-glass", action="append", default=None, metavar="ARN",
                         help="principal ARN the endpoint-only deny may except; repeatable (default: any "
                              "explicit role or user ARN without wildcards)")
@@ -79,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.list_rules:
             _emit(list_rules(), args.output)
             return EXIT_OK
+        if args.rules_doc:
+            from validators import rules_doc
+            from validators.rules import discover as all_rules
+
+            _emit(rules_doc.render(all_rules()), args.output)
+            return EXIT_OK
+        if args.source_root is not None and not os.path.isdir(args.source_root):
+            raise InputError(f"--source-root {args.source_root}: not a directory")
         from validators.context import Options
         from validators.engine import run
         from validators.formatters import render
@@ -98,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                           bucket_encryption=args.bucket_encryption)
         report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
                      cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
+        report.source_root = os.path.abspath(args.source_root) if args.source_root else ""
+        report.rules_doc_url = args.rules_doc_url or ""
         min_severity = Severity.parse(args.min_severity)
         for name, output in outputs:
             _emit(render(name, report, min_severity), output)

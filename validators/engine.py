@@ -133,6 +133,7 @@ def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: 
     rule_seconds: dict[str, float] = {}
     findings = run_rules(assembly, rule_classes, options, rule_seconds) if rule_classes else []
     lint_seconds: dict[str, float] = {}
+    external_rules: dict[str, dict] = {}
     if cfn_lint:
         from validators.cfn_lint_bridge import CfnLint
 
@@ -141,6 +142,8 @@ def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: 
             began = time.perf_counter()
             findings.extend(linter.lint(stack))
             lint_seconds[stack.name] = time.perf_counter() - began
+        external_rules = {rule_id: linter.describe(rule_id)
+                          for rule_id in sorted({f.rule_id for f in findings if f.source == "cfn-lint"})}
     suppressions.apply(findings, assembly)
     if with_lines:
         for finding in findings:
@@ -151,4 +154,5 @@ def run(assembly: Assembly, rules: Iterable[type[Rule]] | None = None, options: 
     findings.sort(key=lambda f: (f.stack, f.resource, f.rule_id, f.path_text, f.message))
     return Report(findings=findings, stacks=[s.name for s in assembly.stacks], rules_run=rule_classes,
                   input_path=assembly.root, input_given=assembly.source or assembly.root,
-                  started=started.isoformat(), rule_seconds=rule_seconds, lint_seconds=lint_seconds)
+                  started=started.isoformat(), rule_seconds=rule_seconds, lint_seconds=lint_seconds,
+                  assembly=assembly, external_rules=external_rules)

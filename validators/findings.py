@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 
 class Severity(IntEnum):
@@ -46,6 +47,7 @@ class Finding:
     template_file: str = ""
     line: int | None = None
     column: int | None = None
+    end_line: int | None = None   # where the flagged part ends, when the source of the finding says (cfn-lint)
     suppressed: bool = False
     suppression_reason: str = ""
     suppressed_by: str = ""   # "template metadata" or "CDK" (Validations.of(scope).acknowledge)
@@ -98,6 +100,14 @@ class Report:
     started: str = ""         # when the run began, UTC, ISO 8601 to the second (JUnit's timestamp)
     rule_seconds: dict = field(default_factory=dict)   # rule id -> seconds over the whole assembly
     lint_seconds: dict = field(default_factory=dict)   # stack -> seconds cfn-lint took on it
+    assembly: Any = None      # the Assembly checked (construct paths and traces, template text for locations)
+    # Rules that are not the project's (cfn-lint's) with findings in this run: id -> {"title", "description",
+    # "help_uri", "tags"}, from the rule classes themselves.
+    external_rules: dict = field(default_factory=dict)
+    # Where reports point, set by the command line: the repository root (SARIF locations), and the base
+    # URL of docs/rules.md (SARIF helpUri of the project's rules).
+    source_root: str = ""
+    rules_doc_url: str = ""
 
     def shown(self, min_severity: Severity = Severity.INFO) -> list[Finding]:
         """Findings at or above the threshold, acknowledged ones included; undecided ones always."""

@@ -44,6 +44,10 @@ class Stack:
     # and CDK acknowledgements (Validations.of(scope).acknowledge): (scope path, "Plugin::RULE", reason).
     construct_paths: dict = field(default_factory=dict)
     cdk_acknowledgements: list = field(default_factory=list)
+    # Logical id -> the construct's creation stack trace, as CDK records it when traces are on
+    # (`JSII_HOST_STACK_TRACES=1` for a Python app, `CDK_DEBUG=true` / `cdk synth --debug`): frames
+    # such as "__init__ (/repo/stacks/data_stack.py:31)", innermost first.
+    construct_traces: dict = field(default_factory=dict)
     # From manifest.json: the stacks this one is deployed after, and its asset manifests (files).
     depends_on: tuple[str, ...] = ()
     asset_manifests: tuple[str, ...] = ()
@@ -109,6 +113,40 @@ class Stack:
                 break
         return best
 
+    def resource_end_line(self, logical_id: str) -> int | None:
+        """1-based line on which the resource's block ends (its closing brace in JSON, its last line in
+        YAML), or None if the template text does not show it."""
+        if self.is_yaml:
+            node = self.resources.get(logical_id)
+            start, end = getattr(node, "start_mark", None), getattr(node, "end_mark", None)
+            if start is None or end is None:
+                return None
+            self._read_text()
+            lines = self._text.splitlines()
+            # A block mapping ends where the next key begins: then its last line is the one before,
+            # less trailing blank and comment lines.
+            last = end.line + 1
+            if end.line >= len(lines) or not lines[end.line][:end.column].strip():
+                last = end.line
+                while last > start.line + 1 and (not lines[last - 1].strip() or lines[last - 1].lstrip().startswith("#")):
+                    last -= 1
+            return max(start.line + 1, last)
+        self._read_text()
+        start = self._resource_positions().get(logical_id)
+        if start is None:
+            return None
+        brace = self._text.find("{", self._text.find(":", start))
+        try:
+            _, end = json.JSONDecoder().raw_decode(self._text, brace)
+        except (ValueError, RecursionError):
+            return None
+        return bisect.bisect_right(self._line_starts, end - 1)
+
+    def _read_text(self) -> None:
+        if not hasattr(self, "_text"):
+            with open(self.template_file, encoding="utf-8") as handle:
+                self._text = handle.read()
+            self._line_starts = [0] + [match.end() for match in re.finditer("\n", self._text)]
 
     def _resource_positions(self) -> dict[str, int]:
         if not hasattr(self, "_positions"):
@@ -118,10 +156,7 @@ class Stack:
     def _search_locate(self, path: tuple) -> tuple[int | None, int | None]:
         """For JSON too large to decode twice quickly: find each key of `path` in order after its parent's
         position. Stops at the first list index, so the answer is the nearest enclosing key's line."""
-        if not hasattr(self, "_text"):
-            with open(self.template_file, encoding="utf-8") as handle:
-                self._text = handle.read()
-            self._line_starts = [0] + [match.end() for match in re.finditer("\n", self._text)]
+        self._read_text()
         text, position, found = self._text, 0, None
         if len(path) >= 2 and path[0] == "Resources" and isinstance(path[1], str):
             start = self._resource_positions().get(path[1])
@@ -268,7 +303,7 @@ def _load_manifest(assembly: Assembly, directory: str, seen: set[str], root: str
             stack.account, stack.region = _environment(artifact.get("environment"))
             stack.depends_on, stack.asset_manifests = _dependencies(artifacts, artifact, directory, root,
                                                                     manifest_path)
-            stack.construct_paths, stack.cdk_acknowledgements = _construct_metadata(
+            stack.construct_paths, stack.cdk_acknowledgements, stack.construct_traces = _construct_metadata(
                 artifact, directory, root, f"{manifest_path}: artifact {artifact_id}")
             assembly.stacks.append(stack)
             _load_nested(assembly, stack, root)
@@ -300,25 +335,38 @@ def _dependencies(artifacts: dict, artifact: dict, directory: str, root: str,
 ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"  # cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 
 
-def _construct_metadata(artifact: dict, directory: str, root: str, where: str) -> tuple[dict, list]:
-    """Logical ids' construct paths and the CDK acknowledgements recorded under a stack, from the manifest's
-    inline metadata and the stack's `additionalMetadataFile` (where CDK 2 writes it)."""
+def _construct_metadata(artifact: dict, directory: str, root: str, where: str) -> tuple[dict, list, dict]:
+    """Logical ids' construct paths, the CDK acknowledgements recorded under a stack and logical ids'
+    creation stack traces, from the manifest's inline metadata and the stack's `additionalMetadataFile`
+    (where CDK 2 writes it). A trace is the `aws:cdk:creationStack` entry of the construct (CDK 2.1xx+)
+    or the `trace` list of its `aws:cdk:logicalId` entry (earlier CDK 2)."""
     entries: dict = dict(artifact.get("metadata") or {}) if isinstance(artifact.get("metadata"), dict) else {}
     extra = artifact.get("additionalMetadataFile")
     if isinstance(extra, str):
         more = _read_json(_inside(root, directory, extra, f"{where}: additionalMetadataFile"))
         if isinstance(more, dict):
             entries.update(more)
-    paths, acknowledged = {}, []
+    paths, acknowledged, traces = {}, [], {}
     for construct_path, items in entries.items():
+        logical_id, trace = None, None
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict):
                 continue
             if item.get("type") == "aws:cdk:logicalId" and isinstance(item.get("data"), str):
-                paths[item["data"]] = construct_path
+                logical_id = item["data"]
+                paths[logical_id] = construct_path
+                trace = trace or _strings(item.get("trace"))
+            elif item.get("type") == "aws:cdk:creationStack":
+                trace = _strings(item.get("data")) or trace
             elif item.get("type") == ACKNOWLEDGED_RULES and isinstance(item.get("data"), dict):
                 acknowledged += [(construct_path, str(rule), reason) for rule, reason in item["data"].items()]
-    return paths, acknowledged
+        if logical_id is not None and trace:
+            traces[logical_id] = trace
+    return paths, acknowledged, traces
+
+
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 def _environment(environment: Any) -> tuple[str | None, str | None]:
