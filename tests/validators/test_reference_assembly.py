@@ -186,6 +186,18 @@ MUTATIONS = {
                             {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]},
         {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
                             {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])),
+    # 16 the client host
+    "client host answers IMDSv1": ("CKE116", lambda a: _one(a, "AWS::EC2::LaunchTemplate")["Properties"]
+                                   ["LaunchTemplateData"].pop("MetadataOptions")),
+    "client host with a public IP": ("CKE116", lambda a: _client_host(a)["NetworkInterfaces"][0].update(
+        AssociatePublicIpAddress=True)),
+    "client host with an SSH key": ("CKE116", lambda a: _client_host(a).update(KeyName="operators")),
+    "client host's group admits SSH": ("CKE116", lambda a: _one(
+        a, "AWS::EC2::SecurityGroup", lambda r: "client host" in r["Properties"].get("GroupDescription", ""))
+        ["Properties"].update(SecurityGroupIngress=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                                     "CidrIp": "10.40.0.0/16"}])),
+    "client host disk unencrypted": ("CKE116", lambda a: _client_host(a)["BlockDeviceMappings"][0]["Ebs"].update(
+        Encrypted=False)),
     # acknowledgements
     "acknowledgement without a reason": ("CKE100", lambda a: _data_bucket(a).update(Metadata={
         "ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": ""}]}})),
@@ -222,6 +234,10 @@ def _rewrite_endpoint_condition(a):
 
 def _trail(a):
     return _one(a, "AWS::CloudTrail::Trail")["Properties"]
+
+
+def _client_host(a):
+    return _one(a, "AWS::EC2::Instance")["Properties"]
 
 
 def _endpoint_statements(a):
