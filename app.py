@@ -94,7 +94,8 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     add_stacks(app, config)
     # The architecture's own invariants (validators/), the same rules `python -m validators` runs.
     cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin(
-        break_glass_principals=list(config.break_glass_principals), bucket_encryption=config.bucket_encryption))
+        break_glass_principals=list(config.break_glass_principals), bucket_encryption=config.bucket_encryption,
+        key_administrators=list(config.key_administrators)))
     if nag if nag is not None else _flag(app.node.try_get_context("cdkNag"), "cdkNag", default=True):
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

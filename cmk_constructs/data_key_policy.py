@@ -11,8 +11,9 @@ from typing import Sequence
 
 from aws_cdk import aws_iam as iam
 
+# No kms:Create*: it includes kms:CreateGrant, with which an administrator could grant itself Decrypt.
 ADMIN_ACTIONS = (
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
     "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
     "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
 )

@@ -26,12 +26,14 @@ class ArchitectureInvariantsPlugin:
     """Runs every discovered rule (or `rules` minus `skip`) on the synthesised templates."""
 
     def __init__(self, *, break_glass_principals: Sequence[str] | None = None, bucket_encryption: str = "auto",
-                 rules: Iterable[str] = (), skip: Iterable[str] = ()) -> None:
+                 key_administrators: Sequence[str] | None = None, rules: Iterable[str] = (),
+                 skip: Iterable[str] = ()) -> None:
         from validators.rules import discover, select
 
         self._options = Options(break_glass_principals=tuple(break_glass_principals)
                                 if break_glass_principals is not None else None,
-                                bucket_encryption=bucket_encryption)
+                                bucket_encryption=bucket_encryption,
+                                key_administrators=tuple(key_administrators) if key_administrators is not None else None)
         self._rules = list(select(discover(), rules, skip))
 
     @property

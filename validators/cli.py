@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--break-glass", action="append", default=None, metavar="ARN",
                         help="principal ARN the endpoint-only deny may except; repeatable (default: any "
                              "explicit role or user ARN without wildcards)")
+    parser.add_argument("--key-admin", action="append", default=None, metavar="ARN",
+                        help="a declared administrator of the data key; repeatable (default: any explicit role or "
+                             "user ARN without wildcards, and roles the assembly defines)")
     parser.add_argument("--bucket-encryption", choices=["auto", "sse-kms", "sse-c"], default="auto",
                         help="declared data-bucket encryption mode (default: auto, sse-c when the bucket "
                              "policy requires SSE-C on every upload)")
@@ -112,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs = _outputs(args.format, args.output)
         assembly = load(args.path)
         options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
+                          key_administrators=tuple(args.key_admin) if args.key_admin else None,
                           bucket_encryption=args.bucket_encryption)
         report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
                      cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)

@@ -15,6 +15,7 @@ class Options:
 
     break_glass_principals: tuple[str, ...] | None = None   # None: any explicit role/user ARN may be excepted
     bucket_encryption: str = "auto"                          # auto | sse-kms | sse-c
+    key_administrators: tuple[str, ...] | None = None       # None: any explicit role/user ARN may administer
 
 
 class Context:

@@ -198,6 +198,17 @@ MUTATIONS = {
                                                      "CidrIp": "10.40.0.0/16"}])),
     "client host disk unencrypted": ("CKE116", lambda a: _client_host(a)["BlockDeviceMappings"][0]["Ebs"].update(
         Encrypted=False)),
+    # 17 the data key's policy
+    "data key administrators may create grants": ("CKE117", lambda a: _data_key_statement(a, "KeyAdministration")
+                                                  ["Action"].append("kms:CreateGrant")),
+    "data key use without kms:CallerAccount": ("CKE117", lambda a: _data_key_statement(
+        a, "UseOnlyThroughS3ForTheDataBucket")["Condition"]["StringEquals"].pop("kms:CallerAccount")),
+    "account root may administer the data key": ("CKE117", lambda a: _data_key_statement(
+        a, "UseOnlyThroughS3ForTheDataBucket").update(Action="kms:*")),
+    "a named role may decrypt directly": ("CKE117", lambda a: _one(a, "Custom::HsmBackedKmsKey")["Properties"]
+                                          ["KeyPolicy"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Analyst"},
+         "Action": "kms:Decrypt", "Resource": "*"})),
     # acknowledgements
     "acknowledgement without a reason": ("CKE100", lambda a: _data_bucket(a).update(Metadata={
         "ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": ""}]}})),
@@ -234,6 +245,11 @@ def _rewrite_endpoint_condition(a):
 
 def _trail(a):
     return _one(a, "AWS::CloudTrail::Trail")["Properties"]
+
+
+def _data_key_statement(a, sid):
+    return next(statement for statement in _one(a, "Custom::HsmBackedKmsKey")["Properties"]["KeyPolicy"]["Statement"]
+                if statement.get("Sid") == sid)
 
 
 def _client_host(a):
