@@ -22,6 +22,9 @@ Acknowledge a finding from CDK with validators.acknowledge(construct, "CKE104", 
 (CDK's Validations.of(construct).acknowledge with id "ArchitectureInvariants::CKE104"), or in a
 template with resource Metadata
   {"ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": "why this is fine"}]}}
+
+Policy review (who can reach the data, the keys and the endpoint, and what a change opens):
+  python -m validators review [CDK_OUT] [--base OLD_CDK_OUT]   (see python -m validators review --help)
 """
 
 

@@ -186,3 +186,9 @@ def test_format_choices_that_cannot_work_are_input_errors(argv, message, capsys,
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not (tmp_path / "same.out").exists() and not (tmp_path / "x.out").exists()
+
+
+def test_help_names_the_policy_review(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "python -m validators review" in capsys.readouterr().out
