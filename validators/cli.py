@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from validators import settings_file
 from validators.findings import InputError, Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+SEVERITIES = ("error", "warning", "info")
+BUCKET_ENCRYPTIONS = ("auto", "sse-kms", "sse-c")
+DEFAULTS = {"min_severity": "warning", "bucket_encryption": "auto"}
 
 EPILOG = """\
 exit codes:
@@ -44,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "repeatable, one run writes them all, e.g. -f sarif=reports/v.sarif -f junit=reports/v.xml -f text")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the one format given without =FILE to FILE "
                                                               "instead of stdout")
-    parser.add_argument("--min-severity", choices=["error", "warning", "info"], default="warning",
+    # None until a settings file or the defaults (DEFAULTS) fill it: a value given equal to the
+    # default must still win over the file's.
+    parser.add_argument("--min-severity", choices=SEVERITIES, default=None,
                         help="report and fail on findings at or above this severity (default: warning)")
     parser.add_argument("--no-cfn-lint", action="store_true", help="do not run cfn-lint's own checks")
     parser.add_argument("--cfn-lint-config", metavar="FILE",
@@ -57,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rule", action="append", default=[], metavar="RULE",
                         help="run only this rule (id or file name); repeatable")
     parser.add_argument("--skip", action="append", default=[], metavar="RULE", help="skip this rule; repeatable")
+    parser.add_argument("--config", metavar="FILE",
+                        help=f"settings file (default: {settings_file.DOT_FILE}, or [tool.{settings_file.PYPROJECT_TABLE}] "
+                             "in pyproject.toml, in the working directory or a parent up to the repository root); "
+                             "the command line wins over it")
+    parser.add_argument("--no-config", action="store_true", help="read no settings file")
     parser.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     parser.add_argument("--rules-doc", action="store_true",
                         help="write the rules' documentation (docs/rules.md) from their metadata and exit")
@@ -72,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--key-admin", action="append", default=None, metavar="ARN",
                         help="a declared administrator of the data key; repeatable (default: any explicit role or "
                              "user ARN without wildcards, and roles the assembly defines)")
-    parser.add_argument("--bucket-encryption", choices=["auto", "sse-kms", "sse-c"], default="auto",
+    parser.add_argument("--bucket-encryption", choices=BUCKET_ENCRYPTIONS, default=None,
                         help="declared data-bucket encryption mode (default: auto, sse-c when the bucket "
                              "policy requires SSE-C on every upload)")
     return parser
@@ -91,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _read_settings(parser, args)
         if args.list_rules:
             _emit(list_rules(), args.output)
             return EXIT_OK
@@ -141,6 +154,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"validators: error: {args.path}: cannot validate ({error.__class__.__name__}: {detail})",
               file=sys.stderr)
         return EXIT_USAGE
+
+
+def _read_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Fill what the command line left at its default from the settings file, if there is one."""
+    if args.config and args.no_config:
+        raise InputError("--config and --no-config exclude each other")
+    path = Path(args.config) if args.config else None if args.no_config else settings_file.find(Path.cwd())
+    if path is not None:
+        _apply_settings(parser, args, path)
+    for destination, value in DEFAULTS.items():
+        if getattr(args, destination) is None:
+            setattr(args, destination, value)
+
+
+def _apply_settings(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path) -> None:
+    if not path.is_file():
+        raise InputError(f"{path}: no such settings file")
+    defaults = {destination: parser.get_default(destination) for destination, _ in settings_file.KEYS.values()}
+    settings_file.apply(args, defaults, settings_file.read(path))
+    for destination, allowed in (("min_severity", SEVERITIES), ("bucket_encryption", BUCKET_ENCRYPTIONS)):
+        if getattr(args, destination) not in (None, *allowed):
+            raise InputError(f"{path}: setting {destination.replace('_', '-')!r} must be one of "
+                             f"{', '.join(allowed)}, not {getattr(args, destination)!r}")
 
 
 def _outputs(formats: list[str], output: str | None) -> list[tuple[str, str | None]]:
