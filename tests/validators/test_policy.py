@@ -36,8 +36,11 @@ def test_actions_match_case_insensitively_resources_do_not():
     assert not evaluate(request(resource=BUCKET + "/k"), [statements]).allowed
 
 
+ROLE_CHAIN = ["111122223333", ROLE, "arn:aws:sts::111122223333:assumed-role/App/operator"]  # see below
+
+
 def test_not_action_not_resource_not_principal():
-    statements = policy({"Effect": "Deny", "NotPrincipal": {"AWS": ROLE}, "NotAction": "s3:GetObject",
+    statements = policy({"Effect": "Deny", "NotPrincipal": {"AWS": ROLE_CHAIN}, "NotAction": "s3:GetObject",
                          "NotResource": BUCKET + "/public/*"})
     assert evaluate(request(action="s3:PutObject", principal="arn:aws:iam::1:role/X"), [statements]).effect == "Deny"
     assert evaluate(request(action="s3:PutObject"), [statements]).effect == "ImplicitDeny"
@@ -126,3 +129,29 @@ def test_prover_handles_split_statements_and_if_exists():
 def test_unexpressible_condition_never_proves():
     odd = dict(ENDPOINT_DENY, Condition={"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}})
     assert not deny_covers(policy(odd), SCOPE).proven
+
+
+# IAM User Guide, "AWS JSON policy elements: NotPrincipal" (key points): "you must also specify the account
+# ARN of the not-denied principal. Otherwise, the policy might deny access to the entire account"; AWS
+# checks the account, then the role, then the assumed-role session, named by its session ARN.
+@pytest.mark.parametrize("listed, left_out", [
+    (["arn:aws:iam::111122223333:root"], False),                    # the account alone leaves out no one in it
+    ([ROLE], False),                                               # the role without its account
+    (["111122223333", ROLE], False),                               # the role without its session
+    (ROLE_CHAIN, True),                                            # account, role and session
+    (["arn:aws:iam::111122223333:root", "arn:aws:iam::111122223333:user/ops"], False),  # another principal
+])
+def test_not_principal_with_deny_leaves_out_only_fully_named_principals(listed, left_out):
+    deny = {"Effect": "Deny", "NotPrincipal": {"AWS": listed}, "Action": "s3:*", "Resource": "*"}
+    decision = evaluate(request(action="s3:PutObject"), [policy(deny)])
+    assert (decision.effect == "ImplicitDeny") is left_out
+    # The prover reads NotPrincipal alike: the Deny covers the role's requests unless it is left out.
+    scope = Scope(["s3:"], [BUCKET, BUCKET + "/*"], [], equals={"aws:principalarn": ROLE})
+    assert deny_covers(policy(deny), scope).proven is not left_out
+
+
+def test_not_principal_leaves_out_an_iam_user_named_with_its_account():
+    deny = {"Effect": "Deny", "NotPrincipal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:user/ops"]},
+            "Action": "s3:*", "Resource": "*"}
+    assert evaluate(request(principal="arn:aws:iam::111122223333:user/ops"), [policy(deny)]).effect == "ImplicitDeny"
+    assert evaluate(request(principal="arn:aws:iam::111122223333:user/other"), [policy(deny)]).effect == "Deny"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
+from validators.policy import not_principal
 from validators.policy.glob import arn_like, glob_match
 from validators.policy.statements import Condition, Statement
 
@@ -90,13 +91,22 @@ def statement_matches(statement: Statement, request: Request) -> bool:
         return False
     if statement.principals is not None and not principal_matches(statement.principals, request.principal):
         return False
-    if statement.not_principals is not None and principal_matches(statement.not_principals, request.principal):
+    if statement.not_principals is not None and left_out(statement.not_principals, request.principal):
         return False
     return all(condition_holds(condition, request) for condition in statement.conditions)
 
 
 def _any_glob(patterns: list, text: str, ignore_case: bool = False) -> bool:
     return any(isinstance(p, str) and glob_match(p, text, ignore_case) for p in patterns)
+
+
+def left_out(not_principals: dict, principal: Principal) -> bool:
+    """Whether a NotPrincipal list leaves `principal` out of its statement (policy/not_principal.py)."""
+    if not_principal.everyone(not_principals):
+        return True
+    if principal.kind == "AWS":
+        return principal.id in not_principal.exempt_aws_principals(not_principals)
+    return principal.id in not_principal.exempt_others(not_principals, principal.kind)
 
 
 def principal_matches(principals: dict, principal: Principal) -> bool:

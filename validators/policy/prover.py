@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from validators.policy import not_principal
 from validators.policy.evaluate import NEGATED
 from validators.policy.statements import Condition, Statement
 
@@ -140,7 +141,7 @@ class _Encoder:
         if statement.principals is not None:
             parts.append(self._principal(statement.principals))
         if statement.not_principals is not None:
-            parts.append(z3.Not(self._principal(statement.not_principals)))
+            parts.append(z3.Not(self._left_out(statement.not_principals)))
         for condition in statement.conditions:
             parts.append(self.condition(condition))
         return z3.And(*parts) if parts else self.true()
@@ -154,6 +155,13 @@ class _Encoder:
             options.append(z3.InRe(variable, _glob_regex(pattern, self.ctx)) if "*" in pattern or "?" in pattern
                            else variable == self.text(pattern))
         return self.any_of(options)
+
+    def _left_out(self, not_principals: dict):
+        """The callers a NotPrincipal list leaves out (policy/not_principal.py): only fully named ones."""
+        if not_principal.everyone(not_principals):
+            return self.true()
+        return self.any_of([z3.And(self.authenticated, self.principal == self.text(arn))
+                            for arn in sorted(not_principal.exempt_aws_principals(not_principals))])
 
     def _principal(self, principals: dict):
         options = []
