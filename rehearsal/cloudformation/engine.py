@@ -454,10 +454,9 @@ class Cloud:
         resource.created_in_this_operation = False
         if _is_custom(ctx.resource_type):
             event = custom.request(ctx, "Update", old.physical_id, old.properties, state.stack_id)
-            # Asked for, even if the handler fails: the rollback then sends the failed resource an Update
-            # back to its previous properties too (the Provider framework keeps the physical id of a
-            # failed Update, "which makes CloudFormation execute another update when rolling back",
-            # aws-cdk issue 17040), so a handler must accept its own rollback.
+            # Asked for, even if the handler fails: the Provider framework answers a failed Update with
+            # the resource's old physical id, so CloudFormation's rollback sends the failed resource an
+            # Update back to its previous properties too, and a handler must accept its own rollback.
             resource.properties = ctx.properties
             created = yield from custom.run(ctx, event)
             if created.physical_id != old.physical_id:  # the handler made a new one: CloudFormation deletes the old

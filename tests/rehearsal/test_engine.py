@@ -208,7 +208,8 @@ def test_a_rollback_that_cannot_delete_a_resource_fails_and_the_next_deploy_dele
 
 def test_a_failed_custom_resource_update_is_rolled_back_through_its_handler(assembly_dir):
     """CloudFormation rolls a failed custom resource back with another Update, to its previous
-    properties (the Provider framework keeps the failed Update's physical id; aws-cdk issue 17040):
+    properties (the Provider framework answers a failed Update with the old physical id, so it is
+    an update, not a replacement, that CloudFormation rolls back):
     the key store's rename fails, then its rollback goes through the handler and the store keeps its
     name, CONNECTED. When the rollback's Update fails too the stack is UPDATE_ROLLBACK_FAILED, and
     the next UpdateStack is refused."""

@@ -15,7 +15,17 @@ from __future__ import annotations
 import re
 
 _IAM = re.compile(r"arn:(?P<partition>[^:]+):iam::(?P<account>[^:]+):(?P<kind>user|role)/(?:.*/)?(?P<name>[^/]+)")
+_ROOT = re.compile(r"arn:[^:]+:iam::(.+):root")
 _SESSION = re.compile(r"arn:[^:]+:sts::(?P<account>[^:]+):assumed-role/(?P<role>[^/]+)/.+")
+
+
+def root_account(principal: str) -> str | None:
+    """The account a principal names as a whole (`arn:<partition>:iam::<account>:root` or a bare
+    12-digit id), else None. The account may be a deploy-time token, which holds "::"."""
+    if principal.isdigit() and len(principal) == 12:
+        return principal
+    found = _ROOT.fullmatch(principal)
+    return found.group(1) if found else None
 
 
 def everyone(not_principals: dict) -> bool:
@@ -26,8 +36,7 @@ def everyone(not_principals: dict) -> bool:
 def exempt_aws_principals(not_principals: dict) -> set[str]:
     """The IAM user and role ARNs the list leaves out (a role stands for its sessions)."""
     listed = [value for value in not_principals.get("AWS", []) if isinstance(value, str)]
-    accounts = {value for value in listed if value.isdigit()} | {
-        found.group(1) for value in listed if (found := re.fullmatch(r"arn:[^:]+:iam::([^:]+):root", value))}
+    accounts = {account for value in listed if (account := root_account(value)) is not None}
     sessions = {(found["account"], found["role"]) for value in listed if (found := _SESSION.fullmatch(value))}
     exempt = set()
     for value in listed:

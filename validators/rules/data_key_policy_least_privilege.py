@@ -15,16 +15,15 @@ pins the callers to this account (KMS Developer Guide, "kms:ViaService" and "kms
 
 from __future__ import annotations
 
-import re
 from fnmatch import fnmatchcase
 
 from validators.architecture import as_list
 from validators.model.resolver import Unresolved
 from validators.policy import parse_policy
+from validators.policy.not_principal import root_account
 from validators.rules import Rule
 
 HSM_KEY_TYPE = "Custom::HsmBackedKmsKey"
-_ROOT = re.compile(r"arn:[^:]+:iam::(.+):root")
 CRYPTOGRAPHY = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey",
                 "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
                 "kms:GenerateDataKeyPairWithoutPlaintext", "kms:GenerateMac", "kms:VerifyMac", "kms:Sign",
@@ -99,7 +98,7 @@ class DataKeyPolicyLeastPrivilege(Rule):
                         yield self.finding(stack, where, f"{label} gives {kind} principal {principal} "
                                            f"{_some(crypto + admin)}; only S3, on a caller's behalf, may use the key")
                     continue
-                root = "*" if principal == "*" else _root_account(principal)
+                root = "*" if principal == "*" else root_account(principal)
                 if root is not None and root not in ("*", account):
                     if crypto or admin:
                         yield self.finding(stack, where, f"{label} gives {principal} {_some(crypto + admin)}")
@@ -146,14 +145,6 @@ def _data_keys(ctx):
             if origin and origin[2].get("Type") == "AWS::KMS::Key" and (origin[0].name, origin[1]) not in seen:
                 seen.add((origin[0].name, origin[1]))
                 yield origin[0], origin[1], ctx.props(origin[0], origin[1]).get("KeyPolicy")
-
-
-def _root_account(principal: str) -> str | None:
-    """The account of `arn:<partition>:iam::<account>:root` or of a bare account id, else None."""
-    if principal.isdigit() and len(principal) == 12:
-        return principal
-    found = _ROOT.fullmatch(principal)  # the account may be a deploy-time token holding "::"
-    return found.group(1) if found else None
 
 
 def _declared(principal: str, declared) -> bool:

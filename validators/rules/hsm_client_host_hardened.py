@@ -52,7 +52,8 @@ class HsmClientHostHardened(Rule):
             template = _launch_template(ctx, stack, props)
             data = template[2].get("LaunchTemplateData") if template else None
             data = data if isinstance(data, dict) else {}
-            tokens = (data.get("MetadataOptions") or {}).get("HttpTokens") if isinstance(data.get("MetadataOptions"), dict) else None
+            metadata = data.get("MetadataOptions")
+            tokens = metadata.get("HttpTokens") if isinstance(metadata, dict) else None
             if isinstance(tokens, Unresolved):
                 yield self.cannot_prove(stack, base + ("LaunchTemplate",), tokens.reason)
             elif tokens != "required":
