@@ -27,14 +27,13 @@ def _settings(event) -> tuple[str, str, int]:
 
 def _apply(event) -> dict:
     name, key, days = _settings(event)
-    logs = client("logs")
     try:
-        logs.create_log_group(logGroupName=name, kmsKeyId=key)
+        client("logs").create_log_group(logGroupName=name, kmsKeyId=key)
         log("audit_log_group_created", log_group=name)
-    except logs.exceptions.ResourceAlreadyExistsException:
+    except client("logs").exceptions.ResourceAlreadyExistsException:
         log("audit_log_group_adopted", log_group=name)  # CloudHSM made it first
-    logs.associate_kms_key(logGroupName=name, kmsKeyId=key)
-    logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    client("logs").associate_kms_key(logGroupName=name, kmsKeyId=key)
+    client("logs").put_retention_policy(logGroupName=name, retentionInDays=days)
     return {"PhysicalResourceId": name}
 
 
