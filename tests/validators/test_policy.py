@@ -155,3 +155,11 @@ def test_not_principal_leaves_out_an_iam_user_named_with_its_account():
             "Action": "s3:*", "Resource": "*"}
     assert evaluate(request(principal="arn:aws:iam::111122223333:user/ops"), [policy(deny)]).effect == "ImplicitDeny"
     assert evaluate(request(principal="arn:aws:iam::111122223333:user/other"), [policy(deny)]).effect == "Deny"
+
+
+def test_a_null_condition_is_malformed_not_absent():
+    """IAM refuses "Condition": null (the element must be an object); read as absent, a Deny would
+    apply to every request and prove the endpoint lock on a policy AWS would not accept."""
+    (statement,) = policy({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": None})
+    assert statement.unresolved.endswith("statement 0: Condition is null, not an object")
+    assert not deny_covers([statement], SCOPE).proven

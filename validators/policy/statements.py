@@ -116,7 +116,10 @@ def parse_policy(document: Any) -> list[Statement]:
             continue
         unresolved = find_unresolved(raw)
         effect = raw.get("Effect")
-        conditions, condition_problem = _conditions(raw.get("Condition"))
+        # "Condition": null is not an absent condition: IAM refuses it, so the statement is undecided
+        # (read as absent, a Deny would apply to every request and prove too much).
+        conditions, condition_problem = (_conditions(raw["Condition"]) if raw.get("Condition") is not None else
+                                         ([], "Condition is null, not an object") if "Condition" in raw else ([], ""))
         problem = _malformed(raw) or condition_problem
         statement = Statement(
             effect=effect if effect in ("Allow", "Deny") else "Unknown",
