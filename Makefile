@@ -9,15 +9,17 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 LAYER := build/layers/x509/python
 LAYER_PLATFORM := --platform manylinux2014_aarch64 --implementation cp --python-version 3.12 --only-binary=:all:
 
-.PHONY: all setup layers browser synth validate rehearse test clean
+.PHONY: all setup layers browser synth validate rehearse test lint clean
 
 all: synth validate rehearse
 
 setup: $(BIN)/.installed node_modules/.installed layers
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The pinned tools, then the validator itself (pyproject.toml), editable: `cmk-validate` runs this checkout.
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -38,7 +40,7 @@ synth: setup
 
 # The architecture's invariants plus cfn-lint (through its API), on every stack in cdk.out.
 validate: setup
-	$(BIN)/python -m validators cdk.out
+	$(BIN)/cmk-validate cdk.out
 
 # The deploy rehearsal: deploy cdk.out offline, scale the HSMs up and down (the same app synthesised
 # with another hsmCount, as `cdk deploy -c hsmCount=N` would deploy it), then destroy.
@@ -56,6 +58,10 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest -n 2 -q
+
+# ruff, configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf cdk.out cdk.*.out build $(VENV) node_modules

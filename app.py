@@ -23,13 +23,13 @@ import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks
 
 from cmk_constructs.cluster_initialisation.infrastructure import MissingLayerError
+from cmk_validate.cdk_plugin import ArchitectureInvariantsPlugin
 from stacks.audit_stack import AuditStack
 from stacks.config import AppConfig, ConfigError, check_context_keys, command_line_overrides, load_config
 from stacks.data_stack import DataStack
 from stacks.hsm_stack import HsmStack
 from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
-from validators.cdk_plugin import ArchitectureInvariantsPlugin
 
 EXIT_CONFIG_ERROR = 2
 EXIT_VALIDATION_FAILED = 1
@@ -92,7 +92,7 @@ def build_app(context_overrides: Mapping[str, Any] | None = None, outdir: str | 
     app.node.set_context(f"availability-zones:account={config.account}:region={config.region}",
                          list(config.availability_zones))
     add_stacks(app, config)
-    # The architecture's own invariants (validators/), the same rules `python -m validators` runs.
+    # The architecture's own invariants (cmk_validate/), the same rules `cmk-validate` runs.
     cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin(
         break_glass_principals=list(config.break_glass_principals), bucket_encryption=config.bucket_encryption,
         key_administrators=list(config.key_administrators)))

@@ -1,6 +1,6 @@
 """Benchmark: the validator on hostile inputs, one subprocess each, and the slowest of them.
 
-    python bench/hostile.py
+    python -m bench.hostile
 
 Each hostile input must end with exit 1 or 2 (never 0, a crash or a hang), the one good input with 0; the figures show how close the
 slowest comes to the fuzz test's hang bound. Shapes: dependency cycles (long and short), deep flow
@@ -76,7 +76,7 @@ def main() -> int:
         timings = []
         for name, path in inputs(Path(scratch)).items():
             started = time.perf_counter()
-            result = subprocess.run([sys.executable, "-m", "validators", str(path), "--no-cfn-lint",
+            result = subprocess.run([sys.executable, "-m", "cmk_validate", str(path), "--no-cfn-lint",
                                      "--min-severity", "error"], cwd=ROOT, capture_output=True, text=True,
                                     timeout=600)
             seconds = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """Benchmark: wall time of a full rehearsal of one environment (deploy, scale up, scale down, destroy).
 
-    python bench/rehearsal.py [--assembly cdk.out] [--update cdk.scale-up.out --update cdk.scale-down.out] [--repeat 3]
+    python -m bench.rehearsal [--assembly cdk.out] [--update cdk.scale-up.out --update cdk.scale-down.out] [--repeat 3]
 
 `make rehearse` leaves the three assemblies behind. Target: <= 10 s on 2 cores for the whole
 scenario. Prints each run, the best and the median, and how the time splits between the phases
@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from cmk_validate.model import load
+from rehearsal.session import account_and_region, offline_account, rehearse
 
-from rehearsal.session import account_and_region, offline_account, rehearse  # noqa: E402
-from validators.model import load  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TARGET_SECONDS = 10.0
 

@@ -1,10 +1,10 @@
 """Benchmark: rules alone, rules with cfn-lint, and cfn-lint alone, as ratios, in one run.
 
-    python bench/run.py [--assembly cdk.out] [--resources 5000] [--repeat 5] [--skip-synthetic-cfn-lint]
+    python -m bench.run [--assembly cdk.out] [--resources 5000] [--repeat 5] [--skip-synthetic-cfn-lint]
 
 Duration on 2 cores: ~8 min in full (cfn-lint needs ~3.5 min on 5,000 resources, and runs there
 twice: alone and with the rules); ~40 s with --skip-synthetic-cfn-lint. Measured figures:
-validators/README.md, "Tests and benchmark".
+cmk_validate/README.md, "Tests and benchmark".
 
 Targets: rules alone <= 0.25x cfn-lint alone; with cfn-lint <= 1.10x cfn-lint alone;
 5,000 resources, rules alone <= 2 s and growing linearly. Times are wall-clock, in-process, after a
@@ -21,23 +21,21 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).parent))
+from bench.synthetic import write
 
-from synthetic import write  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def templates_of(path: str) -> list[str]:
-    from validators.model import load
+    from cmk_validate.model import load
 
     return [stack.template_file for stack in load(path).stacks]
 
 
 def rules_alone(path: str) -> float:
-    from validators.engine import run
-    from validators.model import load
-    from validators.policy import prover
+    from cmk_validate.engine import run
+    from cmk_validate.model import load
+    from cmk_validate.policy import prover
 
     prover._PROOFS.clear()
     start = time.perf_counter()
@@ -46,9 +44,9 @@ def rules_alone(path: str) -> float:
 
 
 def with_cfn_lint(path: str) -> float:
-    from validators.engine import run
-    from validators.model import load
-    from validators.policy import prover
+    from cmk_validate.engine import run
+    from cmk_validate.model import load
+    from cmk_validate.policy import prover
 
     prover._PROOFS.clear()
     start = time.perf_counter()

@@ -11,8 +11,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from cmk_constructs.retention import KEEP
 
+from cmk_constructs.retention import KEEP
 from stacks.config import LOG_RETENTION_DAYS
 
 # CDK lists the legal CloudWatch periods in the same order as CloudWatch does, INFINITE last.

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from validators.findings import InputError
+from cmk_validate.findings import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -94,10 +94,10 @@ def _one_line_errors(run: Callable[[], int]) -> int:
 
 def _rehearse(args: argparse.Namespace) -> int:
     """Deploy, update and destroy the given assemblies; the report on stdout, the verdict as exit code."""
+    from cmk_validate.model import load
     from rehearsal.cloudformation.engine import unmodelled_types
     from rehearsal.session import account_and_region, offline_account, rehearse
     from rehearsal.timeline import duration, hsm_bill
-    from validators.model import load
 
     began = time.perf_counter()
 

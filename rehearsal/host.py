@@ -101,7 +101,7 @@ def user_data_of(template_value) -> str | None:
 def stage_prerequisites(cloud, assembly) -> None:
     """Put the objects the hosts' user data downloads, from buckets no stack creates, in the account
     (once: what the platform team uploaded stays there)."""
-    from validators.model.resolver import Resolver
+    from cmk_validate.model.resolver import Resolver
 
     created = {str(resource.get("Properties", {}).get("BucketName"))
                for _, _, resource in assembly.iter_resources("AWS::S3::Bucket")}

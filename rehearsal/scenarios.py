@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from cmk_validate.model import Assembly, load
 from rehearsal import host, inventory
-from rehearsal.faults import FAULTS
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
-from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
+from rehearsal.faults import FAULTS
 from rehearsal.services.cloudhsm import LEDGER
+from rehearsal.session import Outcome, account_and_region, deploy_phase, destroy_in_rounds, offline_account
 from rehearsal.timeline import Timeline, billed_hours, hsm_bill
 from stacks.config import ConfigError
-from validators.model import Assembly, load
 
 
 class ScenarioFailed(Exception):

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 from unittest import mock
 
-from rehearsal.clock import CLOCK
+from cmk_validate.findings import InputError
+from cmk_validate.model import Assembly
 from rehearsal import data_path
+from rehearsal.clock import CLOCK
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
 from rehearsal.timeline import Timeline
-from validators.findings import InputError
-from validators.model import Assembly
 
 if TYPE_CHECKING:
     from rehearsal.services.cloudhsm.models import Quotas

@@ -135,8 +135,8 @@ def billed_hours(hsm) -> int:
 
 def hsm_bill(region: str) -> HsmBill:
     """Every started HSM-hour of every HSM the model created, priced from pricing.json."""
+    from cmk_validate.review.cost import load_prices
     from rehearsal.services.cloudhsm import LEDGER
-    from validators.review.cost import load_prices
 
     prices = load_prices()
     hours, types = 0, set()

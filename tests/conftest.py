@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # jsii runs on the project's Node 22 (npm `node` package), not the machine's end-of-life Node 20.
 os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
-sys.path.insert(0, str(ROOT))
 
 from aws_cdk.assertions import Template  # noqa: E402
 

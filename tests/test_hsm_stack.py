@@ -162,7 +162,7 @@ def test_hsms_of_one_zone_are_created_one_after_another(synth, config):
     by_ordinal = {int(r["Properties"]["Ordinal"]): (lid, r) for lid, r in fleet.items()}
     for ordinal, (lid, resource) in by_ordinal.items():
         zone = resource["Properties"]["AvailabilityZone"]
-        earlier_same_zone = [l for o, (l, r) in by_ordinal.items() if o < ordinal and r["Properties"]["AvailabilityZone"] == zone]
+        earlier_same_zone = [other for o, (other, r) in by_ordinal.items() if o < ordinal and r["Properties"]["AvailabilityZone"] == zone]
         depends = set(resource.get("DependsOn", []))
         if earlier_same_zone:
             assert earlier_same_zone[-1] in depends, (lid, zone)

@@ -91,7 +91,7 @@ def test_cdk_nag_fails_the_synth_on_an_unacknowledged_finding(tmp_path):
 @pytest.mark.parametrize("environment", MODES)
 def test_architecture_invariants_run_at_synth_and_pass(environment, tmp_path, monkeypatch):
     """CDK lists a passing plugin nowhere in its report, so watch the plugin's own verdicts."""
-    from validators.cdk_plugin import ArchitectureInvariantsPlugin
+    from cmk_validate.cdk_plugin import ArchitectureInvariantsPlugin
     verdicts = []
     original = ArchitectureInvariantsPlugin.validate
 

@@ -26,7 +26,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from cmk_constructs.lifecycle_provider import BYTECODE, HANDLER_ARCHITECTURE, HANDLER_RUNTIME, LifecycleProvider, ProviderContract
+from cmk_constructs.lifecycle_provider import (
+    BYTECODE,
+    HANDLER_ARCHITECTURE,
+    HANDLER_RUNTIME,
+    LifecycleProvider,
+    ProviderContract,
+)
 from cmk_constructs.nag import acknowledge
 from cmk_constructs.retention import KEEP
 

@@ -2,7 +2,7 @@
 
 The caller is the role the rehearsal runs the code as (rehearsal/caller.py). Its identity policies
 are the role's inline and attached policies as deployed from the template (moto's IAM holds them).
-The decision uses the project's own evaluator (validators/policy), with the rules of the IAM User
+The decision uses the project's own evaluator (cmk_validate/policy), with the rules of the IAM User
 Guide's "Policy evaluation logic" page for a principal and a resource in the same account: an
 explicit Deny wins; otherwise an Allow allows. The resource policies read are KMS key policies
 ("Key policies in AWS KMS"): the key policy decides first, and identity policies count only where
@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from cmk_validate.policy import Principal, Request, evaluate, parse_policy, principal_match_kind, statement_matches
 from rehearsal.authorization.operations import OPERATIONS, Ask, Lookup
 from rehearsal.caller import Caller
 from rehearsal.network import S3Path, s3_path
-from validators.policy import Principal, Request, evaluate, parse_policy, principal_match_kind, statement_matches
 
 DENIAL_CODES = {"cloudhsmv2": "CloudHsmAccessDeniedException", "ec2": "UnauthorizedOperation",
                 "iam": "AccessDenied", "sts": "AccessDenied", "cloudwatch": "AccessDenied", "s3": "AccessDenied"}

@@ -29,17 +29,16 @@ from typing import Any, Generator
 
 import boto3
 
+from cmk_validate.model import Assembly, Stack
+from cmk_validate.model.resolver import Resolver, find_unresolved
 from rehearsal import host
 from rehearsal.clock import CLOCK
 from rehearsal.cloudformation import custom, scheduler
 from rehearsal.cloudformation.stacks import RETAIN_POLICIES, DeployedValues, ResourceState, StackState
 from rehearsal.cloudformation.types import REGISTRY
-from rehearsal.cloudformation.types.base import (Created, NeedsReplacement, NotModelled, ResourceContext,
-                                                 ResourceFailed)
+from rehearsal.cloudformation.types.base import Created, NeedsReplacement, NotModelled, ResourceContext, ResourceFailed
 from rehearsal.lambda_runtime import FunctionError, LambdaFunction
 from rehearsal.timeline import Timeline
-from validators.model import Assembly, Stack
-from validators.model.resolver import Resolver, find_unresolved
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 PAUSED = "CREATE_IN_PROGRESS"   # a create paused by deploy(until=...), which the next deploy goes on with

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from validators.model import Stack
-from validators.model.resolver import Unresolved
+from cmk_validate.model import Stack
+from cmk_validate.model.resolver import Unresolved
 
 RETAIN_POLICIES = ("Retain", "RetainExceptOnCreate")
 

@@ -15,8 +15,8 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.exceptions import EC2ClientError
 
-from rehearsal.services import cloudhsm, ec2, kms, logs, s3, ssm
 from rehearsal.faults import FAULTS
+from rehearsal.services import cloudhsm, ec2, kms, logs, s3, ssm
 
 _installed = False
 _original_call_action = BaseResponse.call_action

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
-from rehearsal.services.ssm import models as ssm_model
-
-from tests.lifecycle.conftest import deployed
 from rehearsal import durations
 from rehearsal.clock import CLOCK
-from rehearsal.services.cloudhsm import model_of, password_digest
 from rehearsal.faults import FAULTS
+from rehearsal.services.cloudhsm import model_of, password_digest
+from rehearsal.services.ssm import models as ssm_model
+from tests.lifecycle.conftest import deployed
+from tests.support.provider import ResourceFailed, run_now
+from tests.support.provider import event as request
 from tests.support.world import ACCOUNT, REGION
-from tests.support.provider import ResourceFailed, event as request, run_now
 
 
 def _cluster_model(world):

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.lifecycle.conftest import deployed
 from rehearsal.clock import CLOCK
 from rehearsal.faults import FAULTS
+from tests.lifecycle.conftest import deployed
 from tests.support.provider import ResourceFailed, run, run_now
 
 CERTIFICATE_PARAMETER = "/customer-keys/cloudhsm/external-ca/signed-certificate"

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from tests.lifecycle.conftest import deployed
 from rehearsal import durations
-from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.clock import CLOCK
-from rehearsal.services.cloudhsm import model_of
 from rehearsal.faults import FAULTS
-from tests.support.world import ACCOUNT, REGION
+from rehearsal.services import cloudhsm as cloudhsm_model
+from rehearsal.services.cloudhsm import model_of
+from tests.lifecycle.conftest import deployed
 from tests.support.provider import ResourceFailed, run, run_now
+from tests.support.world import ACCOUNT, REGION
 
 
 def _cluster_model(world):

@@ -11,11 +11,11 @@ import io
 import pytest
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from tests.support.call_scan import calls_of
 from rehearsal.clock import CLOCK
-from rehearsal.services.cloudhsm import model_of
 from rehearsal.faults import FAULTS
-from tests.support.world import ACCOUNT, Deployment, REGION, offline_aws
+from rehearsal.services.cloudhsm import model_of
+from tests.support.call_scan import calls_of
+from tests.support.world import ACCOUNT, REGION, Deployment, offline_aws
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 from cryptography import x509
-
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
 from rehearsal import durations
-from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.faults import FAULTS
+from rehearsal.services import cloudhsm as cloudhsm_model
 from tests.lifecycle.conftest import deployed
 from tests.support.provider import ResourceFailed, run_now
 from tests.support.world import ACCOUNT, REGION, ZONES

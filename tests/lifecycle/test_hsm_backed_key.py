@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from tests.lifecycle.conftest import deployed
 from rehearsal.faults import FAULTS
-from tests.support.provider import ResourceFailed, event as request, run_now
+from tests.lifecycle.conftest import deployed
+from tests.support.provider import ResourceFailed, run_now
+from tests.support.provider import event as request
 
 
 def test_create_makes_an_enabled_key_in_the_store_with_alias_and_policy(world):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from tests.lifecycle.conftest import deployed
 from rehearsal import durations
-from rehearsal.services import cloudhsm as cloudhsm_model
 from rehearsal.faults import FAULTS
+from rehearsal.services import cloudhsm as cloudhsm_model
+from tests.lifecycle.conftest import deployed
 from tests.support.provider import ResourceFailed, run_now
 from tests.support.world import ACCOUNT, REGION, ZONES
 

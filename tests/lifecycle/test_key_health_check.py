@@ -6,12 +6,11 @@ import datetime
 
 import boto3
 import pytest
-
-from tests.support.world import ACCOUNT, REGION
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from tests.lifecycle.conftest import deployed
 from rehearsal.services import cloudhsm as cloudhsm_model
+from tests.lifecycle.conftest import deployed
+from tests.support.world import ACCOUNT, REGION
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
-
 from moto.cloudhsmv2.models import cloudhsmv2_backends
 
-from rehearsal.services.cloudhsm.models import activate, model_of
-from tests.lifecycle.conftest import deployed
 from rehearsal import durations
 from rehearsal.clock import CLOCK
+from rehearsal.services.cloudhsm.models import activate, model_of
+from tests.lifecycle.conftest import deployed
 from tests.support.world import ACCOUNT, REGION, ZONES, Deployment
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from cmk_validate.model import Assembly, load
 from rehearsal.scenarios import Syntheses
-from validators.model import Assembly, load
 
 
 @pytest.fixture(scope="session")

@@ -108,7 +108,7 @@ def test_a_client_host_that_cannot_download_the_client_fails_the_activation(copi
 
 def test_the_user_data_steps_are_read_from_the_synthesised_template(assembly_dir):
     """The download and the package, as the template's own user data names them."""
-    from validators.model.resolver import Resolver
+    from cmk_validate.model.resolver import Resolver
 
     assembly = loaded(assembly_dir())
     (stack, _, instance), = assembly.iter_resources("AWS::EC2::Instance")

@@ -10,7 +10,6 @@ import copy
 import fcntl
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,6 @@ MODES = ("reference", "dev-kms", "sse-c")
 ACCOUNT = "111122223333"
 
 os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def base_template() -> dict:
@@ -45,15 +42,15 @@ def statement(template: dict, resource: str, sid: str, document_key: str = "Poli
 
 
 def review_of(template: dict, tmp_path: Path, name: str = "fixture"):
-    from validators.review.cost import load_prices
-    from validators.review.report import review_path
+    from cmk_validate.review.cost import load_prices
+    from cmk_validate.review.report import review_path
 
     return review_path(str(write_assembly(tmp_path / name, template)), prices=load_prices())
 
 
 def find(review, subject: str, who: str, what: str, where: str | None = None, tls: bool = True):
     """The one result whose subject and who start with the given texts."""
-    from validators.review.matrix import THIS_ENDPOINT
+    from cmk_validate.review.matrix import THIS_ENDPOINT
 
     where = THIS_ENDPOINT if where is None else where
     found = [r for r in review.results if r.cell.subject.startswith(subject) and r.cell.who.startswith(who)

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
+from cmk_validate.review import matrix as m
+from cmk_validate.review.cli import main
+from cmk_validate.review.cost import load_prices
+from cmk_validate.review.report import review_path
 from tests.review.conftest import find
-from validators.review import matrix as m
-from validators.review.cli import main
-from validators.review.cost import load_prices
-from validators.review.report import review_path
 
 BUCKET = "bucket customer-keys-data-111122223333-eu-west-1"
 GITHUB_COMMENT_LIMIT = 65536

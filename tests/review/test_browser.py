@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from cmk_validate.review.cli import main
 from tests.review.conftest import base_template, write_assembly
-from validators.review.cli import main
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not on PATH (apt-get install -y chromium)")

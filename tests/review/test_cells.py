@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cmk_validate.review import expectations as ex
+from cmk_validate.review import matrix as m
 from tests.review.conftest import find, review_of, statement
-from validators.review import expectations as ex
-from validators.review import matrix as m
 
 BUCKET, KEY, AUDIT = "bucket fixture-data-bucket", "key alias/fixture/data", "key Fixture/AuditKey"
 BROAD, GLASS, OTHER, ANON = "role of this account", "break-glass", "principal of another account", "anonymous"

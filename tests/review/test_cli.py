@@ -1,15 +1,16 @@
-"""`python -m validators review` entry point (validators.review.cli.main): formats, exit codes, bad input."""
+"""`cmk-validate review` entry point (cmk_validate.review.cli.main): formats, exit codes, bad input."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from cmk_validate.review.cli import main
 from tests.review.conftest import ROOT, base_template, statement, write_assembly
-from validators.review.cli import main
 
 
 @pytest.fixture
@@ -106,17 +107,18 @@ def test_help_exits_0(capsys):
 
 
 def test_runs_as_a_module(good):
-    """`python -m validators.review.cli` works standalone (validators/__main__.py routes `review` here)."""
-    done = subprocess.run([sys.executable, "-m", "validators.review.cli", str(good), "-f", "json"],
+    """`python -m cmk_validate.review.cli` works standalone (cmk_validate/__main__.py routes `review` here)."""
+    done = subprocess.run([sys.executable, "-m", "cmk_validate.review.cli", str(good), "-f", "json"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["contradictions"] == 0
 
 
-@pytest.mark.skipif("review" not in (ROOT / "validators" / "__main__.py").read_text(),
-                    reason="validators/__main__.py does not route `review` to validators.review.cli yet")
-def test_python_m_validators_review(good):
-    done = subprocess.run([sys.executable, "-m", "validators", "review", "--base", str(good), str(good)],
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "cmk_validate"],
+                                     [str(Path(sys.executable).parent / "cmk-validate")]],
+                         ids=["python -m cmk_validate", "cmk-validate"])
+def test_review_is_a_subcommand(good, command):
+    done = subprocess.run([*command, "review", "--base", str(good), str(good)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "This change opens no new access." in done.stdout

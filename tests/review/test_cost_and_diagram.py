@@ -7,14 +7,14 @@ import re
 
 import pytest
 
+from cmk_validate.findings import InputError
+from cmk_validate.review import diagram
+from cmk_validate.review.cost import load_prices
 from tests.review.conftest import ROOT, review_of
-from validators.findings import InputError
-from validators.review import diagram
-from validators.review.cost import load_prices
 
 
 def test_price_table_names_its_sources_and_date():
-    table = json.loads((ROOT / "pricing.json").read_text())
+    table = json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text())
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", table["retrieved"])
     assert "to be checked" in table["about"] and "list prices" in table["about"].lower()
     assert set(table["sources"]) == {"cloudhsm", "interfaceEndpoints", "kms", "cloudtrail"}
@@ -25,7 +25,7 @@ def test_price_table_names_its_sources_and_date():
 
 def test_estimate_of_the_fixture(template, tmp_path):
     cost = review_of(template, tmp_path).cost
-    table = json.loads((ROOT / "pricing.json").read_text())
+    table = json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text())
     hsm_price = table["regions"]["eu-west-1"]["hsmHour"]["hsm2m.medium"]
     deploy = table["firstDeploy"]
     lines = {line.item: line for line in cost.lines}
@@ -50,7 +50,7 @@ def test_no_hsm_no_hsm_cost(template, tmp_path):
 
 def test_unknown_region_says_so(template, tmp_path, monkeypatch):
     review = review_of(template, tmp_path)
-    from validators.review.cost import estimate
+    from cmk_validate.review.cost import estimate
 
     review.inventory.region = "ap-nowhere-9"
     cost = estimate(review.inventory, load_prices())
@@ -92,8 +92,8 @@ def test_diagram_colours_broken_invariants(template, tmp_path):
 
 def test_key_labels_and_plurals(app_assemblies):
     """dev-kms: a plain KMS key is "KMS key" (not "KMS KMS key"), one other key is "1 other KMS key"."""
-    from validators.review.cli import render
-    from validators.review.report import review_path
+    from cmk_validate.review.cli import render
+    from cmk_validate.review.report import review_path
 
     for mode in ("dev-kms", "reference"):
         review = review_path(str(app_assemblies[mode]), prices=load_prices())

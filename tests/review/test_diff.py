@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+from cmk_validate.review.cost import load_prices
+from cmk_validate.review.markdown import render
+from cmk_validate.review.report import review_change, review_path
 from tests.review.conftest import base_template, write_assembly
-from validators.review.cost import load_prices
-from validators.review.markdown import render
-from validators.review.report import review_change, review_path
 
 
 def _change(tmp_path, before: dict, after: dict):
@@ -86,7 +86,7 @@ def test_the_markdown_fits_a_pull_request_comment_however_many_break_glass_roles
     """GitHub refuses a comment body over 65,536 characters: with 36 break-glass roles added, this
     fixture's change review was 74,763 (the app's, with 24, 67,742). What does not fit is the folded matrix, table by table, with a note pointing to the
     formats that hold everything; the summary and the new access always stay."""
-    from validators.review.markdown import COMMENT_LIMIT
+    from cmk_validate.review.markdown import COMMENT_LIMIT
 
     after = base_template()
     condition = after["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Condition"]

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
+from cmk_validate.findings import InputError
+from cmk_validate.review.cli import main
+from cmk_validate.review.cost import Prices, estimate, load_prices, validate
 from tests.review.conftest import ROOT, base_template, review_of, write_assembly
-from validators.findings import InputError
-from validators.review.cli import main
-from validators.review.cost import Prices, estimate, load_prices, validate
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_bad_price_shape_is_one_line_naming_the_key_exit_2(good, tmp_path, capsy
 
 
 def test_shipped_table_is_valid_and_an_override_of_a_new_region_is_accepted(tmp_path):
-    validate(json.loads((ROOT / "pricing.json").read_text()), "pricing.json")
+    validate(json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text()), "pricing.json")
     override = tmp_path / "p.json"
     override.write_text(json.dumps({"regions": {"ap-south-2": {"hsmHour": {"hsm2m.medium": 0}, "kmsKeyMonth": 1}}}))
     assert load_prices(str(override)).region("ap-south-2")["hsmHour"]["hsm2m.medium"] == 0
@@ -72,7 +72,7 @@ def test_missing_hsm_type_is_a_visible_no_price_line_not_a_smaller_total(templat
     assert cost.unpriced == ["CloudHSM hsm2m.medium"] and not cost.complete
     assert any("no HSM-hour price for 'hsm2m.medium'" in note for note in cost.notes)
     review.cost = cost
-    from validators.review.cli import render
+    from cmk_validate.review.cli import render
 
     markdown = render("markdown", review)
     assert "| CloudHSM hsm2m.medium | 2 HSMs x 730 h | **no price** | — | — |" in markdown
@@ -89,7 +89,7 @@ def test_missing_region_key_is_a_no_price_line(template, tmp_path):
 
 
 def test_missing_region_is_said_in_every_format(template, tmp_path):
-    from validators.review.cli import render
+    from cmk_validate.review.cli import render
 
     review = review_of(template, tmp_path)
     review.inventory.region = "ap-nowhere-9"
@@ -109,7 +109,7 @@ def test_complete_estimate_is_marked_complete(good, capsys):
 # finding 2: the shipped table says honestly what it is, and the outputs say "unverified" by the table
 
 def test_price_table_says_it_is_unverified_and_entered_offline():
-    table = json.loads((ROOT / "pricing.json").read_text())
+    table = json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text())
     assert table["verified"] is False
     about = table["about"].lower()
     assert "unverified" in about and "entered" in about and "offline" in about and "nothing was fetched" in about

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmk_validate.review.report import review_change
 from tests.review.conftest import base_template, write_assembly
-from validators.review.report import review_change
 
 COUNTER = itertools.count()
 ACTIONS = ["s3:*", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:PutBucketPolicy", "s3:Delete*"]

@@ -18,12 +18,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
+from cmk_validate.model import Assembly, load
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
 from rehearsal.session import offline_account
 from stacks.config import load_config
 from tests.support.provider import FAILED_PREFIX, CustomResource, ResourceFailed, run_now
-from validators.model import Assembly, load
 
 REPO = Path(__file__).resolve().parents[2]
 _CONFIG = load_config(json.loads((REPO / "cdk.json").read_text())["context"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,6 @@ MODES = {"reference": None, "dev-kms": {"environment": "dev-kms"}, "sse-c": {"en
 NODE_BIN = ROOT / "node_modules" / ".bin"   # the project's Node 22 and CDK CLI (make setup)
 if NODE_BIN.is_dir() and str(NODE_BIN) not in os.environ.get("PATH", ""):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 
 def _synth(mode: str, outdir: Path) -> Path:

@@ -7,17 +7,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from validators.cdk_plugin import ArchitectureInvariantsPlugin
+from cmk_validate.cdk_plugin import ArchitectureInvariantsPlugin
 
 
 @pytest.fixture(scope="session")
 def small_app(tmp_path_factory):
-    """One synth of a small app with a bad bucket: CKE104 acknowledged through CDK (validators.acknowledge),
+    """One synth of a small app with a bad bucket: CKE104 acknowledged through CDK (cmk_validate.acknowledge),
     CKE103 in template metadata. Returns (validation report, template, assembly directory)."""
     import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
 
-    from validators import acknowledge
+    from cmk_validate import acknowledge
 
     outdir = tmp_path_factory.mktemp("plugin")
     app = cdk.App(outdir=str(outdir))
@@ -52,7 +52,7 @@ def test_errors_fail_the_synth_and_are_reported(small_app_report):
 
 
 def test_a_cdk_acknowledgement_is_honoured_at_synth_and_by_the_command_line(small_app, capsys):
-    from validators.cli import main
+    from cmk_validate.cli import main
 
     report, _, outdir = small_app
     plugin = next(p for p in report["pluginReports"] if p["pluginName"] == "ArchitectureInvariants")
@@ -67,7 +67,7 @@ def test_a_cdk_acknowledgement_is_honoured_at_synth_and_by_the_command_line(smal
 
 
 def test_a_template_metadata_acknowledgement_is_honoured_at_synth_and_by_the_command_line(small_app, capsys):
-    from validators.cli import main
+    from cmk_validate.cli import main
 
     report, template, outdir = small_app
     bucket = next(r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket")
@@ -83,7 +83,7 @@ def test_a_cdk_acknowledgement_with_a_short_reason_is_reported_and_ignored(tmp_p
     import aws_cdk as cdk
     from aws_cdk import aws_s3 as s3
 
-    from validators.cli import main
+    from cmk_validate.cli import main
 
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Short", env=cdk.Environment(account="111122223333", region="eu-west-1"))
@@ -97,7 +97,7 @@ def test_a_cdk_acknowledgement_with_a_short_reason_is_reported_and_ignored(tmp_p
 
 
 def test_acknowledge_requires_a_reason():
-    from validators import acknowledge
+    from cmk_validate import acknowledge
 
     with pytest.raises(ValueError, match="reason"):
         acknowledge(object(), "CKE104", " ")
@@ -142,7 +142,7 @@ def test_a_passing_run_leaves_no_plugin_entry(tmp_path):
 def test_a_clean_synth_says_that_the_rules_ran(tmp_path, capfd):
     """CDK omits a passing plugin from validation-report.json; the plugin's own line shows it ran."""
     from app import build_app
-    from validators.rules import discover
+    from cmk_validate.rules import discover
 
     build_app({"environment": "dev-kms"}, outdir=str(tmp_path), nag=False).synth()
     line = [text for text in capfd.readouterr().err.splitlines() if text.startswith("ArchitectureInvariants:")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from validators.cli import main
+from cmk_validate.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = Path(__file__).parent / "fixtures" / "bucket_protection" / "bad_no_access_logs.json"
@@ -94,7 +94,7 @@ def test_a_template_own_cfn_lint_metadata_is_honoured(elsewhere, capsys):
 
 def test_the_project_configuration_is_the_one_list_of_acknowledged_checks(monkeypatch, tmp_path):
     """From the project root (as `make validate` runs) the validator leaves out exactly .cfnlintrc.yaml's list."""
-    from validators.cfn_lint_bridge import CfnLint
+    from cmk_validate.cfn_lint_bridge import CfnLint
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(ROOT)
@@ -115,4 +115,4 @@ def test_a_bad_configuration_file_is_one_input_error_line(elsewhere, capsys, tmp
     assert main(["t.json", "--cfn-lint-config", str(config)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "Traceback" not in captured.err
-    assert captured.err.startswith("validators: error: ") and expected in captured.err
+    assert captured.err.startswith("cmk-validate: error: ") and expected in captured.err

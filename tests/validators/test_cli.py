@@ -11,8 +11,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from validators.cli import main
-from validators.rules import discover
+from cmk_validate.cli import main
+from cmk_validate.rules import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "base_architecture.yaml"
@@ -48,7 +48,7 @@ def test_bad_inputs_give_one_line_and_exit_2(tmp_path, capsys):
         captured = capsys.readouterr()
         assert code == 2, name
         lines = captured.err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("validators: error:"), (name, captured.err)
+        assert len(lines) == 1 and lines[0].startswith("cmk-validate: error:"), (name, captured.err)
         assert "Traceback" not in captured.err + captured.out
 
 
@@ -129,18 +129,18 @@ def test_junit_is_well_formed_with_one_case_per_rule(tmp_path):
 
 def test_module_entry_point_runs_without_traceback(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "validators", str(tmp_path / "absent")],
+    done = subprocess.run([sys.executable, "-m", "cmk_validate", str(tmp_path / "absent")],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
 
 
 def test_version(capsys):
-    from validators import __version__
+    from cmk_validate import __version__
 
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
-    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"python -m validators {__version__}"
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"cmk-validate {__version__}"
 
 
 def test_junit_has_what_the_ant_junit_schema_requires(tmp_path):
@@ -191,4 +191,4 @@ def test_format_choices_that_cannot_work_are_input_errors(argv, message, capsys,
 def test_help_names_the_policy_review(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
-    assert "python -m validators review" in capsys.readouterr().out
+    assert "cmk-validate review" in capsys.readouterr().out

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from cmk_validate.cli import main
+from cmk_validate.engine import run
+from cmk_validate.findings import InputError, Severity
+from cmk_validate.model import load
+from cmk_validate.policy import prover
+from cmk_validate.rules import discover
 from tests.validators.hostile import deeply_nested, put, value_paths
-from validators.cli import main
-from validators.engine import run
-from validators.findings import InputError, Severity
-from validators.model import load
-from validators.policy import prover
-from validators.rules import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "base_architecture.yaml"
@@ -83,7 +83,7 @@ def test_a_deep_unrelated_value_in_a_broken_template_still_fails_under_min_sever
     template["Resources"]["DataBucket"]["Properties"]["Tags"] = [{"Key": "owner", "Value": deeply_nested(400)}]
     path = tmp_path / "deep.json"
     path.write_text(json.dumps(template))
-    result = subprocess.run([sys.executable, "-m", "validators", str(path), "--no-cfn-lint", "--min-severity",
+    result = subprocess.run([sys.executable, "-m", "cmk_validate", str(path), "--no-cfn-lint", "--min-severity",
                              "error"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode in (1, 2), result.stdout
     assert "Traceback" not in result.stderr
@@ -210,7 +210,7 @@ def test_a_symbolic_link_out_of_the_assembly_is_an_input_error(tmp_path, capsys)
 def test_a_fifo_in_the_assembly_is_refused_without_blocking(tmp_path):
     assembly = _assembly(tmp_path / "cdk.out", "Stack.template.json")
     os.mkfifo(assembly / "Stack.template.json")
-    result = subprocess.run([sys.executable, "-m", "validators", str(assembly), "--no-cfn-lint"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "cmk_validate", str(assembly), "--no-cfn-lint"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "not a regular file (a named pipe)" in result.stderr
@@ -222,7 +222,7 @@ def test_a_device_given_as_the_template_is_refused(capsys):
 
 
 def test_the_size_limit_counts_the_bytes_read(tmp_path, monkeypatch, capsys):
-    from validators.model import assembly
+    from cmk_validate.model import assembly
 
     monkeypatch.setattr(assembly, "MAX_TEMPLATE_BYTES", 1024)
     path = tmp_path / "large.yaml"
@@ -262,7 +262,7 @@ def test_a_public_bucket_made_by_fn_for_each_is_checked(capsys):
 
 
 def test_the_review_sees_resources_made_by_fn_for_each(capsys):
-    from validators.review.cli import main as review
+    from cmk_validate.review.cli import main as review
 
     fixture = FIXTURES / "bucket_protection" / "bad_public_bucket_in_for_each.json"
     review([str(fixture)])
@@ -294,7 +294,7 @@ def test_block_public_access_left_to_the_default_says_so(tmp_path, capsys):
 
 
 def test_the_review_names_what_it_could_not_see(capsys):
-    from validators.review.cli import main as review
+    from cmk_validate.review.cli import main as review
 
     review([str(FIXTURES / "every_resource_checked" / "bad_sam_resource.json")])
     assert "Handler: not reviewed: Handler (AWS::Serverless::Function)" in capsys.readouterr().out
@@ -356,7 +356,7 @@ def test_a_dependency_cycle_is_an_input_error_naming_it(tmp_path, capsys):
 def test_deep_nesting_is_refused_with_the_bound_and_never_crashes(suffix, text, tmp_path):
     path = tmp_path / ("deep" + suffix)
     path.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "validators", str(path), "--no-cfn-lint"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "cmk_validate", str(path), "--no-cfn-lint"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "nested more than 200 levels deep (the validator's limit)" in result.stderr

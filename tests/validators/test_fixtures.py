@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from validators.engine import run
-from validators.findings import Severity
-from validators.model import load
-from validators.rules import discover
+from cmk_validate.engine import run
+from cmk_validate.findings import Severity
+from cmk_validate.model import load
+from cmk_validate.rules import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RULE_FOLDERS = {rule.module_name(): rule.id for rule in discover()}

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cmk_validate.cli import main
 from tests.validators.hostile import put, value_paths
-from validators.cli import main
 
 TYPES = ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::EC2::VPCEndpoint", "AWS::CloudHSM::Cluster",
          "Custom::CloudHsmHsm", "AWS::KMS::Key", "Custom::HsmBackedKmsKey", "AWS::EC2::SecurityGroupIngress",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from validators.cli import main
+from cmk_validate.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,7 +22,7 @@ def _one_line_exit_2(capsys, argv) -> str:
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "Traceback" not in captured.err
-    assert captured.err.count("\n") == 1 and captured.err.startswith("validators: error: ")
+    assert captured.err.count("\n") == 1 and captured.err.startswith("cmk-validate: error: ")
     return captured.err
 
 
@@ -38,7 +38,7 @@ def test_empty_template_is_an_input_error(tmp_path, capsys, name, content):
 
 
 def test_review_of_an_empty_template_is_an_input_error(tmp_path, capsys):
-    from validators.review.cli import main as review
+    from cmk_validate.review.cli import main as review
 
     path = tmp_path / "empty.json"
     path.write_text("   \n")
@@ -87,30 +87,32 @@ def test_json_input_of_a_directory_is_the_directory(reference_dir, capsys):
 
 
 def test_readme_rule_and_break_glass_example_passes_on_the_reference_assembly(reference_dir, capsys):
-    readme = (ROOT / "validators" / "README.md").read_text()
+    readme = (ROOT / "cmk_validate" / "README.md").read_text()
     block = readme[readme.index("## Run it"):readme.index("| option | meaning |")]
     command = next(c for c in block.replace("\\\n", " ").splitlines() if "--break-glass" in c and "--rule" in c)
     argv = shlex.split(command)
-    assert argv[:3] == ["python", "-m", "validators"] and argv[3] == "cdk.out"
+    assert argv[:2] == ["cmk-validate", "cdk.out"]
     # every principal the app's bucket policies except, as cdk.json's breakGlassPrincipals lists them
     context = json.loads((ROOT / "cdk.json").read_text())["context"]["defaults"]
     given = [argv[i + 1] for i, a in enumerate(argv) if a == "--break-glass"]
     assert sorted(given) == sorted(context["breakGlassPrincipals"])
-    assert main([str(reference_dir), *argv[4:]]) == 0, capsys.readouterr().out
+    assert main([str(reference_dir), *argv[2:]]) == 0, capsys.readouterr().out
 
 
-def test_readme_says_where_to_run_from():
-    readme = (ROOT / "validators" / "README.md").read_text()
-    run_it = readme[readme.index("## Run it"):readme.index("```bash")]
-    assert "repository root" in run_it and "PYTHONPATH" in run_it
+def test_readme_says_how_to_install_it_elsewhere():
+    """The install commands test_packaging.py proves (a wheel of the checkout in a fresh environment)."""
+    readme = (ROOT / "cmk_validate" / "README.md").read_text()
+    run_it = readme[readme.index("## Run it"):readme.index("| option | meaning |")]
+    assert "pip install /path/to/this/checkout" in run_it and "pipx install /path/to/this/checkout" in run_it
+    assert "cmk-validate --version" in run_it
 
 
 # CKE100: the message says which part of the acknowledgement is wrong
 
 def _run(template: dict, tmp_path: Path, *rules: str):
-    from validators.engine import run
-    from validators.model import load
-    from validators.rules import discover, select
+    from cmk_validate.engine import run
+    from cmk_validate.model import load
+    from cmk_validate.rules import discover, select
 
     path = tmp_path / "t.json"
     path.write_text(json.dumps(template))
@@ -148,7 +150,7 @@ def test_cke111_fixes_are_specific(tmp_path):
         "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
         "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {}}}}
     fixes = {f.message: f.fix for f in _run(template, tmp_path, "CKE111")}
-    assert "python -m validators cdk.out" in fixes["not checked: a CloudTrail trail is an assembly-wide invariant, "
+    assert "cmk-validate cdk.out" in fixes["not checked: a CloudTrail trail is an assembly-wide invariant, "
                                                    "and the input is one template, and the trail may be in another stack"]
     assert "FlowLog" in fixes["VPC Vpc has no flow log"] and "Trail" not in fixes["VPC Vpc has no flow log"]
     retention = fixes["log group Logs keeps logs forever (no RetentionInDays)"]
@@ -165,7 +167,7 @@ def test_cke111_fixes_are_specific(tmp_path):
 
 
 def test_benchmark_figures_and_duration_are_documented_consistently():
-    readme = (ROOT / "validators" / "README.md").read_text()
+    readme = (ROOT / "cmk_validate" / "README.md").read_text()
     bench = (ROOT / "bench" / "run.py").read_text()
     section = readme[readme.index("## Tests and benchmark"):readme.index("## Limits")]
     for row in ("| app `cdk.out` (5 stacks) | 0.08 s | 3.31 s | 4.04 s | 0.02x | 0.82x |",
@@ -190,9 +192,9 @@ def _assembly_of(template: dict, directory: Path) -> Path:
 
 @pytest.mark.parametrize("with_endpoint, severity", [(True, "error"), (False, "info")])
 def test_no_trail_is_an_error_only_for_a_whole_assembly_of_this_architecture(tmp_path, with_endpoint, severity):
-    from validators.engine import run
-    from validators.model import load
-    from validators.rules import discover, select
+    from cmk_validate.engine import run
+    from cmk_validate.model import load
+    from cmk_validate.rules import discover, select
 
     resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
     if with_endpoint:

@@ -6,9 +6,9 @@ import copy
 import json
 from pathlib import Path
 
-from validators.engine import run
-from validators.findings import Severity
-from validators.model import Resolver, Unresolved, load
+from cmk_validate.engine import run
+from cmk_validate.findings import Severity
+from cmk_validate.model import Resolver, Unresolved, load
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE = json.loads((FIXTURES / "data_bucket_endpoint_only" / "good_split_statements.json").read_text())
@@ -103,7 +103,7 @@ def test_nested_stacks_are_loaded_with_parameters_from_the_parent(tmp_path):
 
 
 def test_many_undecided_conditions_fall_back_to_extremes_and_single_flips(tmp_path):
-    from validators.engine import scenarios
+    from cmk_validate.engine import scenarios
 
     template = {"Parameters": {f"P{i}": {"Type": "String"} for i in range(7)},
                 "Conditions": {f"C{i}": {"Fn::Equals": [{"Ref": f"P{i}"}, "x"]} for i in range(7)},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from validators.policy import Principal, Request, evaluate, parse_policy
-from validators.policy.prover import Scope, deny_covers
+from cmk_validate.policy import Principal, Request, evaluate, parse_policy
+from cmk_validate.policy.prover import Scope, deny_covers
 
 BUCKET = "arn:aws:s3:::data"
 ENDPOINT = "vpce-0123456789abcdef0"

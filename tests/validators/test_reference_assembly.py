@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from validators.engine import run
-from validators.findings import Severity
-from validators.model import load
-from validators.model.assembly import Assembly, Stack
+from cmk_validate.engine import run
+from cmk_validate.findings import Severity
+from cmk_validate.model import load
+from cmk_validate.model.assembly import Assembly, Stack
 
 
 @pytest.fixture(scope="session")
@@ -345,7 +345,7 @@ def test_in_kms_mode_every_subnet_of_the_vpc_keeps_the_network_invariants(synthe
 def test_the_endpoints_aws_owned_buckets_are_those_the_rule_knows():
     """The construct's list (what the client host reads) stays within the AWS-owned buckets CKE115 accepts."""
     from cmk_constructs.s3_gateway_endpoint.infrastructure import aws_owned_buckets_for_client_host
-    from validators.rules.gateway_endpoint_names_buckets import S3_ARN, aws_owned
+    from cmk_validate.rules.gateway_endpoint_names_buckets import S3_ARN, aws_owned
 
     for arn in aws_owned_buckets_for_client_host("eu-west-1"):
         assert aws_owned(arn[len(S3_ARN):].split("/", 1)[0]), arn

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from validators.findings import Severity
-from validators.rules import discover
+from cmk_validate.findings import Severity
+from cmk_validate.rules import discover
 
 
 @pytest.mark.parametrize("rule", discover(), ids=lambda r: r.id)

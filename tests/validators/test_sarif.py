@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from validators.cli import main
-from validators.rules import discover
+from cmk_validate.cli import main
+from cmk_validate.rules import discover
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BAD = FIXTURES / "bucket_protection" / "bad_no_access_logs.json"
@@ -97,7 +97,9 @@ def test_fingerprints_are_the_same_across_runs_and_after_lines_move(tmp_path):
         return [(r["ruleId"], r["partialFingerprints"]) for r in sarif["runs"][0]["results"]]
 
     assert prints(first) == prints(second) == prints(moved)
-    line = lambda sarif: results(sarif, "CKE104")[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+    def line(sarif):
+        return results(sarif, "CKE104")[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+
     assert line(moved) == line(first) + 7
 
 
@@ -159,7 +161,7 @@ def test_rules_doc_is_current(capsys):
     assert main(["--rules-doc"]) == 0
     generated = capsys.readouterr().out
     assert (ROOT / "docs" / "rules.md").read_text() == generated, \
-        "docs/rules.md is out of date: python -m validators --rules-doc --output docs/rules.md"
+        "docs/rules.md is out of date: cmk-validate --rules-doc --output docs/rules.md"
     for rule in discover():
         assert f"\n## {rule.id}\n" in generated and rule.fix in generated
 

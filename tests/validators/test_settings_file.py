@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from validators.cli import main
+from cmk_validate.cli import main
 from tests.validators.test_cli import BAD
 
 # BAD's one finding is CKE104 (server access logging off).

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from lifecycle_runtime import events, host_commands, time_budget
 from lifecycle_runtime.aws_clients import client
-from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.clusters import describe_cluster
+from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
 DOCUMENT_PARAMETERS = ("ClusterId", "HsmIp", "TrustAnchorParameterName", "AdminPasswordSecretArn", "KmsUserPasswordSecretArn")

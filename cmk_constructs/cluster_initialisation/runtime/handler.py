@@ -13,13 +13,12 @@ from __future__ import annotations
 import base64
 import datetime
 
-from cryptography import x509
-
 import certificates
+from cryptography import x509
 from lifecycle_runtime import events, time_budget
 from lifecycle_runtime.aws_clients import client
-from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.clusters import describe_cluster
+from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
 DONE_STATES = ("INITIALIZED", "ACTIVE")

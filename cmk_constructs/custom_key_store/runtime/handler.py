@@ -25,7 +25,6 @@ from lifecycle_runtime.clusters import describe_cluster
 from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
-
 # ConnectionErrorCode -> the fix (AWS KMS Developer Guide, "Troubleshooting a custom key store").
 CONNECTION_FIXES = {
     "INSUFFICIENT_CLOUDHSM_HSMS": "the cluster has no ACTIVE HSM; add HSMs (hsmCount >= 2, in different AZs) and redeploy",

@@ -21,7 +21,6 @@ from lifecycle_runtime.errors import LifecycleError, reported
 from lifecycle_runtime.structured_log import log
 
 
-
 def _request_tag() -> str:
     """The tag key the construct allows this role to set (its environment variable REQUEST_TAG_KEY)."""
     tag = os.environ.get("REQUEST_TAG_KEY")

@@ -11,7 +11,15 @@ from moto.cloudhsmv2 import responses as cloudhsm_responses
 
 from rehearsal.services.cloudhsm import models, responses
 from rehearsal.services.cloudhsm.models import (
-    ACTIVATED_STATES, LEDGER, activate, fail_hsm, model_of, password_digest, replace_failed_hsm, reset_ledger)
+    ACTIVATED_STATES,
+    LEDGER,
+    activate,
+    fail_hsm,
+    model_of,
+    password_digest,
+    replace_failed_hsm,
+    reset_ledger,
+)
 
 __all__ = ["ACTIVATED_STATES", "LEDGER", "activate", "fail_hsm", "install", "model_of", "password_digest",
            "replace_failed_hsm", "reset_ledger"]

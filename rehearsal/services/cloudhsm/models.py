@@ -33,8 +33,11 @@ from rehearsal import durations
 from rehearsal.clock import CLOCK
 from rehearsal.faults import FAULTS
 from rehearsal.services.cloudhsm.exceptions import (
-    CloudHsmInvalidRequestException, CloudHsmResourceLimitExceededException, CloudHsmResourceNotFoundException,
-    CloudHsmServiceException)
+    CloudHsmInvalidRequestException,
+    CloudHsmResourceLimitExceededException,
+    CloudHsmResourceNotFoundException,
+    CloudHsmServiceException,
+)
 
 
 @dataclass

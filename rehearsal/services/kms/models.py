@@ -14,7 +14,6 @@ as an orphan, as it would in AWS. DescribeCustomKeyStores pages as AWS does.
 from __future__ import annotations
 
 import json
-
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,11 +30,22 @@ from rehearsal.network import _route_table_of
 from rehearsal.services.cloudhsm import ACTIVATED_STATES, model_of, password_digest
 from rehearsal.services.cloudhsm.models import HSM_PORTS
 from rehearsal.services.kms.exceptions import (
-    CloudHsmClusterInUseException, CloudHsmClusterInvalidConfigurationException, CloudHsmClusterNotActiveException,
-    CloudHsmClusterNotFoundException, CloudHsmClusterNotRelatedException, CustomKeyStoreHasCMKsException,
-    CustomKeyStoreInvalidStateException, CustomKeyStoreNameInUseException, CustomKeyStoreNotFoundException,
-    DisabledException, IncorrectTrustAnchorException, InvalidMarkerException, KMSInvalidStateException,
-    UnsupportedOperationException, ValidationException)
+    CloudHsmClusterInUseException,
+    CloudHsmClusterInvalidConfigurationException,
+    CloudHsmClusterNotActiveException,
+    CloudHsmClusterNotFoundException,
+    CloudHsmClusterNotRelatedException,
+    CustomKeyStoreHasCMKsException,
+    CustomKeyStoreInvalidStateException,
+    CustomKeyStoreNameInUseException,
+    CustomKeyStoreNotFoundException,
+    DisabledException,
+    IncorrectTrustAnchorException,
+    InvalidMarkerException,
+    KMSInvalidStateException,
+    UnsupportedOperationException,
+    ValidationException,
+)
 
 _random = random.Random(11)
 

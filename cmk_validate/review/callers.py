@@ -1,0 +1,78 @@
+"""The "who" of the request matrix.
+
+Labels are stable across assemblies (no logical ids for the generic callers) so that a change
+review can compare the same caller before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cmk_validate.policy import Principal, Statement, parse_policy
+
+OTHER_ACCOUNT = "444455556666"
+BROAD_IDENTITY_POLICY = parse_policy({"Statement": [{"Sid": "AnyActionAnyResource", "Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+IN_ACCOUNT, BREAK_GLASS, ASSEMBLY_ROLE = "in-account", "break-glass", "assembly-role"
+OTHER, ANONYMOUS, SERVICE, SERVICE_FOR_OTHER = "other-account", "anonymous", "service", "service-for-other"
+OUTSIDE_KINDS = (OTHER, ANONYMOUS, SERVICE_FOR_OTHER)
+
+
+@dataclass(frozen=True)
+class Caller:
+    label: str
+    kind: str
+    principal: Principal
+    identity: tuple[Statement, ...] = field(default=(), compare=False)
+    acting_for: str = ""      # services: the account they act for (aws:SourceAccount)
+
+    @property
+    def account(self) -> str:
+        return self.acting_for if self.kind in (SERVICE, SERVICE_FOR_OTHER) else self.principal.account
+
+    @property
+    def outside(self) -> bool:
+        return self.kind in OUTSIDE_KINDS
+
+
+def broad_role(account: str) -> Caller:
+    """"A role of this account with broad identity permissions": an identity policy allowing * on *."""
+    return Caller("role of this account (identity policy * on *)", IN_ACCOUNT,
+                  Principal("AWS", f"arn:aws:iam::{account}:role/ReviewBroadRole", account),
+                  tuple(BROAD_IDENTITY_POLICY))
+
+
+def break_glass(arn: str, account: str) -> Caller:
+    """A configured break-glass principal; break-glass roles carry admin rights, so * on * too."""
+    short = arn.split(":", 5)[-1] if arn.count(":") >= 5 else arn
+    principal = Principal.aws(arn)
+    if not principal.account:
+        principal = Principal("AWS", arn, account)
+    return Caller(f"break-glass {short}", BREAK_GLASS, principal, tuple(BROAD_IDENTITY_POLICY))
+
+
+def other_account() -> Caller:
+    return Caller(f"principal of another account ({OTHER_ACCOUNT}, identity * on *)", OTHER,
+                  Principal("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:role/Outsider", OTHER_ACCOUNT),
+                  tuple(BROAD_IDENTITY_POLICY))
+
+
+def anonymous() -> Caller:
+    return Caller("anonymous caller", ANONYMOUS, Principal.anonymous())
+
+
+def services(service: str, account: str) -> list[Caller]:
+    """The service acting for this account, and the same service acting for another (confused deputy)."""
+    principal = Principal("Service", service, "")
+    return [Caller(f"service {service} for this account", SERVICE, principal, (), account),
+            Caller(f"service {service} for another account", SERVICE_FOR_OTHER, principal, (), OTHER_ACCOUNT)]
+
+
+def assembly_role(arn: str, stack: str, logical_id: str, account: str, policy: list[Statement]) -> Caller:
+    return Caller(f"role {stack}/{logical_id} (its identity policies)", ASSEMBLY_ROLE,
+                  Principal("AWS", arn, account), tuple(policy))
+
+
+def standard_callers(account: str, break_glass_arns: list[str]) -> list[Caller]:
+    return ([broad_role(account)] + [break_glass(arn, account) for arn in break_glass_arns]
+            + [other_account(), anonymous()])

@@ -1,0 +1,124 @@
+"""`cmk-validate review [CDK_OUT] [--base OLD] [--format markdown|html|json] [--output FILE] [--prices FILE]`.
+
+Exit codes: 0 as expected; 1 a cell contradicts the expected outcome (review) or the change opens
+new access (review --base: CI asks for a second approver); 2 bad input, one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cmk_validate.findings import InputError
+
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  every cell as expected (review) / the change opens no new access (review --base)
+  1  a cell contradicts the expected outcome (review) / the change opens new access (review --base)
+  2  usage or input error (missing directory, no manifest.json, invalid JSON, ...)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 2, like every other input error
+        raise InputError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cmk-validate review",
+                     description="Who can reach the data and the keys, from where; what a change opens up; what it costs.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", nargs="?", default="cdk.out", metavar="CDK_OUT",
+                        help="cloud assembly directory or one template (default: cdk.out)")
+    parser.add_argument("--base", metavar="OLD_CDK_OUT", help="review the change from this assembly to CDK_OUT")
+    parser.add_argument("--format", "-f", choices=["markdown", "html", "json"], default="markdown")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--prices", metavar="FILE", help="price table merged over pricing.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["review"]:
+        argv = argv[1:]
+    try:
+        if any(a in ("-h", "--help") for a in argv):
+            build_parser().print_help()
+            return EXIT_OK
+        args = build_parser().parse_args(argv)
+        from cmk_validate.review.cost import load_prices
+        from cmk_validate.review.report import review_change, review_path
+
+        prices = load_prices(args.prices)
+        review = review_change(args.base, args.path, prices) if args.base else review_path(args.path, prices=prices)
+        _emit(render(args.format, review), args.output)
+        if review.diff is not None:
+            return EXIT_ATTENTION if review.diff.opens_access else EXIT_OK
+        return EXIT_ATTENTION if review.contradictions else EXIT_OK
+    except InputError as error:
+        print(f"cmk-validate review: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        print("cmk-validate review: error: template nested too deeply", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_USAGE
+    except Exception as error:  # last resort: one line, never a traceback
+        print(f"cmk-validate review: error: cannot review ({error.__class__.__name__}: {error})", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def render(fmt: str, review) -> str:
+    if fmt == "html":
+        from cmk_validate.review.html import render as html
+        return html(review)
+    if fmt == "json":
+        return json.dumps(to_json(review), indent=1) + "\n"
+    from cmk_validate.review.markdown import render as markdown
+    return markdown(review)
+
+
+def to_json(review) -> dict:
+    data = {
+        "source": review.inventory.source,
+        "summary": review.summary(),
+        "account": review.inventory.account,
+        "region": review.inventory.region,
+        "contradictions": len(review.contradictions),
+        "cells": [{"subject": r.cell.subject, "who": r.cell.who, "where": r.cell.where, "tls": r.cell.tls,
+                   "what": r.cell.what, "decision": r.outcome.effect, "by": r.outcome.by,
+                   "expected": r.expectation.expected, "clause": r.expectation.clause,
+                   "contradiction": r.contradiction} for r in review.results],
+    }
+    if review.diff is not None:
+        data["change"] = {
+            "base": review.base_inventory.source if review.base_inventory else None,
+            "opensAccess": review.diff.opens_access,
+            "opened": [vars(f) | {"key": list(f.key)} for f in review.diff.opened],
+            "closed": [vars(f) | {"key": list(f.key)} for f in review.diff.closed],
+            "subjectsAdded": review.diff.subjects_added, "subjectsRemoved": review.diff.subjects_removed}
+    if review.cost is not None:
+        cost = review.cost
+        data["cost"] = {"region": cost.region, "currency": cost.currency, "monthly": round(cost.monthly, 2),
+                        "firstDeploy": round(cost.first_deploy, 2), "prices": cost.origin, "sources": cost.sources,
+                        "pricesVerified": cost.verified, "complete": cost.complete, "unpriced": cost.unpriced,
+                        "lines": [vars(line) for line in cost.lines], "notes": cost.notes}
+    return data
+
+
+def _emit(text: str, output: str | None) -> None:
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise InputError(f"{output}: cannot write: {error.strerror}") from None
+
+
+if __name__ == "__main__":  # cmk-validate.review.cli, until cmk_validate/__main__.py routes `review` here
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The decision of one cell, and which statement made it.
+
+`cmk_validate.policy.evaluate` decides one request against policies (explicit deny wins, then allow,
+else implicit deny). What it cannot know is how IAM *combines* policies of different kinds; that is
+what this module adds:
+
+- S3, same account: allowed by the identity policy OR the bucket policy; another account: needs
+  both (the bucket policy naming the principal or its account); anonymous: only a bucket policy
+  naming `*`. Through a VPC endpoint its policy must allow too. Block Public Access
+  (RestrictPublicBuckets) and BlockedEncryptionTypes are bucket settings that deny on their own.
+  Reads and KMS uploads also need the KMS leg: S3 calls KMS *as the caller* (`kms:ViaService`).
+- KMS: the key policy must allow. A statement naming the principal (or a service) suffices;
+  one naming only the account root delegates to IAM, so the identity policy must allow too.
+  KMS rejects anonymous requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from cmk_validate.policy import Request, Statement, evaluate, principal_match_kind, statement_matches
+from cmk_validate.review import callers as who
+from cmk_validate.review import matrix as m
+from cmk_validate.review.matrix import Cell
+from cmk_validate.review.subjects import Bucket, Inventory, Key
+
+ALLOW, DENY, IMPLICIT = "Allow", "Deny", "ImplicitDeny"
+CONTROL_KEYS = ("aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourcevpce",
+                "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:userid", "aws:sourceip",
+                "aws:sourcevpc", "aws:principalorgpaths")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    effect: str          # Allow | Deny | ImplicitDeny
+    by: str              # the deciding statement(s) or setting, e.g. 'bucket policy "DenyInsecureTransport"'
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect == ALLOW
+
+    @property
+    def symbol(self) -> str:
+        return {ALLOW: "allow", DENY: "deny", IMPLICIT: "implicit deny"}[self.effect]
+
+
+def decide(cell: Cell, inv: Inventory) -> Outcome:
+    if cell.kind == "s3":
+        bucket = next(b for b in inv.buckets if b.label == cell.subject)
+        return s3_request(cell.request, cell.caller, bucket, inv, cell.via_endpoint, cell.what)
+    if cell.kind == "kms":
+        key = next(k for k in inv.keys if k.label == cell.subject)
+        return kms_cell(cell, key, inv)
+    endpoint = next(e for e in inv.endpoints if e.label == cell.subject)
+    return endpoint_request(cell.request, endpoint.policy)
+
+
+def statement_name(policy: str, statement: Statement) -> str:
+    return f'{policy} "{statement.sid}"' if statement.sid else f"{policy} statement {statement.index}"
+
+
+# -- S3 ---------------------------------------------------------------------------------------
+def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_endpoint: bool, what: str,
+               with_kms: bool = True) -> Outcome:
+    endpoint = inv.endpoints[0] if inv.endpoints and via_endpoint else None
+    policies = [("identity policy", list(caller.identity)), ("bucket policy", bucket.policy)]
+    if endpoint is not None and endpoint.policy is not None:
+        policies.append(("endpoint policy", endpoint.policy))
+    denied = _explicit_deny(request, policies)
+    if denied:
+        return denied
+    if what == m.UPLOAD_SSE_C and "SSE-C" in bucket.blocked_encryption:
+        return Outcome(DENY, "bucket setting BlockedEncryptionTypes: SSE-C")
+    allows: list[str] = []
+    if endpoint is not None and endpoint.policy is not None:
+        decision = evaluate(request, [endpoint.policy])
+        if not decision.allowed:
+            return Outcome(IMPLICIT, "endpoint policy: no statement allows it")
+        allows.append(statement_name("endpoint policy", decision.statement))
+    granted = _resource_grant(request, caller, bucket.policy, "bucket policy", bucket_account=inv.account)
+    if not granted.allowed:
+        return granted
+    if granted.by.startswith("public:") and bucket.restrict_public and caller.outside:
+        return Outcome(DENY, "Block Public Access: RestrictPublicBuckets")
+    allows.insert(0, granted.by.removeprefix("public:"))
+    kms = _kms_leg(request, caller, bucket, inv, what) if with_kms else None
+    if kms is not None:
+        if not kms.allowed:
+            return Outcome(kms.effect, f"KMS call by S3: {kms.by}")
+        return Outcome(ALLOW, " + ".join(allows) + f"; KMS: {kms.by}")
+    return Outcome(ALLOW, " + ".join(allows))
+
+
+def _kms_leg(request: Request, caller, bucket: Bucket, inv: Inventory, what: str) -> Outcome | None:
+    """S3 calls KMS as the caller for SSE-KMS reads and uploads; None when no KMS call is made."""
+    if bucket.sse_c_required and what in (m.READ, m.UPLOAD_NO_HEADER):
+        return None
+    if what == m.UPLOAD_SSE_C or what not in (m.READ, m.UPLOAD_DATA_KEY, m.UPLOAD_OTHER_KEY, m.UPLOAD_NO_HEADER):
+        return None
+    if what == m.UPLOAD_OTHER_KEY:
+        return Outcome(ALLOW, "other key's policy (not in this assembly, assumed to allow)")
+    key = inv.key_by_arn(bucket.default_key)
+    if key is None:
+        return None if bucket.default_algorithm not in ("aws:kms", "aws:kms:dsse") else \
+            Outcome(ALLOW, "default key's policy (not in this assembly, assumed to allow)")
+    action = "kms:Decrypt" if what == m.READ else "kms:GenerateDataKey"
+    context = {"aws:SecureTransport": "true", "kms:CallerAccount": caller.account or "",
+               "kms:ViaService": f"s3.{inv.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket.arn}
+    return kms_request(Request(action, key.arn, request.principal, context), caller, key, inv)
+
+
+# -- KMS --------------------------------------------------------------------------------------
+def kms_cell(cell: Cell, key: Key, inv: Inventory) -> Outcome:
+    """Direct calls evaluate the key; `... via S3` is the caller's S3 request to the bucket using the key,
+    then S3's call to KMS as the caller."""
+    if not cell.what.endswith(m.VIA_S3):
+        return kms_request(cell.request, cell.caller, key, inv)
+    bucket = inv.bucket_using(key)
+    if bucket is None:
+        outcome = kms_request(cell.request, cell.caller, key, inv)
+        return replace(outcome, by=outcome.by + " (no bucket of the assembly uses this key; KMS leg only)")
+    if cell.caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
+        return kms_request(cell.request, cell.caller, key, inv)
+    s3_what = m.READ if cell.what.startswith(m.DECRYPT) else m.UPLOAD_DATA_KEY
+    action, _ = m.S3_ACTIONS[s3_what]
+    context = {"aws:SecureTransport": "true"}
+    if cell.where == m.THIS_ENDPOINT:
+        context["aws:sourceVpce"] = inv.endpoints[0].token if inv.endpoints else "{{this-assembly-gateway-endpoint}}"
+    elif cell.where == m.OTHER_ENDPOINT:
+        context["aws:sourceVpce"] = m.OTHER_VPCE
+    if s3_what == m.UPLOAD_DATA_KEY:
+        context |= {"s3:x-amz-server-side-encryption": "aws:kms",
+                    "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn}
+    s3 = s3_request(Request(action, bucket.arn + "/review-probe-object", cell.request.principal, context),
+                    cell.caller, bucket, inv, cell.where == m.THIS_ENDPOINT, s3_what, with_kms=False)
+    if not s3.allowed:
+        return replace(s3, by=f"S3 request: {s3.by}")
+    kms = kms_request(cell.request, cell.caller, key, inv)
+    return kms if not kms.allowed else Outcome(ALLOW, f"{kms.by} (S3 request: {s3.by})")
+
+
+def kms_request(request: Request, caller, key: Key, inv: Inventory) -> Outcome:
+    if caller.kind == who.ANONYMOUS:
+        return Outcome(IMPLICIT, "KMS accepts only signed requests (no anonymous access)")
+    denied = _explicit_deny(request, [("identity policy", list(caller.identity)), ("key policy", key.policy)])
+    if denied:
+        return denied
+    return _resource_grant(request, caller, key.policy, "key policy", bucket_account=inv.account, kms=True)
+
+
+# -- endpoint ---------------------------------------------------------------------------------
+def endpoint_request(request: Request, policy: list[Statement] | None) -> Outcome:
+    if policy is None:
+        return Outcome(ALLOW, "endpoint has no policy (AWS default: full access)")
+    decision = evaluate(request, [policy])
+    if decision.effect == DENY:
+        return Outcome(DENY, statement_name("endpoint policy", decision.statement))
+    if decision.allowed:
+        return Outcome(ALLOW, statement_name("endpoint policy", decision.statement))
+    return Outcome(IMPLICIT, "endpoint policy: no statement allows it")
+
+
+# -- shared -----------------------------------------------------------------------------------
+def _explicit_deny(request: Request, policies: list[tuple[str, list[Statement]]]) -> Outcome | None:
+    for name, statements in policies:
+        decision = evaluate(request, [statements])
+        if decision.effect == DENY:
+            return Outcome(DENY, statement_name(name, decision.statement))
+    return None
+
+
+def _resource_grant(request: Request, caller, policy: list[Statement], name: str, bucket_account: str,
+                    kms: bool = False) -> Outcome:
+    """Allow from a resource policy combined with the caller's identity policy (see module docstring).
+    The `by` of a grant through a statement open to everyone starts with 'public:'."""
+    identity = evaluate(request, [list(caller.identity)]) if caller.identity else None
+    identity_allows = identity is not None and identity.allowed
+    direct = account_only = None
+    for statement in policy:
+        if statement.effect != "Allow" or not statement_matches(statement, request):
+            continue
+        how = _names(statement, caller)
+        if how == "direct" and direct is None:
+            direct = statement
+        elif how == "account" and account_only is None:
+            account_only = statement
+    identity_name = statement_name("identity policy", identity.statement) if identity_allows else ""
+    same_account = caller.kind in (who.IN_ACCOUNT, who.BREAK_GLASS, who.ASSEMBLY_ROLE) \
+        and (caller.principal.account == bucket_account or "{{" in bucket_account)  # a lone template's own account
+    if direct is not None:
+        label = statement_name(name, direct)
+        if caller.kind in (who.OTHER, who.IN_ACCOUNT, who.BREAK_GLASS, who.ASSEMBLY_ROLE) and not same_account \
+                and not identity_allows:
+            return Outcome(IMPLICIT, f"{label} allows, but the caller's identity policy does not")
+        return Outcome(ALLOW, ("public:" if _is_public(direct) else "") + label)
+    if account_only is not None and identity_allows:
+        return Outcome(ALLOW, f"{statement_name(name, account_only)} (to the account) + {identity_name}")
+    if account_only is not None and caller.kind != who.SERVICE_FOR_OTHER:
+        return Outcome(IMPLICIT, f"{statement_name(name, account_only)} delegates to IAM, but the identity policy does not allow")
+    if kms:
+        return Outcome(IMPLICIT, f"{name}: no statement allows it")
+    if same_account and identity_allows:
+        return Outcome(ALLOW, identity_name)
+    if caller.kind == who.OTHER and identity_allows:
+        return Outcome(IMPLICIT, f"{name}: no statement allows another account")
+    return Outcome(IMPLICIT, f"{name}: no statement allows it" + ("" if caller.identity else ", and the caller has no identity policy"))
+
+
+def _names(statement: Statement, caller) -> str | None:
+    """'direct' when the statement names the caller (or everyone), 'account' when only its account root."""
+    if statement.not_principals is not None:
+        return "direct"   # statement_matches has checked the caller is not among the excluded
+    if statement.principals is None:
+        return None
+    return principal_match_kind(statement.principals, caller.principal)
+
+
+def _is_public(statement: Statement) -> bool:
+    """S3's notion of a public grant: Principal * without a condition pinning account, org, VPC or source."""
+    everyone = "*" in (statement.principals or {}).get("AWS", []) or statement.not_principals is not None
+    return everyone and not any(c.key in CONTROL_KEYS and "Not" not in c.base for c in statement.conditions)

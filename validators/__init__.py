@@ -1,9 +1,0 @@
-"""Offline validator of this architecture's security invariants (`python -m validators --help`).
-
-`acknowledge(construct, rule_id, reason)` waives one rule on one resource, with a reason.
-"""
-
-from validators.suppressions import acknowledge
-
-__all__ = ["acknowledge"]
-__version__ = "1.0.0"
