@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from cmk_validate import settings_file
+from cmk_validate.command_line import EXIT_ATTENTION, EXIT_OK, SUBCOMMAND_HELP, dispatch, emit, run
 from cmk_validate.findings import InputError, Severity
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 SEVERITIES = ("error", "warning", "info")
 BUCKET_ENCRYPTIONS = ("auto", "sse-kms", "sse-c")
 DEFAULTS = {"min_severity": "warning", "bucket_encryption": "auto"}
@@ -27,9 +26,6 @@ Acknowledge a finding from CDK with cmk_validate.acknowledge(construct, "CKE104"
 (CDK's Validations.of(construct).acknowledge with id "ArchitectureInvariants::CKE104"), or in a
 template with resource Metadata
   {"ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": "why this is fine"}]}}
-
-Policy review (who can reach the data, the keys and the endpoint, and what a change opens):
-  cmk-validate review [CDK_OUT] [--base OLD_CDK_OUT]   (see cmk-validate review --help)
 """
 
 
@@ -40,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cmk-validate",
         description="Prove this architecture's security invariants on a cloud assembly or template, offline.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG + "\n" + SUBCOMMAND_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("path", nargs="?", default="cdk.out",
                         help="cloud assembly directory (default: cdk.out) or one template (JSON or YAML)")
@@ -100,66 +96,55 @@ def list_rules() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`cmk-validate [PATH] ...`, or `cmk-validate review ...` (the policy review's own options)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["review"]:
-        from cmk_validate.review.cli import main as review_main
+    """`cmk-validate [PATH] ...`, or one of its subcommands (command_line.SUBCOMMANDS)."""
+    return dispatch(argv, validate)
 
-        return review_main(argv[1:])
+
+def validate(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        _read_settings(parser, args)
-        if args.list_rules:
-            _emit(list_rules(), args.output)
-            return EXIT_OK
-        if args.rules_doc:
-            from cmk_validate import rules_doc
-            from cmk_validate.rules import discover as all_rules
+    return run("cmk-validate", lambda: _validate(parser, args), subject=args.path, cannot="cannot validate")
 
-            _emit(rules_doc.render(all_rules()), args.output)
-            return EXIT_OK
-        if args.source_root is not None and not os.path.isdir(args.source_root):
-            raise InputError(f"--source-root {args.source_root}: not a directory")
-        from cmk_validate.context import Options
-        from cmk_validate.engine import run
-        from cmk_validate.formatters import render
-        from cmk_validate.model import load
-        from cmk_validate.rules import discover, select
 
-        rules = list(select(discover(), args.rule, args.skip))
-        known = {r.id.upper() for r in discover()} | {r.module_name().upper() for r in discover()}
-        unknown = [r for r in args.rule + args.skip if r.upper() not in known]
-        if unknown:
-            raise InputError(f"unknown rule {unknown[0]!r}; see --list-rules")
-        if not rules:
-            raise InputError("no rule selected: --rule and --skip leave nothing to run; see --list-rules")
-        outputs = _outputs(args.format, args.output)
-        assembly = load(args.path)
-        options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
-                          key_administrators=tuple(args.key_admin) if args.key_admin else None,
-                          bucket_encryption=args.bucket_encryption)
-        report = run(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
-                     cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
-        report.source_root = os.path.abspath(args.source_root) if args.source_root else ""
-        report.rules_doc_url = args.rules_doc_url or ""
-        min_severity = Severity.parse(args.min_severity)
-        for name, output in outputs:
-            _emit(render(name, report, min_severity), output)
-        return EXIT_FINDINGS if report.active(min_severity) else EXIT_OK
-    except InputError as error:
-        print(f"cmk-validate: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except RecursionError:
-        print(f"cmk-validate: error: {args.path}: template nested too deeply", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_USAGE
-    except Exception as error:  # last resort: one line, never a traceback
-        detail = " ".join(str(error).split())
-        print(f"cmk-validate: error: {args.path}: cannot validate ({error.__class__.__name__}: {detail})",
-              file=sys.stderr)
-        return EXIT_USAGE
+def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    _read_settings(parser, args)
+    if args.list_rules:
+        emit(list_rules(), args.output)
+        return EXIT_OK
+    if args.rules_doc:
+        from cmk_validate import rules_doc
+        from cmk_validate.rules import discover as all_rules
+
+        emit(rules_doc.render(all_rules()), args.output)
+        return EXIT_OK
+    if args.source_root is not None and not os.path.isdir(args.source_root):
+        raise InputError(f"--source-root {args.source_root}: not a directory")
+    from cmk_validate.context import Options
+    from cmk_validate.engine import run as run_rules
+    from cmk_validate.formatters import render
+    from cmk_validate.model import load
+    from cmk_validate.rules import discover, select
+
+    rules = list(select(discover(), args.rule, args.skip))
+    known = {r.id.upper() for r in discover()} | {r.module_name().upper() for r in discover()}
+    unknown = [r for r in args.rule + args.skip if r.upper() not in known]
+    if unknown:
+        raise InputError(f"unknown rule {unknown[0]!r}; see --list-rules")
+    if not rules:
+        raise InputError("no rule selected: --rule and --skip leave nothing to run; see --list-rules")
+    outputs = _outputs(args.format, args.output)
+    assembly = load(args.path)
+    options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
+                      key_administrators=tuple(args.key_admin) if args.key_admin else None,
+                      bucket_encryption=args.bucket_encryption)
+    report = run_rules(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
+                       cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
+    report.source_root = os.path.abspath(args.source_root) if args.source_root else ""
+    report.rules_doc_url = args.rules_doc_url or ""
+    min_severity = Severity.parse(args.min_severity)
+    for name, output in outputs:
+        emit(render(name, report, min_severity), output)
+    return EXIT_ATTENTION if report.active(min_severity) else EXIT_OK
 
 
 def _read_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -210,14 +195,3 @@ def _outputs(formats: list[str], output: str | None) -> list[tuple[str, str | No
     if len(set(files)) < len(files):
         raise InputError(f"two formats would write the same file ({next(p for p in files if files.count(p) > 1)})")
     return chosen
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            raise InputError(f"{output}: cannot write: {error.strerror}") from None
-    else:
-        sys.stdout.write(text)

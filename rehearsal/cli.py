@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from cmk_validate.command_line import EXIT_ATTENTION, EXIT_INTERNAL, EXIT_OK, run
 from cmk_validate.findings import InputError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_FAILED = EXIT_ATTENTION
 
 EPILOG = """\
 exit codes:
@@ -77,19 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     return _one_line_errors(lambda: _rehearse(args))
 
 
-def _one_line_errors(run: Callable[[], int]) -> int:
-    """`run`'s exit code; bad input is one line and exit 2, anything else one line and exit 3."""
-    try:
-        return run()
-    except InputError as error:
-        print(f"rehearsal: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_USAGE
-    except Exception as error:  # last resort: one line, never a traceback
-        detail = " ".join(str(error).split())
-        print(f"rehearsal: internal error: {error.__class__.__name__}: {detail}", file=sys.stderr)
-        return EXIT_INTERNAL
+def _one_line_errors(body: Callable[[], int]) -> int:
+    """`body`'s exit code; bad input is one line and exit 2, anything else one line and exit 3."""
+    return run("rehearsal", body, cannot="internal error, a defect of the rehearsal", internal_exit=EXIT_INTERNAL)
 
 
 def _rehearse(args: argparse.Namespace) -> int:

@@ -10,9 +10,7 @@ import argparse
 import json
 import sys
 
-from cmk_validate.findings import InputError
-
-EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+from cmk_validate.command_line import EXIT_ATTENTION, EXIT_OK, Parser, emit, run
 
 EPILOG = """\
 exit codes:
@@ -22,13 +20,8 @@ exit codes:
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit 2, like every other input error
-        raise InputError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cmk-validate review",
+    parser = Parser(prog="cmk-validate review",
                      description="Who can reach the data and the keys, from where; what a change opens up; what it costs.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", nargs="?", default="cdk.out", metavar="CDK_OUT",
@@ -42,33 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["review"]:
-        argv = argv[1:]
-    try:
-        if any(a in ("-h", "--help") for a in argv):
-            build_parser().print_help()
-            return EXIT_OK
-        args = build_parser().parse_args(argv)
-        from cmk_validate.review.cost import load_prices
-        from cmk_validate.review.report import review_change, review_path
+    if any(a in ("-h", "--help") for a in argv):
+        build_parser().print_help()
+        return EXIT_OK
+    return run("cmk-validate review", lambda: _review(build_parser().parse_args(argv)), cannot="cannot review")
 
-        prices = load_prices(args.prices)
-        review = review_change(args.base, args.path, prices) if args.base else review_path(args.path, prices=prices)
-        _emit(render(args.format, review), args.output)
-        if review.diff is not None:
-            return EXIT_ATTENTION if review.diff.opens_access else EXIT_OK
-        return EXIT_ATTENTION if review.contradictions else EXIT_OK
-    except InputError as error:
-        print(f"cmk-validate review: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except RecursionError:
-        print("cmk-validate review: error: template nested too deeply", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_USAGE
-    except Exception as error:  # last resort: one line, never a traceback
-        print(f"cmk-validate review: error: cannot review ({error.__class__.__name__}: {error})", file=sys.stderr)
-        return EXIT_USAGE
+
+def _review(args: argparse.Namespace) -> int:
+    from cmk_validate.review.cost import load_prices
+    from cmk_validate.review.report import review_change, review_path
+
+    prices = load_prices(args.prices)
+    review = review_change(args.base, args.path, prices) if args.base else review_path(args.path, prices=prices)
+    emit(render(args.format, review), args.output)
+    if review.diff is not None:
+        return EXIT_ATTENTION if review.diff.opens_access else EXIT_OK
+    return EXIT_ATTENTION if review.contradictions else EXIT_OK
 
 
 def render(fmt: str, review) -> str:
@@ -109,16 +91,5 @@ def to_json(review) -> dict:
     return data
 
 
-def _emit(text: str, output: str | None) -> None:
-    if not output:
-        sys.stdout.write(text)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise InputError(f"{output}: cannot write: {error.strerror}") from None
-
-
-if __name__ == "__main__":  # cmk-validate.review.cli, until cmk_validate/__main__.py routes `review` here
+if __name__ == "__main__":  # python -m cmk_validate.review.cli, the same as cmk-validate review
     sys.exit(main())

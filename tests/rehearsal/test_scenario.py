@@ -126,7 +126,7 @@ def test_an_internal_failure_is_one_line_and_exit_3(assembly_dir, capsys, monkey
 
     monkeypatch.setattr(session, "rehearse", broken)
     code, out, err = _run(capsys, assembly_dir())
-    assert code == 3 and err == "rehearsal: internal error: RuntimeError: the model broke\n" and "Traceback" not in out
+    assert code == 3 and err == "rehearsal: error: internal error, a defect of the rehearsal (RuntimeError: the model broke)\n" and "Traceback" not in out
 
 
 

@@ -192,3 +192,31 @@ def test_help_names_the_policy_review(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "cmk-validate review" in capsys.readouterr().out
+
+
+def test_subcommands_share_one_command(capsys):
+    """`validate` is the bare command; `review` and `rehearse` are routed to their own options."""
+    assert main(["validate", str(GOOD), "--no-cfn-lint"]) == main([str(GOOD), "--no-cfn-lint"]) == 0
+    assert main(["validate", str(BAD), "--no-cfn-lint"]) == 1
+    capsys.readouterr()
+    assert main(["review", "--help"]) == 0
+    assert "--base OLD_CDK_OUT" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as shown:
+        main(["rehearse", "--help"])
+    assert shown.value.code == 0 and "--list-scenarios" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert all(f"cmk-validate {name}" in out for name in ("review", "rehearse"))
+
+
+def test_every_command_ends_an_unexpected_failure_in_one_line(capsys, monkeypatch):
+    from cmk_validate import engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the engine\nbroke")
+
+    monkeypatch.setattr(engine, "run", broken)
+    assert main([str(GOOD), "--no-cfn-lint"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cmk-validate: error: {GOOD}: cannot validate (RuntimeError: the engine broke)\n"

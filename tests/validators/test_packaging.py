@@ -85,6 +85,13 @@ def test_validates_a_template_outside_the_checkout(installed, tmp_path):
     assert "Traceback" not in missing.stderr
 
 
+def test_the_rehearsal_subcommand_says_where_it_runs(installed, tmp_path):
+    """The rehearsal is not packaged: outside the checkout its subcommand is a one-line usage error."""
+    rehearse = run(installed, "rehearse", "cdk.out", cwd=tmp_path)
+    assert rehearse.returncode == 2 and rehearse.stderr.count("\n") == 1
+    assert "runs only from a checkout" in rehearse.stderr
+
+
 def test_review_and_its_price_table_ship_in_the_package(installed, tmp_path):
     """The installed review gives what the checkout's gives (its price table is package data)."""
     shutil.copy(TEMPLATE, tmp_path / "template.yaml")
