@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from bench.synthetic import write
+from cmk_validate.progress import steps
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,7 @@ def best(function, repeat: int, *args) -> float:
 def measure(label: str, path: str, repeat: int, regions: list[str], lint: bool = True) -> None:
     """Best of `repeat`, the three measurements interleaved so machine noise hits them alike."""
     rules_times, alone_times, both_times = [], [], []
-    for _ in range(max(1, repeat)):
+    for _ in steps(range(max(1, repeat)), label.strip(), unit="run"):
         rules_times.append(rules_alone(path))
         if lint:
             alone_times.append(cfn_lint_alone(path, regions))
@@ -123,7 +124,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sizes = [args.resources // 4, args.resources // 2, args.resources]
         times = []
-        for size in sizes:
+        for size in steps(sizes, "synthetic templates", unit="template"):
             path = os.path.join(tmp, f"synthetic-{size}.json")
             count = write(path, size)
             times.append((count, best(rules_alone, args.repeat, path)))

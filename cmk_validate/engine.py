@@ -11,6 +11,7 @@ from cmk_validate import suppressions
 from cmk_validate.context import Context, Options
 from cmk_validate.findings import Finding, Report
 from cmk_validate.model import Assembly, Resolver
+from cmk_validate.progress import steps
 from cmk_validate.rules import Rule, discover
 
 MAX_SCENARIOS = 64
@@ -91,7 +92,7 @@ def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,
     seen: dict[tuple, tuple[Finding, list[int]]] = {}
     for number, scenario in enumerate(all_scenarios):
         ctx = Context(assembly, scenario, options)
-        for rule_class in rule_classes:
+        for rule_class in steps(rule_classes, _progress_label(number, len(all_scenarios)), unit="rule"):
             rule = rule_class()
             began = time.perf_counter()
             try:
@@ -110,6 +111,10 @@ def run_rules(assembly: Assembly, rules: Iterable[type[Rule]] | None = None,
             finding.message += f" [when {when}]"
         findings.append(finding)
     return findings
+
+
+def _progress_label(number: int, scenario_count: int) -> str:
+    return "rules" if scenario_count == 1 else f"rules, condition scenario {number + 1}/{scenario_count}"
 
 
 def _failed(rule: Rule, assembly: Assembly, error: Exception) -> Finding:

@@ -14,6 +14,7 @@ from typing import Callable
 
 from cmk_validate.command_line import EXIT_ATTENTION, EXIT_INTERNAL, EXIT_OK, run
 from cmk_validate.findings import InputError
+from cmk_validate.progress import steps
 
 EXIT_FAILED = EXIT_ATTENTION
 
@@ -182,7 +183,7 @@ def _run_scenarios(chosen: list[str], verbose: bool) -> int:
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="rehearsal-scenarios-") as work:
         synthesise = scenarios.Syntheses(Path(work))
-        for name in chosen:
+        for name in steps(chosen, "scenarios", unit="scenario"):
             began = time.perf_counter()
             result = scenarios.run(name, synthesise=synthesise)
             print(f"Scenario {name}: {scenarios.SCENARIOS[name].summary}\n")

@@ -11,6 +11,7 @@ from unittest import mock
 
 from cmk_validate.findings import InputError
 from cmk_validate.model import Assembly
+from cmk_validate.progress import steps
 from rehearsal import data_path
 from rehearsal.clock import CLOCK
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
@@ -83,7 +84,7 @@ def rehearse(deploy: Assembly, updates: list[tuple[str, Assembly]], destroy: boo
     destroy; stop at the first failure."""
     outcome = Outcome(cloud.timeline)
     phases = [("Deploy " + deploy.root, deploy)] + [(f"Update to {label}", assembly) for label, assembly in updates]
-    for title, assembly in phases:
+    for title, assembly in steps(phases, "rehearsal phases", unit="phase"):
         deploy_phase(cloud, title, assembly, outcome)
         if outcome.failure is not None or outcome.data_path_failure is not None:
             return outcome
