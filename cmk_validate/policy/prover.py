@@ -3,9 +3,11 @@
 Sampling requests could miss the one that slips through, so the claim "for every request in
 scope, some Deny applies" is checked by asking z3 for a counterexample. Each statement is
 encoded exactly where its semantics are expressible (strings, wildcards, ARN parts, Null,
-Bool, IfExists, negation, absent keys); where they are not (numeric, date, IP, case-insensitive
-operators), the statement is under-approximated as *not applying*, which can only make a proof
-fail, never pass falsely. Multi-valued keys are treated as single-valued.
+Bool, IfExists, ForAnyValue/ForAllValues with IfExists, negation, absent keys, Resource wildcards
+by ARN segment, policy variables whose filled value has no wildcard); where they are not (numeric,
+date, IP, case-insensitive operators, a variable inside a wildcard pattern), the statement is
+under-approximated as *not applying*, which can only make a proof fail, never pass falsely.
+Multi-valued keys are treated as single-valued.
 """
 
 from __future__ import annotations
@@ -18,25 +20,32 @@ from dataclasses import dataclass, field
 
 import z3
 
-from cmk_validate.policy import not_principal
+from cmk_validate.policy import not_principal, variables
 from cmk_validate.policy.evaluate import NEGATED
+from cmk_validate.policy.glob import Pattern, has_wildcard, pattern_of, split_arn, text_of
 from cmk_validate.policy.statements import Condition, Statement
 
 
-def _glob_regex(pattern: str, ctx: z3.Context, colon_free: bool = False):
+def _glob_regex(pattern: str | Pattern, ctx: z3.Context, colon_free: bool = False, arn_segments: bool = False):
+    """z3 regex of an IAM pattern. `colon_free`: no wildcard matches a colon (an ARN part of ArnLike);
+    `arn_segments`: the Resource element's rule, where only a `*` ending its segment crosses a colon
+    (policy/glob.compile_pattern says where that rule comes from)."""
+    pattern = pattern_of(pattern) if isinstance(pattern, str) else pattern
     pieces = []
     literal = ""
-    for char in pattern:
-        if char in "*?":
-            if literal:
-                pieces.append(z3.Re(literal, ctx))
-                literal = ""
-            any_char = z3.AllChar(z3.ReSort(z3.StringSort(ctx)))
-            if colon_free:
-                any_char = z3.Diff(any_char, z3.Re(":", ctx))
-            pieces.append(z3.Star(any_char) if char == "*" else any_char)
-        else:
+    for index, (char, wild) in enumerate(pattern):
+        if not wild:
             literal += char
+            continue
+        if literal:
+            pieces.append(z3.Re(literal, ctx))
+            literal = ""
+        any_char = z3.AllChar(z3.ReSort(z3.StringSort(ctx)))
+        spans_colon = not colon_free and (not arn_segments or (
+            char == "*" and (index + 1 == len(pattern) or pattern[index + 1] == (":", False))))
+        if not spans_colon:
+            any_char = z3.Diff(any_char, z3.Re(":", ctx))
+        pieces.append(z3.Star(any_char) if char == "*" else any_char)
     if literal:
         pieces.append(z3.Re(literal, ctx))
     if not pieces:
@@ -44,8 +53,9 @@ def _glob_regex(pattern: str, ctx: z3.Context, colon_free: bool = False):
     return pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
 
 
-def _arn_regex(pattern: str, ctx: z3.Context):
-    parts = pattern.split(":", 5)
+def _arn_regex(pattern: str | Pattern, ctx: z3.Context):
+    pattern = pattern_of(pattern) if isinstance(pattern, str) else pattern
+    parts = split_arn(pattern)
     if len(parts) != 6:
         return _glob_regex(pattern, ctx)
     pieces = []
@@ -106,6 +116,7 @@ class _Encoder:
         self.principal = z3.String("principal", self.ctx)
         self.authenticated = z3.Bool("authenticated", self.ctx)
         self.keys: dict[str, tuple] = {}
+        self._variables = False   # the statement being encoded has policy variables (Version 2012-10-17)
 
     def true(self):
         return z3.BoolVal(True, self.ctx)
@@ -130,21 +141,24 @@ class _Encoder:
     def statement(self, statement: Statement):
         if statement.unresolved or statement.effect not in ("Allow", "Deny"):
             return self.false()
+        self._variables = statement.variables
         parts = []
         if statement.actions is not None:
             parts.append(self._any(self.action, statement.actions, lower=True))
         if statement.not_actions is not None:
             parts.append(z3.Not(self._any(self.action, statement.not_actions, lower=True)))
         if statement.resources is not None:
-            parts.append(self._any(self.resource, statement.resources))
+            parts.append(self._any_resource(statement.resources))
         if statement.not_resources is not None:
-            parts.append(z3.Not(self._any(self.resource, statement.not_resources)))
+            parts.append(z3.Not(self._any_resource(statement.not_resources)))
         if statement.principals is not None:
             parts.append(self._principal(statement.principals))
         if statement.not_principals is not None:
             parts.append(z3.Not(self._left_out(statement.not_principals)))
         for condition in statement.conditions:
             parts.append(self.condition(condition))
+        if any(part is None for part in parts):
+            return self.false()        # a part not expressible: assume the statement does not apply
         return z3.And(*parts) if parts else self.true()
 
     def _any(self, variable, patterns: list, lower: bool = False):
@@ -156,6 +170,45 @@ class _Encoder:
             options.append(z3.InRe(variable, _glob_regex(pattern, self.ctx)) if "*" in pattern or "?" in pattern
                            else variable == self.text(pattern))
         return self.any_of(options)
+
+    def _any_resource(self, patterns: list):
+        """Resource entries: wildcards within ARN segments; policy variables where they are exact."""
+        options = []
+        for pattern in patterns:
+            if not isinstance(pattern, str):
+                continue
+            if self._variables and variables.has_variables(pattern):
+                filled = self._filled(pattern)
+                if filled is None:
+                    return None
+                options.append(filled(self.resource))
+            elif "*" in pattern or "?" in pattern:
+                options.append(z3.InRe(self.resource, _glob_regex(pattern, self.ctx, arn_segments=True)))
+            else:
+                options.append(self.resource == self.text(pattern))
+        return self.any_of(options)
+
+    def _filled(self, text: str):
+        """For a value with policy variables and no wildcard: `variable -> formula` that holds when the
+        variable equals the value with each variable's key (or its default) in place, and no key without
+        a default is absent (policy/variables.py). None when a wildcard remains (not encoded)."""
+        terms, defined = [], []
+        for piece in variables.pieces(text):
+            if not isinstance(piece, variables.Reference):
+                if has_wildcard(piece):
+                    return None
+                terms.append(self.text(text_of(piece)))
+                continue
+            if not piece.key:
+                return lambda variable: self.false()
+            value, present = self.key(piece.key)
+            if piece.default is None:
+                terms.append(value)
+                defined.append(present)
+            else:
+                terms.append(z3.If(present, value, self.text(piece.default)))
+        whole = terms[0] if len(terms) == 1 else z3.Concat(*terms) if terms else self.text("")
+        return lambda variable: z3.And(*defined, variable == whole) if defined else variable == whole
 
     def _left_out(self, not_principals: dict):
         """The callers a NotPrincipal list leaves out (policy/not_principal.py): only fully named ones."""
@@ -197,7 +250,7 @@ class _Encoder:
         if condition.qualifier == "ForAllValues":
             return z3.Or(z3.Not(present), single)
         if condition.qualifier == "ForAnyValue":
-            return z3.And(present, single)
+            return z3.Or(z3.Not(present), single) if condition.if_exists else z3.And(present, single)
         if condition.if_exists or negated:
             return z3.Or(z3.Not(present), single)
         return z3.And(present, single)
@@ -210,7 +263,14 @@ class _Encoder:
             if not isinstance(expected, (str, int, float)):
                 return None
             expected = str(expected)
-            if positive in ("StringEquals", "BinaryEquals"):
+            if self._variables and variables.has_variables(expected):
+                if positive not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "BinaryEquals"):
+                    return None
+                filled = self._filled(expected)
+                if filled is None:
+                    return None
+                options.append(filled(variable))
+            elif positive in ("StringEquals", "BinaryEquals"):
                 options.append(variable == self.text(expected))
             elif positive == "Bool":
                 options.append(variable == self.text(expected.lower()))
@@ -296,7 +356,7 @@ def _cache_key(statements: list[Statement], scope: Scope) -> tuple[str | None, d
     if anchor is None and scope.resources:
         anchor = scope.resources[0][:-2] if scope.resources[0].endswith("/*") else scope.resources[0]
     try:
-        text = json.dumps([[s.raw, s.unresolved] for s in statements], sort_keys=True, default=repr) + \
+        text = json.dumps([[s.raw, s.unresolved, s.variables] for s in statements], sort_keys=True, default=repr) + \
             json.dumps(scope.__dict__, sort_keys=True, default=repr)
     except (TypeError, ValueError):
         return None, {}

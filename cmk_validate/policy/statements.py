@@ -9,6 +9,7 @@ from typing import Any
 
 from cmk_validate.model.property_types import kind_of
 from cmk_validate.model.resolver import Unresolved, find_unresolved
+from cmk_validate.policy.variables import VERSION_WITH_VARIABLES
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Statement:
     index: int = 0
     unresolved: str = ""
     raw: Any = None
+    variables: bool = False              # Version 2012-10-17: ${...} are policy variables (policy/variables.py)
 
     @property
     def label(self) -> str:
@@ -105,6 +107,7 @@ def parse_policy(document: Any) -> list[Statement]:
         return [Statement(effect="Unknown", unresolved=f"malformed policy: Statement is {kind_of(raw_statements)}, "
                                                        "not a list or an object")]
     statements = []
+    with_variables = document.get("Version") == VERSION_WITH_VARIABLES
     for index, raw in enumerate(_as_list(raw_statements)):
         if isinstance(raw, Unresolved):
             statements.append(Statement(effect="Unknown", index=index, unresolved=raw.reason, raw=raw))
@@ -135,6 +138,7 @@ def parse_policy(document: Any) -> list[Statement]:
             unresolved=(unresolved.reason if unresolved else "") or
                        (f"malformed policy: statement {index}: {problem}" if problem else ""),
             raw=raw,
+            variables=with_variables,
         )
         statements.append(statement)
     return statements
