@@ -3,9 +3,11 @@
 Sampling requests could miss the one that slips through, so the claim "for every request in
 scope, some Deny applies" is checked by asking z3 for a counterexample. Each statement is
 encoded exactly where its semantics are expressible (strings, wildcards, ARN parts, Null,
-Bool, IfExists, ForAnyValue/ForAllValues with IfExists, negation, absent keys, Resource wildcards
-by ARN segment, policy variables whose filled value has no wildcard); where they are not (numeric,
-date, IP, case-insensitive operators, a variable inside a wildcard pattern), the statement is
+Bool and the IgnoreCase operators (every spelling), numeric operators on whole numbers, IfExists,
+ForAnyValue/ForAllValues with IfExists, negation, absent keys, Resource wildcards by ARN segment,
+policy variables whose filled value has no wildcard); where they are not (date, IP, numbers that are
+not whole, a variable inside a wildcard pattern), the statement (or, for a numeric operator, the
+request values it cannot read) is
 under-approximated as *not applying*, which can only make a proof fail, never pass falsely.
 Multi-valued keys are treated as single-valued.
 """
@@ -64,6 +66,14 @@ def _arn_regex(pattern: str | Pattern, ctx: z3.Context):
             pieces.append(z3.Re(":", ctx))
         pieces.append(_glob_regex(part, ctx, colon_free=index < 5))
     return z3.Concat(*pieces)
+
+
+_NUMERIC = {
+    "NumericEquals": lambda a, b: a == b, "NumericLessThan": lambda a, b: a < b,
+    "NumericLessThanEquals": lambda a, b: a <= b, "NumericGreaterThan": lambda a, b: a > b,
+    "NumericGreaterThanEquals": lambda a, b: a >= b,
+}
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,15}")
 
 
 @dataclass
@@ -247,6 +257,8 @@ class _Encoder:
         if hit is None:
             return self.false()        # not expressible: assume it does not apply
         single = z3.Not(hit) if negated else hit
+        if positive in _NUMERIC:       # exact only for whole numbers; elsewhere it does not apply
+            single = z3.And(self.numeric_domain(value), single)
         if condition.qualifier == "ForAllValues":
             return z3.Or(z3.Not(present), single)
         if condition.qualifier == "ForAnyValue":
@@ -272,17 +284,29 @@ class _Encoder:
                 options.append(filled(variable))
             elif positive in ("StringEquals", "BinaryEquals"):
                 options.append(variable == self.text(expected))
-            elif positive == "Bool":
-                options.append(variable == self.text(expected.lower()))
+            elif positive in ("Bool", "StringEqualsIgnoreCase"):
+                options.append(z3.InRe(variable, self._any_case(expected)))
             elif positive == "StringLike":
                 options.append(z3.InRe(variable, _glob_regex(expected, self.ctx)))
             elif positive in ("ArnEquals", "ArnLike"):
                 options.append(z3.InRe(variable, _arn_regex(expected, self.ctx)))
-            elif positive == "StringEqualsIgnoreCase" and expected.lower() == expected.upper():
-                options.append(variable == self.text(expected))
+            elif positive in _NUMERIC and _WHOLE_NUMBER.fullmatch(expected):
+                number = z3.StrToInt(variable)
+                options.append(_NUMERIC[positive](number, z3.IntVal(int(expected), self.ctx)))
             else:
                 return None
         return self.any_of(options)
+
+    def _any_case(self, text: str):
+        """Every spelling of `text` in upper and lower case (the IgnoreCase operators and Bool compare so)."""
+        pieces = [z3.Union(z3.Re(c.lower(), self.ctx), z3.Re(c.upper(), self.ctx)) if c.lower() != c.upper()
+                  else z3.Re(c, self.ctx) for c in text]
+        return z3.Re("", self.ctx) if not pieces else pieces[0] if len(pieces) == 1 else z3.Concat(*pieces)
+
+    def numeric_domain(self, variable):
+        """The request values a numeric condition is encoded exactly for: whole numbers written in digits.
+        IAM reads "10.0" or "-1" as numbers too; for those the condition counts as not applying."""
+        return z3.InRe(variable, z3.Plus(z3.Range("0", "9", ctx=self.ctx)))
 
 
 def deny_covers(statements: list[Statement], scope: Scope, steps: int | None = None) -> Proof:

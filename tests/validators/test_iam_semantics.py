@@ -221,3 +221,38 @@ def test_keys_that_describe_the_caller_come_with_every_request():
     assert allowed(same_org, principal=SESSION) is False   # Principal.aws(SESSION) here has no organization
     assert evaluate(Request("s3:GetObject", BUCKET + "/k", Principal.aws(SESSION, org_id="o-abc123")),
                     [same_org]).allowed
+
+
+# Operators the prover now encodes exactly (OPERATORS_PAGE)
+
+def test_the_prover_decides_case_insensitive_operators_for_every_spelling():
+    """StringEqualsIgnoreCase and Bool ignore case (OPERATORS_PAGE, "String condition operators",
+    "Boolean condition operators"): a Deny on any spelling of the value covers every spelling."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {"StringEqualsIgnoreCase": {"s3:x-amz-acl": "Public-Read"}}}
+    for sent in ("public-read", "PUBLIC-READ", "Public-Read"):
+        assert deny_covers(policy(deny), Scope(["s3:"], [BUCKET + "/*"], equals={"s3:x-amz-acl": sent})).proven
+    proof = deny_covers(policy(deny), Scope(["s3:"], [BUCKET + "/*"], present_and_not_in={"s3:x-amz-acl": []}))
+    assert not proof.proven and proof.counterexample is not None
+    refused = policy(allow(), deny)
+    assert not allowed(refused, **{"s3:x-amz-acl": "PUBLIC-read"})
+
+
+def test_the_prover_decides_whole_number_comparisons():
+    """NumericGreaterThan compares numbers, not text: "500" > "100" and "99" is not (OPERATORS_PAGE,
+    "Numeric condition operators")."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {"NumericGreaterThan": {"s3:max-keys": "100"}}}
+    assert deny_covers(policy(deny), Scope(["s3:"], [BUCKET], equals={"s3:max-keys": "500"})).proven
+    assert not deny_covers(policy(deny), Scope(["s3:"], [BUCKET], equals={"s3:max-keys": "99"})).proven
+    assert allowed(policy(allow(), deny), **{"s3:max-keys": "99"})
+    assert not allowed(policy(allow(), deny), **{"s3:max-keys": "500"})
+
+
+def test_a_numeric_deny_never_counts_for_values_it_does_not_encode():
+    """A value such as "100.5" is a number to IAM; the prover leaves such values out of the Deny (the claim
+    then fails rather than passing on a guess)."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {"NumericNotEquals": {"s3:max-keys": "100"}}}
+    assert not deny_covers(policy(deny), Scope(["s3:"], [BUCKET], equals={"s3:max-keys": "100.5"})).proven
+    assert not allowed(policy(allow(), deny), **{"s3:max-keys": "100.5"})
