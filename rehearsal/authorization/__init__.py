@@ -52,16 +52,22 @@ def check(service: str, operation: str, params: dict, who: Caller, account: str,
     for ask in build(params, lookup):
         reason = _refusal(ask, who, identity, lookup, path)
         if reason is not None:
-            session = f"arn:aws:sts::{account}:assumed-role/{who.role_arn.rsplit('/', 1)[-1]}/{who.session_name}"
-            message = f"User: {session} is not authorized to perform: {ask.action} on resource: {ask.resource} {reason}"
+            message = f"User: {session_arn(who, account)} is not authorized to perform: {ask.action} on resource: {ask.resource} {reason}"
             return Denied(DENIAL_CODES.get(service, "AccessDeniedException"), message)
     return None
 
 
+def session_arn(who: Caller, account: str) -> str:
+    return f"arn:aws:sts::{account}:assumed-role/{who.role_arn.rsplit('/', 1)[-1]}/{who.session_name}"
+
+
 def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup", path: S3Path | None) -> str | None:
-    principal = Principal.aws(who.role_arn)
-    context = {"aws:PrincipalArn": who.role_arn, "aws:PrincipalAccount": lookup.account,
-               "aws:RequestedRegion": lookup.region, "aws:SecureTransport": "true", **ask.context}
+    # The caller is a role session: its role ARN (aws:PrincipalArn, with the role's path) and its session ARN.
+    principal = Principal("AWS", who.role_arn, lookup.account, session_arn(who, lookup.account))
+    # aws:ViaAWSService is in every request: false for a direct call, true where a service calls on the
+    # caller's behalf (operations.py sets it there).
+    context = {"aws:RequestedRegion": lookup.region, "aws:SecureTransport": "true", "aws:ViaAWSService": "false",
+               **ask.context}
     if ask.via_s3_endpoint and path is not None and path.endpoint is not None:
         context.update({"aws:SourceVpce": path.endpoint, "aws:SourceVpc": path.vpc})
     request = Request(ask.action, ask.resource, principal, context)

@@ -139,7 +139,8 @@ def ssm_parameter(params: dict, lookup: Lookup) -> list[Ask]:
     asks = [Ask("ssm:GetParameter", arn, {})]
     key = lookup.parameter_kms_key(name) if params.get("WithDecryption") else None
     if key:  # a SecureString with a customer managed key: KMS decrypts on the caller's behalf
-        asks.append(_key_ask("kms:Decrypt", lookup, key, **{"kms:ViaService": f"ssm.{lookup.region}.amazonaws.com"}))
+        asks.append(_key_ask("kms:Decrypt", lookup, key, **{"kms:ViaService": f"ssm.{lookup.region}.amazonaws.com",
+                                                                 "aws:ViaAWSService": "true"}))
     return asks
 
 
@@ -162,7 +163,7 @@ def secrets_get_value(params: dict, lookup: Lookup) -> list[Ask]:
     key = lookup.secret_kms_key(secret_id)
     if key:  # Secrets Manager decrypts with the caller's permission on a customer managed key
         asks.append(_key_ask("kms:Decrypt", lookup, key, **{
-            "kms:ViaService": f"secretsmanager.{lookup.region}.amazonaws.com",
+            "kms:ViaService": f"secretsmanager.{lookup.region}.amazonaws.com", "aws:ViaAWSService": "true",
             "kms:EncryptionContext:SecretARN": arn}))
     return asks
 
@@ -199,8 +200,12 @@ def s3_object(action: str) -> Callable[[dict, Lookup], list[Ask]]:
             algorithm = "aws:kms" if kms_key else None
         if algorithm in ("aws:kms", "aws:kms:dsse") and kms_key:
             arn = f"arn:aws:s3:::{bucket}" if bucket_key else f"arn:aws:s3:::{bucket}/{key}"
+            # S3 calls KMS with the caller's credentials (a forward access session): the request names
+            # S3 in kms:ViaService, has aws:ViaAWSService true, and carries no aws:SourceVpce (IAM User
+            # Guide, "AWS global condition context keys": aws:ViaAWSService, aws:SourceVpce).
             asks.append(_key_ask(kms_action, lookup, kms_key, **{
-                "kms:ViaService": f"s3.{lookup.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": arn}))
+                "kms:ViaService": f"s3.{lookup.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": arn,
+                "aws:ViaAWSService": "true"}))
         return asks
     return asks
 

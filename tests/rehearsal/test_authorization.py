@@ -173,3 +173,35 @@ def test_a_secrets_resource_policy_counts_with_the_identity_policies(cloud):
     assert check("secretsmanager", "GetSecretValue", {"SecretId": arn}, named, ACCOUNT, REGION) is None
     denied = check("secretsmanager", "GetSecretValue", {"SecretId": arn}, granted, ACCOUNT, REGION)
     assert denied is not None and "with an explicit deny in a resource-based policy" in denied.message
+
+
+class _OneKmsBucket:
+    """A Lookup (rehearsal/authorization/operations.py) of one bucket whose objects are under one KMS key."""
+    account, region = "111122223333", "eu-west-1"
+
+    def key(self, key_id):
+        return {"Arn": f"arn:aws:kms:{self.region}:{self.account}:key/{key_id}", "Origin": "AWS_CLOUDHSM"}
+
+    def bucket_policy(self, bucket):
+        return None
+
+    def bucket_default_encryption(self, bucket):
+        return "aws:kms", "data-key", True
+
+    def object_kms_key(self, bucket, key):
+        return "data-key"
+
+
+def test_s3_calls_kms_on_the_callers_behalf_as_a_forward_request():
+    """The KMS leg of a download is made by S3 with the caller's credentials: kms:ViaService names S3,
+    aws:ViaAWSService is true, and it does not pass through the gateway endpoint (no aws:SourceVpce); the
+    object request itself does (IAM User Guide, "AWS global condition context keys", aws:ViaAWSService and
+    aws:SourceVpce)."""
+    from rehearsal.authorization.operations import OPERATIONS
+
+    object_ask, kms_ask = OPERATIONS[("s3", "GetObject")]({"Bucket": "data", "Key": "k"}, _OneKmsBucket())
+    assert object_ask.via_s3_endpoint and "aws:ViaAWSService" not in object_ask.context
+    assert kms_ask.action == "kms:Decrypt" and not kms_ask.via_s3_endpoint
+    assert kms_ask.context["aws:ViaAWSService"] == "true"
+    assert kms_ask.context["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
+    assert kms_ask.context["kms:CallerAccount"] == "111122223333"
