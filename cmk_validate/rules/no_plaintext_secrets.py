@@ -63,6 +63,10 @@ class NoPlaintextSecrets(Rule):
                 if isinstance(metadata, dict):
                     for path, message in _scan(metadata, ("Metadata",), names=False):
                         yield self.finding(stack, ("Resources", lid) + path, message)
+            mappings = stack.template.get("Mappings")
+            if isinstance(mappings, dict):   # a mapping's values are literal by definition
+                for path, message in _scan(mappings, ("Mappings",)):
+                    yield self.finding(stack, path, message)
             for name, output in stack.outputs.items():
                 if isinstance(output, dict):
                     value = ctx.resolve(stack, output.get("Value"))
@@ -70,13 +74,25 @@ class NoPlaintextSecrets(Rule):
                         yield self.finding(stack, ("Outputs", name, "Value"), message)
 
 
+# The member that names a pair's Value: {Key, Value} in tags, {Name, Value} in container, CodeBuild and
+# Batch environment variables, {ParameterKey, ParameterValue}-like shapes use their own names.
+PAIR_NAMES = (("Key", "Value"), ("Name", "Value"), ("ParameterKey", "ParameterValue"), ("Name", "ValueFrom"))
+
+
+def _named_pair(value: dict) -> tuple[str, str] | None:
+    for name_member, value_member in PAIR_NAMES:
+        if isinstance(value.get(name_member), str) and value_member in value:
+            return value[name_member], value_member
+    return None
+
+
 def _scan(value: Any, path: tuple, names: bool = True, key: str = "") -> Iterator[tuple[tuple, str]]:
     if isinstance(value, dict):
-        # Tags and environment-like {Key, Value} pairs: the Key names the value.
-        if names and "Key" in value and "Value" in value and isinstance(value.get("Key"), str) \
-                and SECRET_NAME.search(value["Key"]) and not POINTER_NAME.search(value["Key"]) \
-                and _looks_literal_secret(value["Value"]):
-            yield path + ("Value",), f"{value['Key']} holds a literal secret"
+        pair = _named_pair(value) if names else None
+        if pair is not None and value.get("Type") not in ("SECRETS_MANAGER", "PARAMETER_STORE"):
+            name, value_member = pair
+            if SECRET_NAME.search(name) and not POINTER_NAME.search(name) and _looks_literal_secret(value[value_member]):
+                yield path + (value_member,), f"{name} holds a literal secret"
         for child_key, child in value.items():
             yield from _scan(child, path + (child_key,), names, str(child_key))
     elif isinstance(value, list):
