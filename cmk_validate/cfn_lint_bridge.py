@@ -17,6 +17,7 @@ import os
 from cmk_validate.findings import Finding, InputError, Severity
 
 SEVERITY_BY_LETTER = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO}
+PACK_MODULE = "cmk_validate.cfn_lint_rules"
 
 
 class CfnLint:
@@ -38,7 +39,13 @@ class CfnLint:
             runner = Runner(self._config(None))
         except CfnLintExitException as error:
             raise InputError(f"cfn-lint configuration: {_one_line(error)}") from None
-        self.rules = runner.rules
+        # A configuration may append the validator's own rules as a cfn-lint pack (cmk_validate.cfn_lint_rules,
+        # for plain cfn-lint in the same repository); here they already run as themselves, so they are left
+        # out rather than report each finding twice.
+        from cfnlint.rules import Rules
+
+        self.rules = Rules({rule_id: rule for rule_id, rule in runner.rules.items()
+                            if not type(rule).__module__.startswith(PACK_MODULE)})
 
     def _config(self, region: str | None):
         """The configuration for one region (the stack's own, else the configuration file's regions)."""

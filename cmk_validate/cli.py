@@ -1,4 +1,4 @@
-"""Command line: `cmk-validate [PATH]`."""
+"""Command line: `cmk-validate [PATH ...]`."""
 
 from __future__ import annotations
 
@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove this architecture's security invariants on a cloud assembly or template, offline.",
         epilog=EPILOG + "\n" + SUBCOMMAND_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("path", nargs="?", default="cdk.out",
-                        help="cloud assembly directory (default: cdk.out) or one template (JSON or YAML)")
+    parser.add_argument("path", nargs="*", default=["cdk.out"],
+                        help="cloud assembly directory (default: cdk.out) or template (JSON or YAML); several are "
+                             "each checked as if given alone, into one report")
     parser.add_argument("--format", "-f", action="append", default=[], metavar="FORMAT[=FILE]",
                         help=f"output format, one of {', '.join(FORMATS)} (default: text), written to FILE if given; "
                              "repeatable, one run writes them all, e.g. -f sarif=reports/v.sarif -f junit=reports/v.xml -f text")
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 def validate(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return run("cmk-validate", lambda: _validate(parser, args), subject=args.path, cannot="cannot validate")
+    return run("cmk-validate", lambda: _validate(parser, args), subject=" ".join(args.path), cannot="cannot validate")
 
 
 def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -122,7 +123,7 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from cmk_validate.context import Options
     from cmk_validate.engine import run as run_rules
     from cmk_validate.formatters import render
-    from cmk_validate.model import load
+    from cmk_validate.inputs import load_each, merge
     from cmk_validate.rules import discover, select
 
     rules = list(select(discover(), args.rule, args.skip))
@@ -133,12 +134,13 @@ def _validate(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not rules:
         raise InputError("no rule selected: --rule and --skip leave nothing to run; see --list-rules")
     outputs = _outputs(args.format, args.output)
-    assembly = load(args.path)
+    assemblies = load_each(args.path)
     options = Options(break_glass_principals=tuple(args.break_glass) if args.break_glass else None,
                       key_administrators=tuple(args.key_admin) if args.key_admin else None,
                       bucket_encryption=args.bucket_encryption)
-    report = run_rules(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
-                       cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
+    report = merge([run_rules(assembly, rules, options, cfn_lint=not args.no_cfn_lint,
+                              cfn_lint_ignore=tuple(args.cfn_lint_ignore), cfn_lint_config=args.cfn_lint_config)
+                    for assembly in assemblies])
     report.source_root = os.path.abspath(args.source_root) if args.source_root else ""
     report.rules_doc_url = args.rules_doc_url or ""
     min_severity = Severity.parse(args.min_severity)

@@ -270,6 +270,18 @@ def load(path: str) -> Assembly:
     return assembly
 
 
+def from_template(template: Any, path: str) -> Assembly:
+    """One template that another tool has decoded already (cfn-lint, for the rule pack that runs these
+    rules inside it), modelled as `load(path)` models that template file: the same checks, transforms,
+    stack name and nested stacks, so both give the same verdict."""
+    assembly = Assembly(root=os.path.dirname(os.path.abspath(path)), source=path)
+    stack = _stack_from(path, template, os.path.basename(path).split(".")[0] or "Template", is_yaml=True)
+    stack.name_is_deployed = False
+    assembly.stacks.append(stack)
+    _load_nested(assembly, stack, os.path.realpath(assembly.root))
+    return assembly
+
+
 def _inside(root: str, directory: str, entry: str, where: str) -> str:
     """`directory/entry`, refused unless it resolves (symbolic links followed) inside `root`: a manifest
     must not make the validator read `/proc/self/status` or `../../secrets`."""
@@ -466,6 +478,11 @@ def _load_template(path: str, name: str) -> Stack:
         except RecursionError:
             raise InputError(f"{path}: nested more than {template_checks.MAX_NESTING} levels deep "
                              "(the validator's limit)") from None
+    return _stack_from(path, template, name, is_yaml)
+
+
+def _stack_from(path: str, template: Any, name: str, is_yaml: bool) -> Stack:
+    """A decoded template, refused as `load` refuses it, with the transforms the validator expands applied."""
     template_checks.refuse_deep(path, template)
     if template is None:   # a YAML file of comments only, or `null`
         raise InputError(f"{path}: empty template")

@@ -125,3 +125,16 @@ def test_every_import_is_a_declared_dependency():
     assert imported, "the scan found no third-party import at all"
     undeclared = {name for name in imported if DISTRIBUTIONS.get(name, name).lower() not in declared}
     assert not undeclared, f"imported but not declared in pyproject.toml: {sorted(undeclared)}"
+
+
+def test_the_installed_package_is_a_cfn_lint_rule_pack(installed, tmp_path):
+    """`cfn-lint --append-rules cmk_validate.cfn_lint_rules` works where the wheel is installed."""
+    shutil.copy(BROKEN, tmp_path / "broken.json")
+    lint = subprocess.run([str(installed / "python"), "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
+                           "--format", "json", "--append-rules", "cmk_validate.cfn_lint_rules", "--", "broken.json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert lint.returncode & 2, lint.stderr
+    found = {(match["Rule"]["Id"], match["Message"].split(":")[0]) for match in json.loads(lint.stdout)
+             if match["Rule"]["Id"].startswith("E9")}
+    assert found == {("E9101", "CKE101")}
