@@ -420,7 +420,8 @@ def _hsm_peering(key: str, value: Any, settings: Mapping[str, Any]) -> HsmPeerin
     example = json.dumps({"demoApplicationVpc": {"cidr": "10.41.0.0/22"}, "applicationVpcs": []})
     block = _object(key, value, PEERING_KEYS, example)
     if settings.get("keyBackend") != "cloudhsm":
-        raise ConfigError(f"config error: '{key}' needs keyBackend 'cloudhsm': with 'kms' there are no HSMs to share")
+        raise ConfigError(f"config error: '{key}' needs keyBackend 'cloudhsm': with 'kms' there are no HSMs to share; "
+                          f"leave it out (or -c {key}=null)")
     demo = block.get("demoApplicationVpc")
     demo_cidr = None
     if demo is not None:

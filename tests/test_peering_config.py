@@ -68,6 +68,8 @@ def test_bad_peering_is_one_line_naming_the_key(peering, expected):
     assert message.startswith("config error: ") and expected in message and "\n" not in message
 
 
-def test_peering_needs_hsms():
-    with pytest.raises(ConfigError, match="'hsmPeering' needs keyBackend 'cloudhsm'"):
+def test_peering_needs_hsms_and_the_command_line_can_leave_it_out():
+    with pytest.raises(ConfigError, match=r"'hsmPeering' needs keyBackend 'cloudhsm'.*-c hsmPeering=null"):
         _load({"demoApplicationVpc": {"cidr": "10.41.0.0/22"}}, keyBackend="kms")
+    overrides = command_line_overrides({"keyBackend": "kms", "hsmPeering": "null"}.get)
+    assert load_config(CONTEXT, overrides).hsm_peering is None
