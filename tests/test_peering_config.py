@@ -19,7 +19,7 @@ def _load(peering, **settings):
 
 
 def test_reference_peers_the_demo_application_vpc_only():
-    assert load_config(CONTEXT).hsm_peering == HsmPeering("10.41.0.0/22", ())
+    assert load_config(CONTEXT).hsm_peering == HsmPeering("172.20.0.0/22", ())
     for environment in ("dev-kms", "sse-c"):
         assert load_config({**CONTEXT, "environment": environment}).hsm_peering is None
 

@@ -12,7 +12,7 @@ from cmk_validate.cli import main as validate
 EXISTING = {"name": "payments", "vpcId": "vpc-0123456789abcdef0", "cidr": "10.50.0.0/24",
             "routeTableIds": ["rtb-0123456789abcdef0", "rtb-0fedcba9876543210"],
             "clientSecurityGroupId": "sg-0123456789abcdef0", "readsDataBucket": True}
-PEERING_WITH_EXISTING = {"demoApplicationVpc": {"cidr": "10.41.0.0/22"}, "applicationVpcs": [EXISTING]}
+PEERING_WITH_EXISTING = {"demoApplicationVpc": {"cidr": "172.20.0.0/22"}, "applicationVpcs": [EXISTING]}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_the_demo_vpc_is_peered_with_the_hsm_vpc(reference):
     assert _imported_ref(reference, connection["VpcId"]) == hsm_vpc
     assert connection["PeerVpcId"] == {"Ref": demo_vpc}
     assert "PeerOwnerId" not in connection and "PeerRoleArn" not in connection  # same account and Region
-    assert demo["CidrBlock"] == "10.41.0.0/22"
+    assert demo["CidrBlock"] == "172.20.0.0/22"
     for kind in ("AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::VPCGatewayAttachment"):
         assert not _resources(peering, kind)
 
@@ -66,7 +66,7 @@ def test_routes_join_only_hsm_subnets_and_application_subnets(reference):
             from_demo.setdefault(table["Ref"], []).append(route["DestinationCidrBlock"])
     assert set(from_hsm) == hsm_tables and all(sorted(c) == demo_cidrs for c in from_hsm.values())
     assert set(from_demo) == demo_tables and all(sorted(c) == hsm_cidrs for c in from_demo.values())
-    demo_range = ipaddress.ip_network("10.41.0.0/22")
+    demo_range = ipaddress.ip_network("172.20.0.0/22")
     assert all(ipaddress.ip_network(cidr).subnet_of(demo_range) for cidr in demo_cidrs)
 
 

@@ -46,7 +46,7 @@ def _open_the_hsms_to_the_application_range(directory: Path) -> None:
     (cluster,) = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::CloudHSM::Cluster"]
     template["Resources"]["WideOpen"] = {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
         "GroupId": {"Fn::GetAtt": [cluster, "SecurityGroup"]}, "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
-        "CidrIp": "10.41.0.0/22"}}
+        "CidrIp": "172.20.0.0/22"}}
     path.write_text(json.dumps(template))
 
 

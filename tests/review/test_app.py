@@ -83,7 +83,7 @@ def test_the_peered_application_vpcs_endpoint_is_this_assemblys_endpoint(app_ass
     assert find(review, BUCKET, "principal of another account", m.READ, application).outcome.effect != "Allow"
     assert any(s.startswith("gateway endpoint CustomerKeys-Peering/") for s in review.subjects())
     (peered,) = review.inventory.topology.peered_vpcs
-    assert peered["cidr"] == "10.41.0.0/22" and len(peered["subnets"]) == 3 and peered["unserved_tables"] == []
+    assert peered["cidr"] == "172.20.0.0/22" and len(peered["subnets"]) == 3 and peered["unserved_tables"] == []
     assert 'data-kind="peered-vpc"' in render(review) and 'data-broken' not in render(review)
 
     broken = tmp_path / "broken"

@@ -174,13 +174,13 @@ MUTATIONS = {
     "application VPC routes the whole HSM VPC": ("CKE119", lambda a: _application_side_route(a).update(
         DestinationCidrBlock="10.40.0.0/16")),
     "HSM subnets route the whole application range": ("CKE119", lambda a: _hsm_side_route(a).update(
-        DestinationCidrBlock="10.41.0.0/22")),
+        DestinationCidrBlock="172.20.0.0/22")),
     "HSM subnet routes to a transit gateway": ("CKE119", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
         "TransitRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
                          "DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": "tgw-0123456789abcdef0"}}})),
     # 8 HSM ingress, from the peered application VPC
     "peered clients admitted by CIDR": ("CKE108", lambda a: (rule := _peered_ingress(a), rule.pop(
-        "SourceSecurityGroupId"), rule.update(CidrIp="10.41.0.0/22"))),
+        "SourceSecurityGroupId"), rule.update(CidrIp="172.20.0.0/22"))),
     "client group of a VPC the HSM VPC is not peered with": ("CKE108", lambda a: _one(
         a, "AWS::EC2::VPCPeeringConnection")["Properties"].update(PeerVpcId="vpc-0123456789abcdef0")),
     # 5 and 15: the application VPC's own gateway endpoint
