@@ -25,8 +25,15 @@ OTHER_TARGETS = {"TransitGatewayId": "transit gateway", "NetworkInterfaceId": "n
 WIDEST_VPC_PREFIX = 16
 
 
-def _covered(destination: ipaddress.IPv4Network, ranges: list[str]) -> bool:
-    networks = ipaddress.collapse_addresses(ipaddress.ip_network(cidr) for cidr in ranges)
+def _networks(ranges: list[str]) -> list[ipaddress.IPv4Network] | None:
+    """The IPv4 networks of `ranges`, or None when one is not an IPv4 CIDR (only deploy time knows it)."""
+    try:
+        return list(ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in ranges))
+    except (ValueError, TypeError):
+        return None
+
+
+def _covered(destination: ipaddress.IPv4Network, networks: list[ipaddress.IPv4Network]) -> bool:
     return any(destination.subnet_of(network) for network in networks)
 
 
@@ -104,14 +111,20 @@ class HsmPeeringRoutes(Rule):
             yield self.cannot_prove(stack, path + ("DestinationCidrBlock",), f"{value!r} is not an IPv4 CIDR")
             return
         where = path + ("DestinationCidrBlock",)
+        hsm_networks = _networks(facts.hsm_subnet_cidrs)
+        application = facts.subnet_cidrs_of_vpc(peer)
+        application_networks = _networks(application)
+        if hsm_networks is None or application_networks is None:
+            yield self.cannot_prove(stack, where, "a subnet's CidrBlock on one side of the peering is not a literal "
+                                    "IPv4 CIDR")
+            return
         if not hsm_side:
-            if not _covered(destination, facts.hsm_subnet_cidrs):
+            if not _covered(destination, hsm_networks):
                 yield self.finding(stack, where, f"route {lid} sends {value} over the HSM peering; application VPCs "
                                    f"may route only the HSM subnets ({', '.join(facts.hsm_subnet_cidrs)})")
             return
-        application = facts.subnet_cidrs_of_vpc(peer)
         if application:
-            if not _covered(destination, application):
+            if not _covered(destination, application_networks):
                 yield self.finding(stack, where, f"route {lid} sends HSM VPC traffic for {value} over the peering; "
                                    f"the peered VPC's subnets are {', '.join(application)}")
         elif destination.prefixlen < WIDEST_VPC_PREFIX:
@@ -120,5 +133,5 @@ class HsmPeeringRoutes(Rule):
             yield self.finding(stack, where, f"route {lid} sends HSM VPC traffic for {value} over the peering; "
                                f"no VPC is wider than /{WIDEST_VPC_PREFIX}, so this is transit to more than the "
                                "peered application subnets")
-        elif any(destination.overlaps(ipaddress.ip_network(cidr)) for cidr in facts.hsm_subnet_cidrs):
+        elif any(destination.overlaps(network) for network in hsm_networks):
             yield self.finding(stack, where, f"route {lid} sends HSM subnet addresses {value} over the peering")
