@@ -30,6 +30,7 @@ from stacks.data_stack import DataStack
 from stacks.hsm_stack import HsmStack
 from stacks.keys_stack import KeysStack
 from stacks.network_stack import NetworkStack
+from stacks.peering_stack import PeeringStack
 
 EXIT_CONFIG_ERROR = 2
 EXIT_VALIDATION_FAILED = 1
@@ -37,21 +38,27 @@ CDK_JSON = Path(__file__).with_name("cdk.json")
 
 
 def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
-    """Audit -> Network -> Hsm (cloudhsm mode) -> Keys -> Data, wired by cross-stack references."""
+    """Audit -> Network -> Peering (with hsmPeering) -> Hsm (cloudhsm mode) -> Keys -> Data, wired by
+    cross-stack references."""
     env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.stack_prefix
     audit = AuditStack(app, f"{prefix}-Audit", config=config, env=env)
     network = NetworkStack(app, f"{prefix}-Network", config=config, log_key=audit.key, env=env)
+    peering = None
+    if config.hsm_peering:
+        peering = PeeringStack(app, f"{prefix}-Peering", config=config, hsm_vpc=network.network.vpc,
+                               log_key=audit.key, env=env)
     hsm = None
     if config.uses_cloudhsm:
         hsm = HsmStack(app, f"{prefix}-Hsm", config=config, vpc=network.network.vpc,
-                       subnets=network.network.subnets, log_key=audit.key, env=env)
+                       subnets=network.network.subnets, log_key=audit.key,
+                       peered_applications=peering.applications if peering else (), env=env)
     keys = KeysStack(app, f"{prefix}-Keys", config=config, log_key=audit.key, hsm=hsm, env=env)
     data = DataStack(app, f"{prefix}-Data", config=config, key=keys.key, key_arn=keys.key_arn,
-                     endpoint_id=network.gateway.endpoint_id,
+                     endpoint_ids=[network.gateway.endpoint_id, *(peering.endpoint_ids if peering else [])],
                      access_log_bucket_name=config.bucket_name("accesslogs"), env=env)
     data.add_stack_dependency(audit)
-    stacks = [audit, network, *([hsm] if hsm else []), keys, data]
+    stacks = [audit, network, *([peering] if peering else []), *([hsm] if hsm else []), keys, data]
     for stack in stacks:
         cdk.Tags.of(stack).add("project", config.name)
         cdk.Tags.of(stack).add("environment", config.environment)

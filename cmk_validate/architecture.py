@@ -211,3 +211,47 @@ class Facts:
     @cached_property
     def uses_cloudhsm(self) -> bool:
         return bool(self.clusters) or any(True for _ in self.ctx.resources(HSM_KEY_TYPE, KEY_STORE_TYPE))
+
+    # -- VPC peering ----------------------------------------------------------------------
+    @cached_property
+    def peering_connections(self) -> dict[str, tuple]:
+        """Peering connection id token -> (stack, logical id, props)."""
+        return {self.ctx.ref(stack, lid): (stack, lid, self.ctx.props(stack, lid))
+                for stack, lid, _ in self.ctx.resources("AWS::EC2::VPCPeeringConnection")}
+
+    @cached_property
+    def cluster_vpcs(self) -> set[str]:
+        """The VPCs of the HSM subnets (by the subnets the assembly defines)."""
+        return {self.subnets[subnet][2].get("VpcId") for subnet, *_ in self.hsm_subnets
+                if isinstance(subnet, str) and subnet in self.subnets
+                and isinstance(self.subnets[subnet][2].get("VpcId"), str)}
+
+    @cached_property
+    def hsm_route_tables(self) -> dict[str, str]:
+        """Route table token -> the HSM subnet it serves."""
+        return {table: subnet for subnet, *_ in self.hsm_subnets if isinstance(subnet, str)
+                for table in self.route_tables_of_subnet.get(subnet, [])}
+
+    def peer_of_cluster_vpc(self, connection: dict) -> str | None:
+        """The other side of a peering connection that has a cluster VPC on one side, else None."""
+        ends = (connection.get("VpcId"), connection.get("PeerVpcId"))
+        if ends[0] in self.cluster_vpcs:
+            return ends[1]
+        if ends[1] in self.cluster_vpcs:
+            return ends[0]
+        return None
+
+    def subnet_cidrs_of_vpc(self, vpc: Any) -> list[str]:
+        return [props["CidrBlock"] for _, _, props in self.subnets.values()
+                if props.get("VpcId") == vpc and isinstance(props.get("CidrBlock"), str)]
+
+    @cached_property
+    def hsm_subnet_cidrs(self) -> list[str]:
+        return [self.subnets[subnet][2]["CidrBlock"] for subnet, *_ in self.hsm_subnets
+                if isinstance(subnet, str) and subnet in self.subnets
+                and isinstance(self.subnets[subnet][2].get("CidrBlock"), str)]
+
+    @cached_property
+    def vpc_of_route_table(self) -> dict[str, Any]:
+        return {self.ctx.ref(stack, lid): self.ctx.props(stack, lid).get("VpcId")
+                for stack, lid, _ in self.ctx.resources("AWS::EC2::RouteTable")}

@@ -39,7 +39,7 @@ class DataPathFailed(Exception):
 @dataclass(frozen=True)
 class LockedBucket:
     name: str
-    endpoint: str
+    endpoints: tuple[str, ...]   # each gateway endpoint the bucket's lock names (one per VPC that reads it)
     kms_key: str | None          # the default encryption's KMS key, None for other default encryption
     bucket_key: bool
     sse_c: bool                  # the bucket's policy refuses uploads without SSE-C headers
@@ -74,7 +74,7 @@ def locked_buckets(cloud) -> list[LockedBucket]:
         if not named and not admitting:
             continue
         kms_key, bucket_key = _default_kms_key(s3, name)
-        found.append(LockedBucket(name, (named or admitting)[0], kms_key, bucket_key, _requires_sse_c(policy)))
+        found.append(LockedBucket(name, tuple(named or admitting[:1]), kms_key, bucket_key, _requires_sse_c(policy)))
     return found
 
 
@@ -144,10 +144,30 @@ def _workload_role(cloud, bucket: LockedBucket) -> str:
 
 
 def _probe(cloud, bucket: LockedBucket) -> list[str]:
+    """Write, read and delete through each endpoint the lock names (a gateway endpoint serves only its own
+    VPC, so each VPC that reads the bucket has one), then a write from outside any VPC."""
     role = _workload_role(cloud, bucket)
-    subnets = subnets_through(cloud.account, cloud.region, bucket.endpoint)
+    lines = [_probe_through(cloud, bucket, role, endpoint) for endpoint in bucket.endpoints]
+    s3 = cloud.client("s3")
+    encryption = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)} if bucket.sse_c else {}
+    with caller.acting_as(role, "data-path-probe"):
+        try:
+            s3.put_object(Bucket=bucket.name, Key=PROBE_KEY, Body=PROBE_BODY, **encryption)
+        except s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] != "AccessDenied":
+                raise DataPathFailed(f"{bucket.name}: a write from outside the VPC failed, but not with "
+                                     f"AccessDenied: {error}") from None
+        else:
+            raise DataPathFailed(f"{bucket.name}: a write from outside the VPC was accepted; the bucket is not "
+                                 f"locked to {', '.join(bucket.endpoints)}")
+    lines[-1] += "; a write from outside the VPC was refused (AccessDenied)"
+    return lines
+
+
+def _probe_through(cloud, bucket: LockedBucket, role: str, endpoint: str) -> str:
+    subnets = subnets_through(cloud.account, cloud.region, endpoint)
     if not subnets:
-        raise DataPathFailed(f"{bucket.name}: no subnet routes S3 through {bucket.endpoint}; nothing in the VPC "
+        raise DataPathFailed(f"{bucket.name}: no subnet routes S3 through {endpoint}; nothing in the VPC "
                              "can reach the bucket")
     s3 = cloud.client("s3")
     encryption = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)} if bucket.sse_c else {}
@@ -158,7 +178,7 @@ def _probe(cloud, bucket: LockedBucket) -> list[str]:
             body = read["Body"].read()
             s3.delete_object(Bucket=bucket.name, Key=PROBE_KEY)
         except Exception as error:
-            raise DataPathFailed(f"{bucket.name}: a workload in {subnets[0]} (through {bucket.endpoint}) "
+            raise DataPathFailed(f"{bucket.name}: a workload in {subnets[0]} (through {endpoint}) "
                                  f"could not write, read and delete an object: {error}") from None
     if body != PROBE_BODY:
         raise DataPathFailed(f"{bucket.name}: the object read back differs from the object written")
@@ -167,17 +187,7 @@ def _probe(cloud, bucket: LockedBucket) -> list[str]:
     if not bucket.sse_c and bucket.kms_key and read.get("SSEKMSKeyId") != bucket.kms_key:
         raise DataPathFailed(f"{bucket.name}: the object is encrypted with {read.get('SSEKMSKeyId')}, "
                              f"not the bucket's key {bucket.kms_key}")
-    with caller.acting_as(role, "data-path-probe"):
-        try:
-            s3.put_object(Bucket=bucket.name, Key=PROBE_KEY, Body=PROBE_BODY, **encryption)
-        except s3.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] != "AccessDenied":
-                raise DataPathFailed(f"{bucket.name}: a write from outside the VPC failed, but not with "
-                                     f"AccessDenied: {error}") from None
-        else:
-            raise DataPathFailed(f"{bucket.name}: a write from outside the VPC was accepted; the bucket is not "
-                                 f"locked to {bucket.endpoint}")
     protection = "with SSE-C" if bucket.sse_c else f"encrypted with {bucket.kms_key}" if bucket.kms_key else \
         "with the bucket's default encryption"
-    return [f"data path: {bucket.name}: write, read, delete from {subnets[0]} through {bucket.endpoint} "
-            f"succeeded ({protection}); a write from outside the VPC was refused (AccessDenied)"]
+    return (f"data path: {bucket.name}: write, read, delete from {subnets[0]} through {endpoint} "
+            f"succeeded ({protection})")

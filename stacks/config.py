@@ -70,6 +70,7 @@ class AppConfig:
     key_deletion_window_days: int
     alarm_email: str | None
     key_store_name: str | None = None
+    hsm_peering: HsmPeering | None = None
 
     @property
     def store_name(self) -> str:
@@ -237,15 +238,17 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
     "keyDeletionWindowDays": ("key_deletion_window_days", _integer(7, 30)),
     "alarmEmail": ("alarm_email", _optional_email),
     "keyStoreName": ("key_store_name", _optional_store_name),
+    "hsmPeering": ("hsm_peering", lambda *arguments: _hsm_peering(*arguments)),  # its own section, below
 }
 
 # Settings that may be left out (or null: CDK drops null context values).
-OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName"})
+OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName", "hsmPeering"})
 
 
 # Settings whose value is not a plain string: `cdk synth -c hsmCount=4` hands them over as text.
 JSON_VALUED_SETTINGS = frozenset({"availabilityZones", "hsmCount", "backupRetentionDays", "breakGlassPrincipals",
-                                  "keyAdministrators", "logRetentionDays", "keyDeletionWindowDays", "alarmEmail"})
+                                  "keyAdministrators", "logRetentionDays", "keyDeletionWindowDays", "alarmEmail",
+                                  "hsmPeering"})
 
 
 # Top-level context keys that are not settings: cdk.json's layout, the cdkNag switch, and what
@@ -325,3 +328,126 @@ def _check_neighbours(chosen: str, values: Mapping[str, Any], defaults: Mapping[
                               f"region {values['region']} and 'name' = {values['name']!r}: their stacks, buckets and "
                               "key aliases would be the same, so deploying one would update the other; give each "
                               "its own 'name'")
+
+
+# -- hsmPeering: application VPCs that use the HSMs over VPC peering ----------------------------------
+
+@dataclass(frozen=True)
+class PeeredVpc:
+    """An application VPC that already exists, given by ids only: synth makes no lookups.
+
+    `cidr` is the range of its subnets that reach the HSMs (the HSM subnets route only this range back);
+    `route_table_ids` are the tables of those subnets, which get routes to the HSM subnets only."""
+    name: str
+    vpc_id: str
+    cidr: str
+    route_table_ids: tuple[str, ...]
+    client_security_group_id: str
+    reads_data_bucket: bool
+
+
+@dataclass(frozen=True)
+class HsmPeering:
+    """`demo_vpc_cidr`: the app builds a demo application VPC of this range and peers it (the reference
+    environment's end-to-end example); `vpcs`: existing application VPCs."""
+    demo_vpc_cidr: str | None
+    vpcs: tuple[PeeredVpc, ...]
+
+    def cidrs(self) -> list[tuple[str, str]]:
+        """(what, CIDR) of every peered range, the demo's first."""
+        return [*([("demoApplicationVpc", self.demo_vpc_cidr)] if self.demo_vpc_cidr else []),
+                *((f"applicationVpcs.{vpc.name}", vpc.cidr) for vpc in self.vpcs)]
+
+
+PEERING_KEYS = ("demoApplicationVpc", "applicationVpcs")
+DEMO_VPC_KEYS = ("cidr",)
+PEERED_VPC_KEYS = ("name", "vpcId", "cidr", "routeTableIds", "clientSecurityGroupId", "readsDataBucket")
+_EC2_ID = r"{}-[0-9a-f]{{8}}(?:[0-9a-f]{{9}})?"  # EC2 ids: a prefix and 8 or 17 hex digits
+
+
+def _object(key: str, value: Any, known: tuple[str, ...], example: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(key, value, f"an object with the keys {', '.join(known)}, e.g. {example}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        guess = next(iter(difflib.get_close_matches(unknown[0], known, n=1)), None)
+        hint = f"; did you mean '{guess}'" if guess else ""
+        raise ConfigError(f"config error: unknown key '{unknown[0]}' in '{key}'{hint}; known keys: {', '.join(known)}")
+    return value
+
+
+def _peer_cidr(key: str, value: Any) -> str:
+    """AWS: a VPC's CIDR is /16 to /28 (Amazon VPC User Guide, "VPC CIDR blocks")."""
+    allowed = "an IPv4 network in private address space from /16 to /28, e.g. '10.41.0.0/22'"
+    try:
+        network = ipaddress.IPv4Network(value)
+    except (ValueError, TypeError):
+        raise _fail(key, value, allowed) from None
+    if not network.is_private or not 16 <= network.prefixlen <= 28:
+        raise _fail(key, value, allowed)
+    return str(network)
+
+
+def _peered_vpc(key: str, value: Any) -> PeeredVpc:
+    example = json.dumps({"name": "payments", "vpcId": "vpc-0123456789abcdef0", "cidr": "10.50.0.0/24",
+                          "routeTableIds": ["rtb-0123456789abcdef0"],
+                          "clientSecurityGroupId": "sg-0123456789abcdef0", "readsDataBucket": True})
+    entry = _object(key, value, PEERED_VPC_KEYS, example)
+    missing = [name for name in PEERED_VPC_KEYS if name not in entry and name != "readsDataBucket"]
+    if missing:
+        raise ConfigError(f"config error: '{key}' needs '{missing[0]}', e.g. {example}")
+    name = _pattern(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", "2-32 lowercase letters, digits or '-'")(f"{key}.name", entry["name"], {})
+    vpc_id = _pattern(_EC2_ID.format("vpc"), "a VPC id, e.g. 'vpc-0123456789abcdef0'")(f"{key}.vpcId", entry["vpcId"], {})
+    tables = entry["routeTableIds"]
+    table_id = re.compile(_EC2_ID.format("rtb"))
+    if not isinstance(tables, list) or not tables or len(set(map(str, tables))) != len(tables) or \
+            not all(isinstance(table, str) and table_id.fullmatch(table) for table in tables):
+        raise _fail(f"{key}.routeTableIds", tables, "a non-empty list of distinct route table ids, e.g. "
+                    '["rtb-0123456789abcdef0"]')
+    group = _pattern(_EC2_ID.format("sg"), "a security group id, e.g. 'sg-0123456789abcdef0'")(
+        f"{key}.clientSecurityGroupId", entry["clientSecurityGroupId"], {})
+    reads = entry.get("readsDataBucket", False)
+    if not isinstance(reads, bool):
+        raise _fail(f"{key}.readsDataBucket", reads, "true | false")
+    return PeeredVpc(name, vpc_id, _peer_cidr(f"{key}.cidr", entry["cidr"]), tuple(tables), group, reads)
+
+
+def _hsm_peering(key: str, value: Any, settings: Mapping[str, Any]) -> HsmPeering | None:
+    """Application VPCs peered with the HSM VPC. Their ranges must not overlap the HSM VPC's or each other's:
+    EC2 refuses to peer overlapping VPCs (Amazon VPC Peering Guide, "VPC peering limitations")."""
+    if value is None:
+        return None
+    example = json.dumps({"demoApplicationVpc": {"cidr": "10.41.0.0/22"}, "applicationVpcs": []})
+    block = _object(key, value, PEERING_KEYS, example)
+    if settings.get("keyBackend") != "cloudhsm":
+        raise ConfigError(f"config error: '{key}' needs keyBackend 'cloudhsm': with 'kms' there are no HSMs to share; "
+                          f"leave it out (or -c {key}=null)")
+    demo = block.get("demoApplicationVpc")
+    demo_cidr = None
+    if demo is not None:
+        demo_cidr = _peer_cidr(f"{key}.demoApplicationVpc.cidr",
+                               _object(f"{key}.demoApplicationVpc", demo, DEMO_VPC_KEYS, '{"cidr": "10.41.0.0/22"}'
+                                       ).get("cidr"))
+    entries = block.get("applicationVpcs", [])
+    if not isinstance(entries, list):
+        raise _fail(f"{key}.applicationVpcs", entries, "a list of existing application VPCs (may be empty)")
+    vpcs = tuple(_peered_vpc(f"{key}.applicationVpcs[{index}]", entry) for index, entry in enumerate(entries))
+    for attribute, label in (("name", "name"), ("vpc_id", "vpcId")):
+        values = [getattr(vpc, attribute) for vpc in vpcs]
+        duplicate = next((item for item in values if values.count(item) > 1), None)
+        if duplicate:
+            raise ConfigError(f"config error: '{key}.applicationVpcs' lists {label} {duplicate!r} twice")
+    peering = HsmPeering(demo_cidr, vpcs)
+    ranges = [("vpcCidr", str(settings.get("vpcCidr"))), *peering.cidrs()]
+    for index, (name, cidr) in enumerate(ranges):
+        for other, other_cidr in ranges[:index]:
+            try:
+                overlaps = ipaddress.IPv4Network(cidr).overlaps(ipaddress.IPv4Network(other_cidr))
+            except ValueError:
+                continue  # vpcCidr's own check names it
+            if overlaps:
+                raise ConfigError(f"config error: '{key}': {name} {cidr} overlaps {other} {other_cidr}; "
+                                  "EC2 cannot peer VPCs whose ranges overlap")
+    if not peering.cidrs():
+        raise _fail(key, value, f"a demoApplicationVpc, applicationVpcs or both, e.g. {example} (or leave it out)")
+    return peering

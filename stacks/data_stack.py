@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -20,7 +22,7 @@ class DataStack(Stack):
         config: AppConfig,
         key: kms.IKey,
         key_arn: str,
-        endpoint_id: str,
+        endpoint_ids: Sequence[str],
         access_log_bucket_name: str,
         **kwargs,
     ) -> None:
@@ -34,7 +36,7 @@ class DataStack(Stack):
             key=key,
             key_arn=key_arn,
             encryption_mode=config.bucket_encryption,
-            endpoint_id=endpoint_id,
+            endpoint_ids=endpoint_ids,
             break_glass_principals=config.break_glass_principals,
             access_log_bucket=access_logs,
         )

@@ -15,6 +15,8 @@ and the next deploy failed too (the rehearsal's fail-each-step scenario).
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -28,6 +30,7 @@ from cmk_constructs.custom_key_store.infrastructure import CustomKeyStore
 from cmk_constructs.first_hsm.infrastructure import FirstHsm
 from cmk_constructs.hsm_cluster.infrastructure import HsmCluster
 from cmk_constructs.hsm_fleet.infrastructure import HsmFleet
+from cmk_constructs.hsm_peering.infrastructure import PeeredApplication
 from cmk_constructs.key_health_check.infrastructure import KeyStoreHealthAlarms
 from stacks.config import AppConfig
 
@@ -42,6 +45,7 @@ class HsmStack(Stack):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         log_key: kms.IKey,
+        peered_applications: Sequence[PeeredApplication] = (),
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -61,6 +65,9 @@ class HsmStack(Stack):
             client_package=config.client_package,
         )
         self.cluster.allow_client(self.client_host.security_group)
+        for application in peered_applications:
+            self.cluster.allow_peered_client(application.name.capitalize(), application.client_security_group_id,
+                                             add_egress=application.manages_client_egress)
 
         cluster_id, cluster_arn = self.cluster.cluster_id, self.cluster.cluster_arn
         first_zone, *other_zones = config.hsm_placement

@@ -10,10 +10,11 @@ def _bucket(app, config):
     return logical_id, bucket
 
 
-def _gateway_endpoint_id(app):
-    (logical_id, _), = app.template("Network").find_resources(
-        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).items()
-    return logical_id
+def _gateway_endpoint_ids(app):
+    """Every S3 gateway endpoint of the app: the HSM VPC's and each peered application VPC's."""
+    return sorted(logical_id for template in app.templates.values() for logical_id, resource in
+                  template["Resources"].items() if resource["Type"] == "AWS::EC2::VPCEndpoint"
+                  and resource["Properties"].get("VpcEndpointType") == "Gateway")
 
 
 def _expected_statements(bucket_id, endpoint_import, key_import, break_glass, mode):
@@ -58,8 +59,13 @@ def test_bucket_policy_is_exactly_the_lock(synth, config_of, environment):
         "ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
     mode = "sse-c" if environment == "sse-c" else "sse-kms"
     assert statements == _expected_statements(bucket_id, endpoint_import, key_import, config.break_glass_principals, mode)
-    # The condition's endpoint is this app's S3 gateway endpoint, through the network stack's export.
-    assert app.output_value("Network", endpoint_import["Fn::ImportValue"]) == {"Ref": _gateway_endpoint_id(app)}
+    # The condition's endpoints are exactly this app's S3 gateway endpoints, through the network stack's
+    # exports: one in the HSM VPC, one more per peered application VPC that reads the bucket (reference).
+    imports = endpoint_import if isinstance(endpoint_import, list) else [endpoint_import]
+    named = sorted(app.output_value(value["Fn::ImportValue"].split(":")[0].rsplit("-", 1)[1],
+                                    value["Fn::ImportValue"])["Ref"] for value in imports)
+    assert named == _gateway_endpoint_ids(app)
+    assert len(named) == (2 if environment == "reference" else 1)
 
 
 @pytest.mark.parametrize("environment", ["reference", "sse-c"])
@@ -104,8 +110,17 @@ def test_bucket_is_private_versioned_logged_and_retained(reference, config):
 
 def test_without_break_glass_principals_the_deny_has_no_exception():
     from cmk_constructs.locked_bucket.infrastructure import endpoint_only_statements
-    (statement,) = endpoint_only_statements("arn:aws:s3:::b", "vpce-0123", [])
+    (statement,) = endpoint_only_statements("arn:aws:s3:::b", ["vpce-0123"], [])
     assert statement.to_statement_json()["Condition"] == {"StringNotEquals": {"aws:sourceVpce": "vpce-0123"}}
+
+
+def test_several_endpoints_are_one_list_in_one_deny():
+    from cmk_constructs.locked_bucket.infrastructure import endpoint_only_statements
+    (statement,) = endpoint_only_statements("arn:aws:s3:::b", ["vpce-0123", "vpce-4567"], [])
+    assert statement.to_statement_json()["Condition"] == {
+        "StringNotEquals": {"aws:sourceVpce": ["vpce-0123", "vpce-4567"]}}
+    with pytest.raises(ValueError, match="at least one gateway endpoint"):
+        endpoint_only_statements("arn:aws:s3:::b", [], [])
 
 
 @pytest.mark.parametrize("environment", ["reference", "dev-kms"])

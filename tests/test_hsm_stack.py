@@ -24,18 +24,24 @@ def test_cluster_is_fips_retained_and_spans_every_subnet(reference, config):
     assert exported == set(network_subnets)
 
 
-def test_hsm_ports_open_only_to_the_client_host(reference):
+def test_hsm_ports_open_only_to_the_client_host_and_the_peered_clients(reference):
+    """2223-2225 from two groups: the client host's and the demo application VPC's (over peering)."""
     hsm = reference.template("Hsm")
     cluster_id, _ = _one(hsm, "AWS::CloudHSM::Cluster")
     ingress = hsm.find_resources("AWS::EC2::SecurityGroupIngress")
     rules = [rule["Properties"] for rule in ingress.values()]
+    sources = []
     for rule in rules:
         rule.pop("Description")
-    assert rules == [{
-        "GroupId": {"Fn::GetAtt": [cluster_id, "SecurityGroup"]},
-        "IpProtocol": "tcp", "FromPort": 2223, "ToPort": 2225,
-        "SourceSecurityGroupId": {"Fn::GetAtt": [_client_security_group(hsm), "GroupId"]},
-    }]
+        source = rule.pop("SourceSecurityGroupId")
+        imported = source.get("Fn::ImportValue")
+        sources.append(reference.output_value("Peering", imported) if imported else source)
+        assert rule == {"GroupId": {"Fn::GetAtt": [cluster_id, "SecurityGroup"]},
+                        "IpProtocol": "tcp", "FromPort": 2223, "ToPort": 2225}
+    demo_group, = reference.template("Peering").find_resources("AWS::EC2::SecurityGroup", {
+        "Properties": {"GroupDescription": Match.string_like_regexp("over VPC peering")}})
+    assert sorted(sources, key=str) == sorted([{"Fn::GetAtt": [_client_security_group(hsm), "GroupId"]},
+                                               {"Fn::GetAtt": [demo_group, "GroupId"]}], key=str)
 
 
 def _client_security_group(hsm):

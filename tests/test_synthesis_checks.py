@@ -102,7 +102,7 @@ def test_architecture_invariants_run_at_synth_and_pass(environment, tmp_path, mo
 
     monkeypatch.setattr(ArchitectureInvariantsPlugin, "validate", watched)
     synthesise(tmp_path / "out", context_for(environment), nag=False)
-    stacks = 4 if environment == "dev-kms" else 5
+    stacks = {"dev-kms": 4, "sse-c": 5, "reference": 6}[environment]  # reference: + the Peering stack
     assert verdicts == [(True, stacks, 0)]
 
 

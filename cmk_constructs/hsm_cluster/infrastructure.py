@@ -62,3 +62,29 @@ class HsmCluster(Construct):
         )
         client_security_group.add_egress_rule(
             ec2.Peer.security_group_id(self.security_group_id), HSM_PORTS, "To the HSMs")
+
+    def allow_peered_client(self, name: str, client_security_group_id: str, *, add_egress: bool) -> ec2.CfnSecurityGroupIngress:
+        """Open 2223-2225 to the HSMs from a peered application VPC's client group, by reference (EC2 allows
+        referencing a peer VPC's group across a same-Region peering connection; the Amazon VPC Peering
+        Guide, https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-security-groups.html), never
+        from its CIDR. `add_egress`: the group is this app's, so its way out to the HSMs is declared too."""
+        ingress = ec2.CfnSecurityGroupIngress(
+            self, f"PeeredClientIngress{name}",
+            group_id=self.security_group_id,
+            ip_protocol="tcp",
+            from_port=2223,
+            to_port=2225,
+            source_security_group_id=client_security_group_id,
+            description=f"cloudhsm clients of the peered application VPC {name}",
+        )
+        if add_egress:
+            ec2.CfnSecurityGroupEgress(
+                self, f"PeeredClientEgress{name}",
+                group_id=client_security_group_id,
+                ip_protocol="tcp",
+                from_port=2223,
+                to_port=2225,
+                destination_security_group_id=self.security_group_id,
+                description="To the HSMs over VPC peering",
+            )
+        return ingress

@@ -16,14 +16,20 @@ SSE_C = "sse-c"
 
 
 def endpoint_only_statements(
-    bucket_arn: str, endpoint_id: str, break_glass_principals: Sequence[str]
+    bucket_arn: str, endpoint_ids: Sequence[str], break_glass_principals: Sequence[str]
 ) -> list[iam.PolicyStatement]:
-    """Deny every S3 action, on the bucket and its objects, to every principal not using the endpoint.
+    """Deny every S3 action, on the bucket and its objects, to every principal not using one of the
+    endpoints (the HSM VPC's and each peered application VPC's: a gateway endpoint serves only its own
+    VPC). StringNotEquals with a list is true when the key matches none of the values (IAM User Guide,
+    "Multiple values in a condition key"), so a request through any other endpoint is denied.
 
     The break-glass principals are the only exception: without one, nobody but the
     account root user (DeleteBucketPolicy) could ever change this policy again.
     """
-    conditions: dict = {"StringNotEquals": {"aws:sourceVpce": endpoint_id}}
+    if not endpoint_ids:
+        raise ValueError("the data bucket needs at least one gateway endpoint to be reachable")
+    endpoints = endpoint_ids[0] if len(endpoint_ids) == 1 else list(endpoint_ids)
+    conditions: dict = {"StringNotEquals": {"aws:sourceVpce": endpoints}}
     if break_glass_principals:
         conditions["ArnNotLike"] = {"aws:PrincipalArn": list(break_glass_principals)}
     return [iam.PolicyStatement(
@@ -98,7 +104,7 @@ class LockedDataBucket(Construct):
         key: kms.IKey,
         key_arn: str,
         encryption_mode: str,
-        endpoint_id: str,
+        endpoint_ids: Sequence[str],
         break_glass_principals: Sequence[str],
         access_log_bucket: s3.IBucket,
     ) -> None:
@@ -120,7 +126,7 @@ class LockedDataBucket(Construct):
         acknowledge(self.bucket, "Annotation::@aws-cdk/aws-s3:accessLogsPolicyNotAdded",
                     "The access-log bucket is imported; its own policy (audit stack) already admits logging.s3.amazonaws.com for this account.")
         statements = [
-            *endpoint_only_statements(self.bucket.bucket_arn, endpoint_id, break_glass_principals),
+            *endpoint_only_statements(self.bucket.bucket_arn, endpoint_ids, break_glass_principals),
             tls_only_statement(self.bucket.bucket_arn),
             *upload_encryption_statements(self.bucket.bucket_arn, encryption_mode, key_arn),
         ]

@@ -43,6 +43,17 @@ def aws_owned_buckets_for_client_host(region: str) -> list[str]:
     return [f"arn:aws:s3:::{name}/*" for name in names]
 
 
+def data_buckets_statement(account: str, data_bucket_names: Sequence[str]) -> iam.PolicyStatement:
+    """The endpoint policy's grant for the data buckets: data-plane actions, this account's principals."""
+    return iam.PolicyStatement(
+        sid="DataBucketsFromThisAccount",
+        principals=[iam.AnyPrincipal()],
+        actions=list(DATA_PLANE_ACTIONS),
+        resources=[arn for name in data_bucket_names for arn in (f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*")],
+        conditions={"StringEquals": {"aws:PrincipalAccount": account}},
+    )
+
+
 class S3GatewayEndpoint(Construct):
     """Gateway endpoint on every route table of `subnets`, with a policy naming what may pass."""
 
@@ -62,14 +73,7 @@ class S3GatewayEndpoint(Construct):
         self.endpoint = vpc.add_gateway_endpoint(
             "Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[subnets])
         own_account = {"StringEquals": {"aws:PrincipalAccount": account}}
-        data_resources = [arn for name in data_bucket_names for arn in (f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*")]
-        self.endpoint.add_to_policy(iam.PolicyStatement(
-            sid="DataBucketsFromThisAccount",
-            principals=[iam.AnyPrincipal()],
-            actions=list(DATA_PLANE_ACTIONS),
-            resources=data_resources,
-            conditions=own_account,
-        ))
+        self.endpoint.add_to_policy(data_buckets_statement(account, data_bucket_names))
         self.endpoint.add_to_policy(iam.PolicyStatement(
             sid="ClientPackageFromThisAccount",
             principals=[iam.AnyPrincipal()],

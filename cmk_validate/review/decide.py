@@ -47,7 +47,8 @@ class Outcome:
 def decide(cell: Cell, inv: Inventory) -> Outcome:
     if cell.kind == "s3":
         bucket = next(b for b in inv.buckets if b.label == cell.subject)
-        return s3_request(cell.request, cell.caller, bucket, inv, cell.via_endpoint, cell.what)
+        return s3_request(cell.request, cell.caller, bucket, inv, cell.via_endpoint, cell.what,
+                          endpoint_token=cell.endpoint)
     if cell.kind == "kms":
         key = next(k for k in inv.keys if k.label == cell.subject)
         return kms_cell(cell, key, inv)
@@ -61,8 +62,11 @@ def statement_name(policy: str, statement: Statement) -> str:
 
 # -- S3 ---------------------------------------------------------------------------------------
 def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_endpoint: bool, what: str,
-               with_kms: bool = True) -> Outcome:
-    endpoint = inv.endpoints[0] if inv.endpoints and via_endpoint else None
+               with_kms: bool = True, endpoint_token: str | None = None) -> Outcome:
+    """`endpoint_token`: which of the assembly's endpoints the request comes through (default: the first)."""
+    endpoint = None
+    if inv.endpoints and via_endpoint:
+        endpoint = next((e for e in inv.endpoints if e.token == endpoint_token), inv.endpoints[0])
     policies = [("identity policy", list(caller.identity)), ("bucket policy", bucket.policy)]
     if endpoint is not None and endpoint.policy is not None:
         policies.append(("endpoint policy", endpoint.policy))

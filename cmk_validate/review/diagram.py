@@ -1,5 +1,7 @@
 """SVG diagram of the assembly: VPC, AZs and subnets, HSMs per AZ, client host, the S3 gateway endpoint
-and its route tables, the bucket, the key store and key, the trail. Red where an invariant is broken.
+and its route tables, the bucket, the key store and key, the trail, and below the HSM VPC each
+application VPC peered with it (its subnets, its own S3 gateway endpoint, the peering). Red where an
+invariant is broken.
 
 Drawn from the inventory, never from a picture of the intended design, so a change that drops a
 route table association or an HSM shows up in the drawing too. Every node carries `data-kind` (and
@@ -11,6 +13,7 @@ from __future__ import annotations
 from html import escape
 
 WIDTH, HEIGHT = 1200, 540
+PEERED_H = 120   # each peered application VPC adds a band of this height below the HSM VPC
 VPC_X, VPC_Y, VPC_W, VPC_H = 20, 50, 760, 450
 RIGHT_X, RIGHT_W = 840, 330
 OK_FILL, OK_STROKE = "#eef6ee", "#2e7d32"
@@ -36,6 +39,10 @@ def broken_parts(review) -> dict[str, str]:
                 broken[f"rtb:{table}"] = "route table without the S3 gateway endpoint"
     if not inv.endpoints and inv.buckets:
         broken["endpoint:none"] = "no S3 gateway endpoint"
+    for peered in inv.topology.peered_vpcs:
+        if peered["unserved_tables"]:
+            broken[f"peered:{peered['peering']}"] = (f"{len(peered['unserved_tables'])} route table(s) of the application "
+                                                    "VPC without its S3 gateway endpoint")
     zones = {h["az"] for h in inv.topology.hsms}
     if inv.topology.hsms and len(zones) < 2:
         broken["hsms"] = f"HSMs in {len(zones)} AZ: a single AZ failure takes the key store down"
@@ -50,15 +57,17 @@ def broken_parts(review) -> dict[str, str]:
 def render(review) -> str:
     inv = review.inventory
     broken = broken_parts(review)
-    out = [f'<svg id="diagram" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-           f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="architecture diagram" '
+    height = HEIGHT + PEERED_H * len(inv.topology.peered_vpcs)
+    out = [f'<svg id="diagram" xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="architecture diagram" '
            'font-family="Helvetica, Arial, sans-serif" font-size="12">',
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
            'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#51607a"/></marker></defs>',
            f'<text x="{VPC_X}" y="30" font-size="16" font-weight="bold">{escape(inv.account)} / {escape(inv.region)}</text>']
     out += _vpc(inv, broken)
     out += _outside(inv, review, broken)
-    out += _legend()
+    out += _peered(inv, broken)
+    out += _legend(height)
     out.append("</svg>")
     return "\n".join(out)
 
@@ -188,8 +197,28 @@ def _outside(inv, review, broken) -> list[str]:
     return out
 
 
-def _legend() -> list[str]:
-    y = HEIGHT - 18
+def _peered(inv, broken) -> list[str]:
+    """One band per peered application VPC, under the HSM VPC, with the peering drawn up to it."""
+    out = []
+    for index, peered in enumerate(inv.topology.peered_vpcs):
+        y = VPC_Y + VPC_H + 20 + index * PEERED_H
+        why = broken.get(f"peered:{peered['peering']}")
+        subnets = ", ".join(peered["subnets"][:4]) or "subnets outside this assembly"
+        out.append(_box("peered-vpc", VPC_X, y, VPC_W - 260, PEERED_H - 30,
+                        f"application VPC {peered['cidr'] or peered['name']} (peered)",
+                        f"{peered['name']}\nsubnets {subnets}\nreaches the HSMs on TCP 2223-2225 (client group)",
+                        why, plain=not why, key=peered["peering"]))
+        endpoint = peered["endpoint"]
+        out.append(_box("peered-gateway-endpoint", VPC_X + VPC_W - 250, y, 250, PEERED_H - 30,
+                        "its S3 gateway endpoint" if endpoint else "no S3 gateway endpoint",
+                        (endpoint.rsplit("/", 1)[-1][:34] + "\nin the bucket's aws:sourceVpce") if endpoint
+                        else "does not read the data bucket", why, plain=not endpoint, key=endpoint or ""))
+        out.append(_line(VPC_X + 120, y, VPC_X + 120, VPC_Y + VPC_H, "VPC peering", "peering", dy=0, dx=6))
+    return out
+
+
+def _legend(height: int = HEIGHT) -> list[str]:
+    y = height - 18
     return [f'<g data-kind="legend"><rect x="{RIGHT_X}" y="{y - 11}" width="14" height="12" fill="{OK_FILL}" stroke="{OK_STROKE}"/>'
             f'<text x="{RIGHT_X + 20}" y="{y}">invariant holds</text>'
             f'<rect x="{RIGHT_X + 130}" y="{y - 11}" width="14" height="12" fill="{BAD_FILL}" stroke="{BAD_STROKE}"/>'

@@ -77,7 +77,7 @@ def _bucket(cell: Cell, inv: Inventory) -> Expectation:
     if caller.kind == who.BREAK_GLASS:
         fixes_from_anywhere = cell.what in m.POLICY_CHANGES and cell.where == m.INTERNET
         return Expectation(ALLOW, BREAK_GLASS_FIX) if fixes_from_anywhere else Expectation(EITHER)
-    if cell.where != m.THIS_ENDPOINT:
+    if not cell.via_endpoint:
         return Expectation(DENY, ENDPOINT_ONLY)
     if cell.what in m.POLICY_CHANGES:
         return Expectation(EITHER)

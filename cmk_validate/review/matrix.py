@@ -55,6 +55,7 @@ class Cell:
     caller: Caller | None = field(default=None, compare=False, hash=False)
     request: Request | None = field(default=None, compare=False, hash=False)
     via_endpoint: bool = field(default=False, compare=False)       # through this assembly's endpoint
+    endpoint: str | None = field(default=None, compare=False)      # which one (its id token), when via_endpoint
 
     @property
     def key(self) -> tuple:
@@ -80,17 +81,30 @@ def build(inv: Inventory, break_glass: list[str] | None = None) -> list[Cell]:
     return cells
 
 
+def this_assembly_wheres(inv: Inventory) -> list[tuple[str, str]]:
+    """(where, endpoint token) for each of this assembly's S3 gateway endpoints: the first is "through this
+    assembly's endpoint", each further one (a peered application VPC's) names itself after that, so a
+    review of an app with one endpoint keeps its cells."""
+    if not inv.endpoints:
+        return [(THIS_ENDPOINT, "{{this-assembly-gateway-endpoint}}")]
+    return [(THIS_ENDPOINT if index == 0 else f"{THIS_ENDPOINT} ({endpoint.label})", endpoint.token)
+            for index, endpoint in enumerate(inv.endpoints)]
+
+
 def bucket_cells(inv: Inventory, bucket: Bucket, callers: list[Caller]) -> list[Cell]:
     cells = []
-    endpoint = inv.endpoints[0].token if inv.endpoints else "{{this-assembly-gateway-endpoint}}"
     for caller in callers:
         for where, tls in _wheres(caller):
-            for what in BUCKET_WHATS:
-                action, on_objects = S3_ACTIONS[what]
-                resource = bucket.arn + "/review-probe-object" if on_objects else bucket.arn
-                context = _network_context(where, tls, endpoint) | _service_context(caller, inv) | _encryption(what, inv, bucket)
-                cells.append(Cell(bucket.label, caller.label, where, tls, what, "s3", caller,
-                                  Request(action, resource, caller.principal, context), where == THIS_ENDPOINT))
+            endpoints = this_assembly_wheres(inv) if where == THIS_ENDPOINT else [(where, None)]
+            for label, endpoint in endpoints:
+                for what in BUCKET_WHATS:
+                    action, on_objects = S3_ACTIONS[what]
+                    resource = bucket.arn + "/review-probe-object" if on_objects else bucket.arn
+                    context = _network_context(where, tls, endpoint) | _service_context(caller, inv) | \
+                        _encryption(what, inv, bucket)
+                    cells.append(Cell(bucket.label, caller.label, label, tls, what, "s3", caller,
+                                      Request(action, resource, caller.principal, context), where == THIS_ENDPOINT,
+                                      endpoint))
     return cells
 
 

@@ -92,6 +92,9 @@ class Topology:
     interface_endpoints: list[dict] = field(default_factory=list)  # {service, subnets}
     key_store: str = ""
     trails: list[dict] = field(default_factory=list)        # {logical_id, bucket, data_buckets}
+    # Application VPCs peered with the HSM VPC: {peering, vpc, cidr, subnets: [cidr], endpoint: label or None,
+    # unserved_tables: [route table tokens of its subnets its endpoint misses], clients: [group labels]}
+    peered_vpcs: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -277,11 +280,18 @@ def _trails(ctx: Context) -> list[dict]:
 
 def _topology(ctx: Context, facts, trails: list[dict]) -> Topology:
     topology = Topology(trails=trails)
+    hsm_vpcs = facts.cluster_vpcs
     for stack, lid, _ in ctx.resources("AWS::EC2::VPC"):
+        if hsm_vpcs and ctx.ref(stack, lid) not in hsm_vpcs:
+            continue  # a peered application VPC: drawn beside, not as the HSM VPC
         cidr = ctx.props(stack, lid).get("CidrBlock")
         topology.vpc_cidr = cidr if isinstance(cidr, str) else ""
         break
+    topology.peered_vpcs = _peered_vpcs(ctx, facts)
+    peered_ids = {vpc["vpc"] for vpc in topology.peered_vpcs}
     for token, (stack, lid, props) in facts.subnets.items():
+        if props.get("VpcId") in peered_ids:
+            continue
         tables = facts.route_tables_of_subnet.get(token, [])
         az = props.get("AvailabilityZone")
         topology.subnets.append({"id": token, "logical_id": lid, "az": az if isinstance(az, str) else "?",
@@ -314,3 +324,28 @@ def _topology(ctx: Context, facts, trails: list[dict]) -> Topology:
     for stack, lid, _ in ctx.resources(KEY_STORE_TYPE):
         topology.key_store = lid
     return topology
+
+
+def _peered_vpcs(ctx: Context, facts) -> list[dict]:
+    """Each VPC peered with the HSM VPC: its range and subnets when the assembly defines it, its own S3
+    gateway endpoint, and the groups the cluster's group admits from it."""
+    out = []
+    endpoints = [(lid, stack, props) for stack, lid, _, props in facts.gateway_endpoints]
+    for stack, lid, props in facts.peering_connections.values():
+        vpc = facts.peer_of_cluster_vpc(props)
+        if vpc is None:
+            continue
+        origin = ctx.origin(vpc)
+        cidr = ctx.props(origin[0], origin[1]).get("CidrBlock") if origin else None
+        subnets = [(token, sprops) for token, (_, _, sprops) in facts.subnets.items() if sprops.get("VpcId") == vpc]
+        endpoint = next(((e_lid, e_stack, e_props) for e_lid, e_stack, e_props in endpoints
+                         if e_props.get("VpcId") == vpc), None)
+        served = set(as_list(endpoint[2].get("RouteTableIds"))) if endpoint else set()
+        tables = [table for token, _ in subnets for table in facts.route_tables_of_subnet.get(token, [])]
+        out.append({"peering": lid, "vpc": vpc,
+                    "name": origin[1] if origin else vpc if isinstance(vpc, str) else "?",
+                    "cidr": cidr if isinstance(cidr, str) else "",
+                    "subnets": [sprops.get("CidrBlock") for _, sprops in subnets if isinstance(sprops.get("CidrBlock"), str)],
+                    "endpoint": f"gateway endpoint {endpoint[1].name}/{endpoint[0]}" if endpoint else None,
+                    "unserved_tables": [t for t in tables if t not in served] if endpoint else []})
+    return out

@@ -1,4 +1,9 @@
-"""CKE105: the S3 gateway endpoint serves every route table of the HSM and client subnets (its policy is CKE115's)."""
+"""CKE105: the S3 gateway endpoint serves every route table of the HSM and client subnets, and of the
+subnets of each peered application VPC that has its own gateway endpoint (its policy is CKE115's).
+
+A gateway endpoint serves only the route tables it is associated with, and never across a peering
+(Amazon VPC User Guide, "Gateway endpoints"): a subnet of an application VPC whose table it misses
+reaches S3 without aws:sourceVpce, or not at all."""
 
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ class GatewayEndpointRoutes(Rule):
                 if isinstance(table, str):
                     served.add(table)
         subnets = [(s, st, lid, ("Properties", "SubnetIds", i)) for s, st, lid, i in facts.hsm_subnets]
-        subnets += facts.client_subnets + facts.kms_mode_subnets
+        subnets += facts.client_subnets + facts.kms_mode_subnets + self._peered_application_subnets(facts)
         seen = set()
         for subnet, stack, lid, path in subnets:
             full_path = ("Resources", lid) + tuple(path)
@@ -53,3 +58,11 @@ class GatewayEndpointRoutes(Rule):
                 if table not in served:
                     yield self.finding(stack, full_path, f"route table {table} of subnet {subnet} (used by "
                                        f"{lid}) is not served by the S3 gateway endpoint")
+
+    @staticmethod
+    def _peered_application_subnets(facts) -> list[tuple]:
+        """Subnets of VPCs peered with the HSM VPC that hold an S3 gateway endpoint of their own."""
+        peers = {facts.peer_of_cluster_vpc(props) for _, _, props in facts.peering_connections.values()}
+        with_endpoint = {props.get("VpcId") for _, _, _, props in facts.gateway_endpoints} & peers
+        return [(token, stack, lid, ()) for token, (stack, lid, props) in facts.subnets.items()
+                if props.get("VpcId") in with_endpoint]

@@ -1,4 +1,9 @@
-"""CKE108: the cluster's security group admits only TCP 2223-2225, only from security groups."""
+"""CKE108: the cluster's security group admits only TCP 2223-2225, only from security groups, and only
+from groups of the HSM VPC or of a VPC peered with it.
+
+Over a same-Region peering, the cluster's group may name the peer VPC's client group (Amazon VPC Peering
+Guide, "Update your security groups to reference peer security groups"); a group of any other VPC has
+no path to the HSMs, so naming it is a mistake that hides which hosts were meant."""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ class HsmSecurityGroupIngress(Rule):
                  "range (including ones added later); a wider port range or another protocol exposes more "
                  "than the HSM protocol.")
     fix = ("Use AWS::EC2::SecurityGroupIngress with GroupId = the cluster's SecurityGroup attribute, IpProtocol "
-           "tcp, FromPort >= 2223, ToPort <= 2225 and SourceSecurityGroupId of the client security group.")
+           "tcp, FromPort >= 2223, ToPort <= 2225 and SourceSecurityGroupId of the client security group (in the "
+           "HSM VPC or in an application VPC peered with it).")
     source_url = "https://docs.aws.amazon.com/cloudhsm/latest/userguide/configure-sg.html"
     tags = ("cloudhsm", "network")
 
@@ -28,9 +34,24 @@ class HsmSecurityGroupIngress(Rule):
                 yield self.cannot_prove(stack, ("Resources", lid, "Properties", "GroupId"), group.reason)
                 continue
             if group in cluster_groups:
-                yield from self._check_rule(stack, ("Resources", lid, "Properties"), props, cluster_groups[group])
+                yield from self._check_rule(ctx, stack, ("Resources", lid, "Properties"), props, cluster_groups[group])
 
-    def _check_rule(self, stack, path, rule: dict, cluster: str):
+    def _check_source_vpc(self, ctx, stack, path, source, cluster: str):
+        """A source group the assembly defines must be in the HSM VPC or a VPC peered with it."""
+        origin = ctx.origin(source) if isinstance(source, str) else None
+        if not origin or origin[2].get("Type") != "AWS::EC2::SecurityGroup":
+            return
+        vpc = ctx.props(origin[0], origin[1]).get("VpcId")
+        if isinstance(vpc, Unresolved):
+            yield self.cannot_prove(stack, path + ("SourceSecurityGroupId",), vpc.reason)
+            return
+        facts = ctx.facts
+        peered = {facts.peer_of_cluster_vpc(props) for _, _, props in facts.peering_connections.values()}
+        if vpc is not None and facts.cluster_vpcs and vpc not in facts.cluster_vpcs and vpc not in peered:
+            yield self.finding(stack, path + ("SourceSecurityGroupId",), f"ingress to the HSMs of {cluster} from "
+                               f"security group {origin[1]}, whose VPC is neither the HSM VPC nor peered with it")
+
+    def _check_rule(self, ctx, stack, path, rule: dict, cluster: str):
         protocol = str(rule.get("IpProtocol", "")).lower()
         for source in ("CidrIp", "CidrIpv6", "SourcePrefixListId"):
             if source in rule:
@@ -39,6 +60,7 @@ class HsmSecurityGroupIngress(Rule):
         if "SourceSecurityGroupId" not in rule and "SourceSecurityGroupName" not in rule and \
                 not any(s in rule for s in ("CidrIp", "CidrIpv6", "SourcePrefixListId")):
             yield self.finding(stack, path, f"ingress to the HSMs of {cluster} names no source security group")
+        yield from self._check_source_vpc(ctx, stack, path, rule.get("SourceSecurityGroupId"), cluster)
         if protocol not in ("tcp", "6"):
             yield self.finding(stack, path + ("IpProtocol",), f"ingress to the HSMs of {cluster} allows protocol "
                                f"{rule.get('IpProtocol')!r}; only tcp 2223-2225 is needed")

@@ -43,10 +43,14 @@ def test_the_default_deploy_proves_the_data_path_through_the_endpoint(assembly_d
     assert main([str(assembly_dir()), "--no-destroy"]) == 0
     out = capsys.readouterr().out
     assert "prerequisite staged as the platform team would upload it: s3://" in out
-    line = next(line for line in out.splitlines() if "data path: " in line)
-    assert "write, read, delete from subnet-" in line and "through vpce-" in line
-    assert "encrypted with arn:aws:kms:" in line
-    assert "a write from outside the VPC was refused (AccessDenied)" in line
+    # One line per gateway endpoint the bucket's lock names (reference: the HSM VPC's and the peered
+    # application VPC's); the write from outside any VPC ends the last.
+    lines = [line for line in out.splitlines() if "data path: " in line]
+    assert len(lines) == 2
+    for line in lines:
+        assert "write, read, delete from subnet-" in line and "through vpce-" in line
+        assert "encrypted with arn:aws:kms:" in line
+    assert lines[-1].endswith("a write from outside the VPC was refused (AccessDenied)")
 
 
 @pytest.mark.parametrize("stack, resource_type, policy_property, sid, expected", [

@@ -65,3 +65,33 @@ def test_dev_kms_to_reference_swaps_the_key(app_assemblies, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["cost"]["monthly"] > 3000          # HSMs appear
     assert any("CloudHSM" in line["item"] for line in data["cost"]["lines"])
+
+
+def test_the_peered_application_vpcs_endpoint_is_this_assemblys_endpoint(app_assemblies, tmp_path):
+    """reference peers a demo application VPC with its own gateway endpoint: the bucket answers through it as
+    through the HSM VPC's, the matrix says which, and the endpoint's policy gets its own table; the diagram
+    draws the peered VPC and turns it red when its endpoint misses one of its route tables."""
+    import shutil
+
+    from cmk_validate.review.diagram import render
+
+    review = review_path(str(app_assemblies["reference"]))
+    application = next(r.cell.where for r in review.results if r.cell.where.startswith(m.THIS_ENDPOINT + " ("))
+    assert "gateway endpoint CustomerKeys-Peering/" in application
+    assert find(review, BUCKET, "role of this account", m.READ, application).outcome.allowed
+    assert find(review, BUCKET, "role of this account", m.READ, application, tls=False).outcome.effect == "Deny"
+    assert find(review, BUCKET, "principal of another account", m.READ, application).outcome.effect != "Allow"
+    assert any(s.startswith("gateway endpoint CustomerKeys-Peering/") for s in review.subjects())
+    (peered,) = review.inventory.topology.peered_vpcs
+    assert peered["cidr"] == "172.20.0.0/22" and len(peered["subnets"]) == 3 and peered["unserved_tables"] == []
+    assert 'data-kind="peered-vpc"' in render(review) and 'data-broken' not in render(review)
+
+    broken = tmp_path / "broken"
+    shutil.copytree(app_assemblies["reference"], broken)
+    path = next(broken.glob("*-Peering.template.json"))
+    template = json.loads(path.read_text())
+    endpoint = next(r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::VPCEndpoint")
+    endpoint["Properties"]["RouteTableIds"].pop()
+    path.write_text(json.dumps(template))
+    svg = render(review_path(str(broken)))
+    assert 'data-kind="peered-vpc" data-key="' in svg and "route table(s) of the application VPC without its S3" in svg

@@ -100,9 +100,11 @@ def test_reference_page_renders_diagram_and_matrix(app_assemblies, tmp_path):
     assert kinds["hsm"] == 3 and kinds["subnet"] == 3 and kinds["route-table"] == 3 and kinds["az"] == 3
     for kind in ("vpc", "client-host", "gateway-endpoint", "bucket", "key", "key-store", "trail"):
         assert kinds.get(kind), kind
+    # the demo application VPC, peered, with its own gateway endpoint
+    assert kinds["peered-vpc"] == 1 and kinds["peered-gateway-endpoint"] == 1 and kinds["peering"] == 1
     assert measured["broken"] == 0
     tables = measured["tables"]
-    assert len(tables) == 5          # data bucket, three keys, the gateway endpoint
+    assert len(tables) == 6          # data bucket, three keys, the two gateway endpoints
     assert all(t["rows"] > 0 and t["size"][0] > 0 and t["size"][1] > 0 for t in tables)
     assert measured["red"] == 0
 

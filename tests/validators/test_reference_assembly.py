@@ -90,6 +90,29 @@ def _add(a, kind_of_neighbour, resources):
     stack.template["Resources"].update(resources)
 
 
+def _peering_routes(a):
+    return [r["Properties"] for _, _, r in _resources(a, "AWS::EC2::Route") if "VpcPeeringConnectionId" in r["Properties"]]
+
+
+def _application_side_route(a):
+    """A route in the demo application VPC (its table is a Ref in the same stack)."""
+    return next(route for route in _peering_routes(a) if "Ref" in route["RouteTableId"])
+
+
+def _hsm_side_route(a):
+    """A route in an HSM subnet's table (imported from the Network stack)."""
+    return next(route for route in _peering_routes(a) if "Fn::ImportValue" in route["RouteTableId"])
+
+
+def _peered_ingress(a):
+    return _one(a, "AWS::EC2::SecurityGroupIngress", lambda r: "Fn::ImportValue" in json.dumps(
+        r["Properties"].get("SourceSecurityGroupId")))["Properties"]
+
+
+def _application_endpoint(a):
+    return next(r for stack, _, r in _resources(a, "AWS::EC2::VPCEndpoint") if stack.name.endswith("-Peering"))
+
+
 def _route_table(a):
     return _one(a, "AWS::EC2::SubnetRouteTableAssociation")["Properties"]["RouteTableId"]
 
@@ -105,6 +128,9 @@ MUTATIONS = {
                                           ["Condition"].update(ArnNotLike={"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"})),
     "endpoint deny for one principal only": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint").update(
         Principal={"AWS": "arn:aws:iam::111122223333:role/Someone"})),
+    "endpoint deny lists a foreign endpoint beside this app's": ("CKE101", lambda a: _sid(
+        a, "DenyRequestsOutsideGatewayEndpoint")["Condition"]["StringNotEquals"]["aws:sourceVpce"].append(
+        "vpce-0aaaabbbbccccdddd")),
     # 2 TLS
     "TLS deny removed": ("CKE102", lambda a: _drop_sid(a, "DenyInsecureTransport")),
     "TLS deny on reads only": ("CKE102", lambda a: _sid(a, "DenyInsecureTransport").update(Action="s3:Get*")),
@@ -144,6 +170,24 @@ MUTATIONS = {
         "Igw": {"Type": "AWS::EC2::InternetGateway"},
         "IgwRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
                      "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": {"Ref": "Igw"}}}})),
+    # 19 peering routes (the demo application VPC of the reference environment)
+    "application VPC routes the whole HSM VPC": ("CKE119", lambda a: _application_side_route(a).update(
+        DestinationCidrBlock="10.40.0.0/16")),
+    "HSM subnets route the whole application range": ("CKE119", lambda a: _hsm_side_route(a).update(
+        DestinationCidrBlock="172.20.0.0/22")),
+    "HSM subnet routes to a transit gateway": ("CKE119", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
+        "TransitRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
+                         "DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": "tgw-0123456789abcdef0"}}})),
+    # 8 HSM ingress, from the peered application VPC
+    "peered clients admitted by CIDR": ("CKE108", lambda a: (rule := _peered_ingress(a), rule.pop(
+        "SourceSecurityGroupId"), rule.update(CidrIp="172.20.0.0/22"))),
+    "client group of a VPC the HSM VPC is not peered with": ("CKE108", lambda a: _one(
+        a, "AWS::EC2::VPCPeeringConnection")["Properties"].update(PeerVpcId="vpc-0123456789abcdef0")),
+    # 5 and 15: the application VPC's own gateway endpoint
+    "application VPC endpoint misses a route table": ("CKE105", lambda a: _application_endpoint(a)["Properties"]
+                                                      ["RouteTableIds"].pop()),
+    "application VPC endpoint opened to every bucket": ("CKE115", lambda a: _application_endpoint(a)["Properties"]
+                                                        ["PolicyDocument"]["Statement"][0].update(Resource="*")),
     # 7 cluster
     "only one HSM": ("CKE107", lambda a: _remove(a, "Custom::CloudHsmHsm")),
     "all HSMs in one AZ": ("CKE107", lambda a: [r["Properties"].update(AvailabilityZone="eu-west-1a")
@@ -239,7 +283,7 @@ def _split_endpoint_deny(a):
 def _rewrite_endpoint_condition(a):
     condition = _sid(a, "DenyRequestsOutsideGatewayEndpoint")["Condition"]
     endpoint = condition.pop("StringNotEquals")["aws:sourceVpce"]
-    condition["StringNotEqualsIfExists"] = {"AWS:SOURCEVPCE": [endpoint]}
+    condition["StringNotEqualsIfExists"] = {"AWS:SOURCEVPCE": endpoint if isinstance(endpoint, list) else [endpoint]}
     condition["ArnNotEquals"] = {"aws:principalarn": condition.pop("ArnNotLike")["aws:PrincipalArn"]}
 
 
@@ -284,7 +328,7 @@ SILENT_VARIANTS = {
         {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
          "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}),
     "endpoint deny split into bucket and objects statements": _split_endpoint_deny,
-    "IfExists, upper-case key, list of one, ArnNotEquals": _rewrite_endpoint_condition,
+    "IfExists, upper-case key, a list, ArnNotEquals": _rewrite_endpoint_condition,
     "string \"*\" principal and action list of one": lambda a: [
         _sid(a, sid).update(Principal="*", Action=["s3:*"]) for sid in ("DenyRequestsOutsideGatewayEndpoint",
                                                                         "DenyInsecureTransport")],

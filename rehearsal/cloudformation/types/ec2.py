@@ -7,7 +7,7 @@ import json
 from typing import Generator
 
 from rehearsal import host
-from rehearsal.cloudformation.types.base import Created, ResourceContext, ResourceType, flag, register
+from rehearsal.cloudformation.types.base import Created, ResourceContext, ResourceFailed, ResourceType, flag, register
 
 
 def _tag_spec(ctx: ResourceContext, resource_type: str) -> list[dict]:
@@ -263,3 +263,69 @@ class Instance(ResourceType):
     def delete(self, ctx: ResourceContext, physical_id: str) -> Generator[float, None, None]:
         ctx.client("ec2").terminate_instances(InstanceIds=[physical_id])
         yield from ctx.cloud.wait(self.delete_seconds)
+
+
+@register
+class SecurityGroupEgress(ResourceType):
+    type_name = "AWS::EC2::SecurityGroupEgress"
+
+    def create(self, ctx: ResourceContext) -> Created:
+        result = ctx.client("ec2").authorize_security_group_egress(GroupId=ctx.properties["GroupId"],
+                                                                   IpPermissions=[_permission(ctx.properties)])
+        rules = result.get("SecurityGroupRules") or [{}]
+        return Created(rules[0].get("SecurityGroupRuleId") or ctx.generated_name())
+
+    def delete(self, ctx: ResourceContext, physical_id: str) -> None:
+        ctx.client("ec2").revoke_security_group_egress(GroupId=ctx.properties["GroupId"],
+                                                        IpPermissions=[_permission(ctx.properties)])
+
+
+@register
+class VpcPeeringConnection(ResourceType):
+    """CreateVpcPeeringConnection; in one account and Region CloudFormation accepts it itself
+    (AWS CloudFormation User Guide, AWS::EC2::VPCPeeringConnection: PeerRoleArn and PeerOwnerId are
+    needed only when the accepter VPC is in another account), so the connection is active when the
+    resource completes. Another account is not modelled."""
+    type_name = "AWS::EC2::VPCPeeringConnection"
+    create_seconds = 15.0
+
+    def create(self, ctx: ResourceContext) -> Created:
+        props, ec2 = ctx.properties, ctx.client("ec2")
+        if props.get("PeerOwnerId") not in (None, ctx.account) or props.get("PeerRoleArn"):
+            raise ResourceFailed("a peering with another account's VPC is not modelled by the rehearsal")
+        arguments = dict(VpcId=props["VpcId"], PeerVpcId=props["PeerVpcId"])
+        if props.get("PeerRegion"):
+            arguments["PeerRegion"] = props["PeerRegion"]
+        connection = ec2.create_vpc_peering_connection(**arguments, TagSpecifications=_tag_spec(
+            ctx, "vpc-peering-connection"))["VpcPeeringConnection"]
+        connection_id = connection["VpcPeeringConnectionId"]
+        ctx.exists(connection_id)
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=connection_id)
+        return Created(connection_id, {"Id": connection_id})
+
+    def delete(self, ctx: ResourceContext, physical_id: str) -> None:
+        ctx.client("ec2").delete_vpc_peering_connection(VpcPeeringConnectionId=physical_id)
+
+
+ROUTE_TARGETS = ("VpcPeeringConnectionId", "GatewayId", "NatGatewayId", "TransitGatewayId", "NetworkInterfaceId",
+                 "InstanceId", "EgressOnlyInternetGatewayId", "VpcEndpointId", "CarrierGatewayId", "LocalGatewayId")
+
+
+@register
+class Route(ResourceType):
+    type_name = "AWS::EC2::Route"
+
+    def create(self, ctx: ResourceContext) -> Created:
+        props = ctx.properties
+        arguments = dict(RouteTableId=props["RouteTableId"])
+        arguments.update(ctx.present("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId",
+                                     *ROUTE_TARGETS))
+        ctx.client("ec2").create_route(**arguments)
+        destination = (props.get("DestinationCidrBlock") or props.get("DestinationIpv6CidrBlock")
+                       or props.get("DestinationPrefixListId"))
+        return Created(f"{props['RouteTableId']}|{destination}")
+
+    def delete(self, ctx: ResourceContext, physical_id: str) -> None:
+        arguments = dict(RouteTableId=ctx.properties["RouteTableId"])
+        arguments.update(ctx.present("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"))
+        ctx.client("ec2").delete_route(**arguments)

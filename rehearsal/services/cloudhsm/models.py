@@ -334,7 +334,11 @@ def create_hsm(self, cluster_id: str, availability_zone: str, ip_address: str | 
             "(Service Quotas: AWS CloudHSM, HSMs per Region)")
     ec2 = ec2_backends[self.account_id][self.region_name]
     subnet = ec2.get_subnet(cluster.subnet_mapping[availability_zone])
-    eni = ec2.create_network_interface(subnet, ip_address, description=f"CloudHSM ENI for {cluster_id}")
+    # Each HSM's ENI is in the cluster's security group (AWS CloudHSM User Guide, "Review cluster security
+    # group": the group "controls network traffic to the HSMs in the cluster"), so who reaches an HSM is
+    # that group's rules.
+    eni = ec2.create_network_interface(subnet, ip_address, group_ids=[cluster.security_group],
+                                       description=f"CloudHSM ENI for {cluster_id}")
     hsm = ModelledHsm(_hsm_id(), cluster_id, availability_zone, subnet.id, eni.id, eni.private_ip_address)
     _start_hsm(self, cluster, hsm)
     return hsm.to_api()
