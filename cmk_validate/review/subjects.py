@@ -92,6 +92,7 @@ class Topology:
     interface_endpoints: list[dict] = field(default_factory=list)  # {service, subnets}
     key_store: str = ""
     trails: list[dict] = field(default_factory=list)        # {logical_id, bucket, data_buckets}
+    warehouses: list[dict] = field(default_factory=list)    # {logical_id, node_type, nodes}: Redshift clusters
 
 
 @dataclass
@@ -313,4 +314,9 @@ def _topology(ctx: Context, facts, trails: list[dict]) -> Topology:
                 "subnets": [s for s in as_list(props.get("SubnetIds")) if isinstance(s, str)]})
     for stack, lid, _ in ctx.resources(KEY_STORE_TYPE):
         topology.key_store = lid
+    for stack, lid, _ in ctx.resources("AWS::Redshift::Cluster"):
+        props = ctx.props(stack, lid)
+        nodes = props.get("NumberOfNodes", 1)  # CreateCluster: single-node clusters give no NumberOfNodes
+        topology.warehouses.append({"logical_id": lid, "node_type": str(props.get("NodeType", "?")),
+                                    "nodes": int(nodes) if str(nodes).isdigit() else 0})
     return topology
