@@ -16,7 +16,7 @@ from moto.core.utils import camelcase_to_underscores
 from moto.ec2.exceptions import EC2ClientError
 
 from rehearsal.faults import FAULTS
-from rehearsal.services import cloudhsm, ec2, kms, logs, s3, ssm
+from rehearsal.services import cloudhsm, ec2, kms, logs, redshift, s3, ssm
 
 _installed = False
 _original_call_action = BaseResponse.call_action
@@ -79,5 +79,6 @@ def install() -> None:
     s3.install()
     ec2.install()
     logs.install()
+    redshift.install()
     BaseResponse.call_action = _call_action_with_faults
     _installed = True
