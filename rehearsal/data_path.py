@@ -125,7 +125,7 @@ def _default_kms_key(s3, bucket: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _workload_role(cloud, bucket: LockedBucket) -> str:
+def workload_role(cloud, bucket: LockedBucket) -> str:
     """The workload role, granted what the README tells workloads to grant, for this bucket."""
     iam = cloud.client("iam")
     try:
@@ -144,7 +144,7 @@ def _workload_role(cloud, bucket: LockedBucket) -> str:
 
 
 def _probe(cloud, bucket: LockedBucket) -> list[str]:
-    role = _workload_role(cloud, bucket)
+    role = workload_role(cloud, bucket)
     subnets = subnets_through(cloud.account, cloud.region, bucket.endpoint)
     if not subnets:
         raise DataPathFailed(f"{bucket.name}: no subnet routes S3 through {bucket.endpoint}; nothing in the VPC "

@@ -11,7 +11,7 @@ from unittest import mock
 
 from cmk_validate.findings import InputError
 from cmk_validate.model import Assembly
-from rehearsal import data_path
+from rehearsal import data_path, warehouse_load
 from rehearsal.clock import CLOCK
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
@@ -104,7 +104,7 @@ def deploy_phase(cloud: Cloud, title: str, assembly: Assembly, outcome: Outcome)
         outcome.failure = failure
         return
     try:
-        for line in data_path.probe(cloud):
+        for line in data_path.probe(cloud) + warehouse_load.probe(cloud):
             timeline.note(line)
     except data_path.DataPathFailed as failure:
         timeline.note(f"data path FAILED: {failure}")

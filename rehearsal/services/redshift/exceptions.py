@@ -28,8 +28,11 @@ class InvalidClusterParameterGroupState(_RedshiftError):
     """The parameter group is in use or cannot be changed now."""
 
 
-class KMSInvalidStateException(_RedshiftError):
+class KeyNotUsable(RedshiftClientError):
     """Redshift's grant on the cluster's KMS key failed because of the key's state (disabled, pending
     deletion, or in a custom key store that is not connected). Redshift's API reference lists no error
-    of its own for this; the rehearsal answers with KMS's code and message, which is what the failed
-    grant reports (KMS API Reference, CreateGrant, KMSInvalidStateException)."""
+    of its own for this; the rehearsal answers with KMS's code and message (DisabledException,
+    KMSInvalidStateException), which is what the failed grant reports (KMS API Reference, CreateGrant)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)

@@ -21,14 +21,13 @@ from moto.secretsmanager.models import secretsmanager_backends
 
 from rehearsal import durations
 from rehearsal.clock import CLOCK
-from rehearsal.services.kms import exceptions as kms_errors
 from rehearsal.services.kms import models as kms_model
 from rehearsal.services.redshift.exceptions import (
     ClusterParameterGroupNotFound,
     InvalidClusterParameterGroupState,
     InvalidParameterCombination,
     InvalidParameterValue,
-    KMSInvalidStateException,
+    KeyNotUsable,
 )
 
 _original_create_cluster = redshift_models.RedshiftBackend.create_cluster
@@ -87,8 +86,8 @@ def _require_usable_key(self, key_id: str) -> None:
     try:
         key = backend.describe_key(key_id.rsplit("/", 1)[-1])
         kms_model.usable(backend, key.id)
-    except kms_errors.KMSInvalidStateException as error:
-        raise KMSInvalidStateException(error.message) from None
+    except (kms_model.DisabledException, kms_model.KMSInvalidStateException) as error:
+        raise KeyNotUsable(error.error_type, error.message) from None
     except Exception as error:
         if type(error).__name__ == "NotFoundException":
             raise InvalidParameterValue(f"KMS key {key_id} does not exist.") from None
