@@ -92,7 +92,8 @@ class Topology:
     interface_endpoints: list[dict] = field(default_factory=list)  # {service, subnets}
     key_store: str = ""
     trails: list[dict] = field(default_factory=list)        # {logical_id, bucket, data_buckets}
-    warehouses: list[dict] = field(default_factory=list)    # {logical_id, node_type, nodes}: Redshift clusters
+    warehouses: list[dict] = field(default_factory=list)    # Redshift clusters: {logical_id, node_type, nodes,
+    #                                                         private, vpc_routing, encrypted}
 
 
 @dataclass
@@ -318,5 +319,8 @@ def _topology(ctx: Context, facts, trails: list[dict]) -> Topology:
         props = ctx.props(stack, lid)
         nodes = props.get("NumberOfNodes", 1)  # CreateCluster: single-node clusters give no NumberOfNodes
         topology.warehouses.append({"logical_id": lid, "node_type": str(props.get("NodeType", "?")),
-                                    "nodes": int(nodes) if str(nodes).isdigit() else 0})
+                                    "nodes": int(nodes) if str(nodes).isdigit() else 0,
+                                    "private": props.get("PubliclyAccessible") in (False, "false"),
+                                    "vpc_routing": props.get("EnhancedVpcRouting") in (True, "true"),
+                                    "encrypted": props.get("Encrypted") in (True, "true")})
     return topology

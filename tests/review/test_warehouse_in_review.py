@@ -41,3 +41,27 @@ def test_the_warehouse_is_in_the_cost_estimate(review, config_of):
     analytics = config_of("analytics").analytics
     (line,) = [line for line in review.cost.lines if line.item == f"Redshift {analytics.node_type}"]
     assert line.quantity.startswith(f"{analytics.number_of_nodes} nodes") and line.monthly > 0
+
+
+def test_the_diagram_draws_the_warehouse_and_reds_a_public_one(review, synth, tmp_path):
+    import json
+    import re
+    import shutil
+
+    from cmk_validate.review import diagram
+
+    svg = diagram.render(review)
+    assert re.findall(r'data-kind="warehouse"', svg) == ['data-kind="warehouse"']
+    assert 'data-kind="warehouse" data-key="WarehouseCluster' in svg and "2 x ra3.large" in svg
+    assert not re.search(r'data-kind="warehouse"[^>]*data-broken="true"', svg)
+    copy = tmp_path / "cdk.out"
+    shutil.copytree(synth("analytics").outdir, copy)
+    path = next(copy.glob("*-Analytics.template.json"))
+    template = json.loads(path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Redshift::Cluster":
+            resource["Properties"].update(PubliclyAccessible=True, EnhancedVpcRouting=False)
+    path.write_text(json.dumps(template))
+    broken = diagram.render(review_path(str(copy), prices=load_prices()))
+    assert re.search(r'data-kind="warehouse"[^>]*data-broken="true"', broken)
+    assert "publicly accessible, COPY/UNLOAD outside the VPC" in broken
