@@ -66,7 +66,7 @@ def data_key_policy(
 def redshift_statements(*, account: str, region: str) -> list[iam.PolicyStatement]:
     """Redshift uses the key with the credentials of whoever creates the cluster (CloudFormation's
     role): it describes the key, makes the cluster's data keys and creates a grant for Redshift's
-    own later use (Redshift Cluster Management Guide, "How Amazon Redshift uses AWS KMS":
+    own later use (KMS Developer Guide, "How Amazon Redshift uses AWS KMS":
     https://docs.aws.amazon.com/kms/latest/developerguide/services-redshift.html). Only through
     Redshift, from this account; the grant only for an AWS resource."""
     through_redshift = {"kms:ViaService": f"redshift.{region}.amazonaws.com", "kms:CallerAccount": account}

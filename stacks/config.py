@@ -116,10 +116,6 @@ class AnalyticsConfig:
     database_name: str
     data_prefix: str
 
-    @property
-    def single_node(self) -> bool:
-        return self.number_of_nodes == 1
-
 
 _ANALYTICS_KEYS = ("nodeType", "numberOfNodes", "databaseName", "dataPrefix")
 
