@@ -15,7 +15,6 @@ def install() -> None:
     backend.delete_cluster = models.delete_cluster
     backend.modify_cluster_parameter_group = models.modify_cluster_parameter_group
     backend.describe_cluster_parameters = models.describe_cluster_parameters
-    responses._original_create_cluster = response.create_cluster
     response.create_cluster = responses.create_cluster
     response.modify_cluster_parameter_group = responses.modify_cluster_parameter_group
     response.describe_cluster_parameters = responses.describe_cluster_parameters

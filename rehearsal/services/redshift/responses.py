@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from moto.core.responses import ActionResult
 
-_original_create_cluster = None
+# CreateCluster's request parameters as moto's backend takes them (moto's own response, plus the two the
+# model adds), read with the boto3 service model's parsing (automated_parameter_parsing).
+_PARAMETERS = {"cluster_identifier": "ClusterIdentifier", "node_type": "NodeType", "master_username": "MasterUsername",
+               "master_user_password": "MasterUserPassword", "db_name": "DBName", "cluster_type": "ClusterType",
+               "cluster_subnet_group_name": "ClusterSubnetGroupName", "availability_zone": "AvailabilityZone",
+               "preferred_maintenance_window": "PreferredMaintenanceWindow",
+               "cluster_parameter_group_name": "ClusterParameterGroupName", "cluster_version": "ClusterVersion",
+               "kms_key_id": "KmsKeyId", "master_password_secret_kms_key_id": "MasterPasswordSecretKmsKeyId"}
+_LISTS = {"cluster_security_groups": "ClusterSecurityGroups", "vpc_security_group_ids": "VpcSecurityGroupIds",
+          "tags": "Tags", "iam_roles_arn": "IamRoles"}
+_INTEGERS = {"automated_snapshot_retention_period": "AutomatedSnapshotRetentionPeriod", "port": "Port",
+             "number_of_nodes": "NumberOfNodes"}
+_BOOLEANS = {"allow_version_upgrade": ("AllowVersionUpgrade", True), "publicly_accessible": ("PubliclyAccessible", False),
+             "encrypted": ("Encrypted", False), "enhanced_vpc_routing": ("EnhancedVpcRouting", False),
+             "manage_master_password": ("ManageMasterPassword", False)}
 
 
 def create_cluster(self) -> ActionResult:
     """moto's CreateCluster with ManageMasterPassword and MasterPasswordSecretKmsKeyId passed on."""
-    backend = self.redshift_backend
-    original = backend.create_cluster
-
-    def with_managed_password(**kwargs):
-        return original(**kwargs, manage_master_password=self._get_bool_param("ManageMasterPassword", False),
-                        master_password_secret_kms_key_id=self._get_param("MasterPasswordSecretKmsKeyId"))
-    backend.create_cluster = with_managed_password
-    try:
-        return _original_create_cluster(self)
-    finally:
-        del backend.create_cluster
+    kwargs = {name: self._get_param(key) for name, key in _PARAMETERS.items()}
+    kwargs |= {name: self._get_param(key, []) for name, key in _LISTS.items()}
+    kwargs |= {name: self._get_int_param(key) for name, key in _INTEGERS.items()}
+    kwargs |= {name: self._get_bool_param(key, default) for name, (key, default) in _BOOLEANS.items()}
+    cluster = self.redshift_backend.create_cluster(**kwargs, region_name=self.region)
+    return ActionResult({"Cluster": cluster})
 
 
 def modify_cluster_parameter_group(self) -> ActionResult:
