@@ -24,6 +24,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from cmk_constructs.cluster_initialisation.infrastructure import MissingLayerError
 from cmk_validate.cdk_plugin import ArchitectureInvariantsPlugin
+from stacks.analytics_stack import AnalyticsStack
 from stacks.audit_stack import AuditStack
 from stacks.config import AppConfig, ConfigError, check_context_keys, command_line_overrides, load_config
 from stacks.data_stack import DataStack
@@ -38,8 +39,8 @@ CDK_JSON = Path(__file__).with_name("cdk.json")
 
 
 def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
-    """Audit -> Network -> Peering (with hsmPeering) -> Hsm (cloudhsm mode) -> Keys -> Data, wired by
-    cross-stack references."""
+    """Audit -> Network -> Peering (with hsmPeering) -> Hsm (cloudhsm mode) -> Keys -> Data -> Analytics (where
+    set), wired by cross-stack references."""
     env = cdk.Environment(account=config.account, region=config.region)
     prefix = config.stack_prefix
     audit = AuditStack(app, f"{prefix}-Audit", config=config, env=env)
@@ -59,6 +60,11 @@ def add_stacks(app: cdk.App, config: AppConfig) -> list[cdk.Stack]:
                      access_log_bucket_name=config.bucket_name("accesslogs"), env=env)
     data.add_stack_dependency(audit)
     stacks = [audit, network, *([peering] if peering else []), *([hsm] if hsm else []), keys, data]
+    if config.analytics is not None:
+        analytics = AnalyticsStack(app, f"{prefix}-Analytics", config=config, vpc=network.network.vpc,
+                                   subnets=network.network.subnets, key_arn=keys.key_arn, app_key=audit.key, env=env)
+        analytics.add_stack_dependency(data)  # COPY/UNLOAD need the bucket and its policy
+        stacks.append(analytics)
     for stack in stacks:
         cdk.Tags.of(stack).add("project", config.name)
         cdk.Tags.of(stack).add("environment", config.environment)

@@ -27,9 +27,12 @@ def data_key_policy(
     bucket_name: str,
     administrators: Sequence[str],
     store_keepers: Sequence[str] = (),
+    warehouse: bool = False,
 ) -> iam.PolicyDocument:
     """`store_keepers` may only describe the key: the custom key store's handler must see that a key
-    is still in its store (pending deletion included) before it disconnects the store."""
+    is still in its store (pending deletion included) before it disconnects the store.
+    `warehouse`: the Redshift warehouse encrypts with the key too, so the account's principals may
+    also use it through Redshift (redshift_statements)."""
     bucket_arn = f"arn:aws:s3:::{bucket_name}"
     keepers = [iam.PolicyStatement(
         sid="KeyStoreHandlerSeesTheKey",
@@ -56,4 +59,30 @@ def data_key_policy(
                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
             },
         ),
+        *(redshift_statements(account=account, region=region) if warehouse else []),
     ])
+
+
+def redshift_statements(*, account: str, region: str) -> list[iam.PolicyStatement]:
+    """Redshift uses the key with the credentials of whoever creates the cluster (CloudFormation's
+    role): it describes the key, makes the cluster's data keys and creates a grant for Redshift's
+    own later use (KMS Developer Guide, "How Amazon Redshift uses AWS KMS":
+    https://docs.aws.amazon.com/kms/latest/developerguide/services-redshift.html). Only through
+    Redshift, from this account; the grant only for an AWS resource."""
+    through_redshift = {"kms:ViaService": f"redshift.{region}.amazonaws.com", "kms:CallerAccount": account}
+    return [
+        iam.PolicyStatement(
+            sid="UseOnlyThroughRedshiftForTheWarehouse",
+            principals=[iam.AccountPrincipal(account)],
+            actions=list(USE_ACTIONS),
+            resources=["*"],
+            conditions={"StringEquals": through_redshift},
+        ),
+        iam.PolicyStatement(
+            sid="RedshiftGrantOnlyForTheWarehouse",
+            principals=[iam.AccountPrincipal(account)],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"StringEquals": through_redshift, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]

@@ -125,7 +125,7 @@ def _default_kms_key(s3, bucket: str) -> tuple[str | None, bool]:
     return None, False
 
 
-def _workload_role(cloud, bucket: LockedBucket) -> str:
+def workload_role(cloud, bucket: LockedBucket) -> str:
     """The workload role, granted what the README tells workloads to grant, for this bucket."""
     iam = cloud.client("iam")
     try:
@@ -146,7 +146,7 @@ def _workload_role(cloud, bucket: LockedBucket) -> str:
 def _probe(cloud, bucket: LockedBucket) -> list[str]:
     """Write, read and delete through each endpoint the lock names (a gateway endpoint serves only its own
     VPC, so each VPC that reads the bucket has one), then a write from outside any VPC."""
-    role = _workload_role(cloud, bucket)
+    role = workload_role(cloud, bucket)
     lines = [_probe_through(cloud, bucket, role, endpoint) for endpoint in bucket.endpoints]
     s3 = cloud.client("s3")
     encryption = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": os.urandom(32)} if bucket.sse_c else {}

@@ -50,3 +50,9 @@ def hsm_create_seconds(draw: random.Random) -> float:
     called, so a test that changes HSM_CREATE changes the peak)."""
     low, high = HSM_CREATE_RANGE
     return draw.triangular(low, high, min(max(HSM_CREATE, low), high))
+
+# A provisioned Redshift cluster, CreateCluster -> available: "it can take several minutes" in the
+# Redshift Getting Started Guide; 10 minutes is an assumption for a small RA3 cluster.
+REDSHIFT_CLUSTER_CREATE = 10 * MINUTE
+# DeleteCluster with a final snapshot: a few minutes (assumption).
+REDSHIFT_CLUSTER_DELETE = 5 * MINUTE

@@ -284,6 +284,55 @@ def move_cluster(stage: Stage) -> None:
     stage.deploy("Deploy reference again", reference)
 
 
+@scenario("analytics")
+def analytics(stage: Stage) -> None:
+    """The analytics environment: the Redshift warehouse is created encrypted with the HSM-backed key,
+    private, with enhanced VPC routing, TLS required, its audit logs on and its admin secret kept by
+    Redshift; a file of the data bucket is loaded (COPY) and a result unloaded through the gateway
+    endpoint; destroying leaves a final snapshot and removes the admin secret."""
+    assembly = stage.synthesise("analytics")
+    stage.deploy("Deploy analytics", assembly)
+    redshift, kms = stage.cloud.client("redshift"), stage.cloud.client("kms")
+    (cluster,) = redshift.describe_clusters()["Clusters"]
+    name = cluster["ClusterIdentifier"]
+    data_key = kms.describe_key(KeyId=_data_key_alias(assembly))["KeyMetadata"]
+    stage.expect(cluster["ClusterStatus"] == "available", f"{name} is {cluster['ClusterStatus']}, not available")
+    stage.expect(cluster["Encrypted"] and cluster.get("KmsKeyId") == data_key["Arn"] and data_key.get("CustomKeyStoreId"),
+                 f"{name} is encrypted with {cluster.get('KmsKeyId')}, not the HSM-backed data key {data_key['Arn']}")
+    stage.expect(not cluster["PubliclyAccessible"] and cluster["EnhancedVpcRouting"],
+                 f"{name}: publicly accessible {cluster['PubliclyAccessible']}, enhanced VPC routing "
+                 f"{cluster['EnhancedVpcRouting']}")
+    (group,) = cluster["ClusterParameterGroups"]
+    values = {p["ParameterName"]: p["ParameterValue"] for p in redshift.describe_cluster_parameters(
+        ParameterGroupName=group["ParameterGroupName"])["Parameters"]}
+    stage.expect(values.get("require_ssl") == "true" and values.get("enable_user_activity_logging") == "true",
+                 f"{name}: parameter group {group['ParameterGroupName']} has {values}")
+    logging = redshift.describe_logging_status(ClusterIdentifier=name)
+    stage.expect(logging["LoggingEnabled"] and logging.get("LogDestinationType") == "cloudwatch"
+                 and sorted(logging.get("LogExports") or []) == ["connectionlog", "useractivitylog", "userlog"],
+                 f"{name}: audit logging is {logging}")
+    secret_arn = cluster.get("MasterPasswordSecretArn")
+    stage.expect(bool(secret_arn), f"{name} has no admin secret managed by Redshift")
+    secret = stage.cloud.client("secretsmanager").describe_secret(SecretId=secret_arn)
+    stage.expect(secret.get("KmsKeyId") == cluster.get("MasterPasswordSecretKmsKeyId") and secret.get("KmsKeyId"),
+                 f"{name}: the admin secret is encrypted with {secret.get('KmsKeyId')}")
+    loaded = [event.reason for event in stage.cloud.timeline.phases[-1].events
+              if event.resource_type == "note" and event.reason.startswith("warehouse: ")]
+    stage.expect(len(loaded) == 1 and " through vpce-" in loaded[0], f"no COPY through the gateway endpoint: {loaded}")
+    stage.observe(f"analytics: {name} available, encrypted with the HSM-backed key, private, enhanced VPC routing, "
+                  "TLS required, audit logs on, admin secret managed by Redshift; " + loaded[0].split(": ", 1)[1])
+    stage.destroy(assembly)
+    snapshots = [s["SnapshotIdentifier"] for s in redshift.describe_cluster_snapshots(SnapshotType="manual")["Snapshots"]
+                 if s["ClusterIdentifier"] == name]
+    stage.expect(len(snapshots) == 1, f"{name}: final snapshots after destroy: {snapshots}")
+    try:
+        stage.cloud.client("secretsmanager").describe_secret(SecretId=secret_arn)
+        stage.expect(False, f"{name}: the admin secret outlived the cluster")
+    except stage.cloud.client("secretsmanager").exceptions.ResourceNotFoundException:
+        pass
+    stage.observe(f"analytics: destroyed; final snapshot {snapshots[0]} kept, admin secret removed")
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 REMAINS_MARKER = "<!-- remains after destroy -->"
 

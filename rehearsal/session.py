@@ -12,7 +12,7 @@ from unittest import mock
 from cmk_validate.findings import InputError
 from cmk_validate.model import Assembly
 from cmk_validate.progress import steps
-from rehearsal import data_path, hsm_access
+from rehearsal import data_path, hsm_access, warehouse_load
 from rehearsal.clock import CLOCK
 from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
@@ -105,7 +105,7 @@ def deploy_phase(cloud: Cloud, title: str, assembly: Assembly, outcome: Outcome)
         outcome.failure = failure
         return
     try:
-        for line in [*data_path.probe(cloud), *hsm_access.probe(cloud)]:
+        for line in [*data_path.probe(cloud), *hsm_access.probe(cloud), *warehouse_load.probe(cloud)]:
             timeline.note(line)
     except data_path.DataPathFailed as failure:
         timeline.note(f"data path FAILED: {failure}")

@@ -71,6 +71,7 @@ class AppConfig:
     alarm_email: str | None
     key_store_name: str | None = None
     hsm_peering: HsmPeering | None = None
+    analytics: "AnalyticsConfig | None" = None
 
     @property
     def store_name(self) -> str:
@@ -97,6 +98,51 @@ class AppConfig:
 
 
 _Check = Callable[[str, Any, Mapping[str, Any]], Any]
+
+
+# --- analytics (the optional Redshift warehouse) ---------------------------------------------------
+
+# RA3 only: the node family Redshift sells today with managed storage; DC2 is previous generation.
+# Redshift Cluster Management Guide, "Amazon Redshift provisioned clusters" (node type details):
+# https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html
+REDSHIFT_NODE_TYPES = ("ra3.large", "ra3.xlplus", "ra3.4xlarge", "ra3.16xlarge")
+MAX_REDSHIFT_NODES = 128  # the most any RA3 node type allows (ra3.16xlarge); Redshift checks per type at create
+
+
+@dataclass(frozen=True)
+class AnalyticsConfig:
+    """The `analytics` object: a provisioned Redshift cluster loading from the data bucket's `dataPrefix`."""
+    node_type: str
+    number_of_nodes: int
+    database_name: str
+    data_prefix: str
+
+
+_ANALYTICS_KEYS = ("nodeType", "numberOfNodes", "databaseName", "dataPrefix")
+
+
+def _analytics(key: str, value: Any, _: Mapping[str, Any]) -> "AnalyticsConfig | None":
+    """null (no warehouse) or an object of exactly the keys in _ANALYTICS_KEYS; an unknown key is refused."""
+    if value is None:
+        return None
+    example = '{"nodeType": "ra3.large", "numberOfNodes": 2, "databaseName": "analytics", "dataPrefix": "warehouse/"}'
+    if not isinstance(value, dict):
+        raise _fail(key, value, f"null or an object like {example}")
+    unknown = sorted(set(value) - set(_ANALYTICS_KEYS))
+    if unknown:
+        raise ConfigError(f"config error: unknown setting '{key}.{unknown[0]}'; known: {', '.join(_ANALYTICS_KEYS)}")
+    missing = [name for name in _ANALYTICS_KEYS if name not in value]
+    if missing:
+        raise ConfigError(f"config error: setting '{key}.{missing[0]}' is missing; e.g. {example}")
+    node_type = _choice(REDSHIFT_NODE_TYPES)(f"{key}.nodeType", value["nodeType"], {})
+    nodes = _integer(1, MAX_REDSHIFT_NODES)(f"{key}.numberOfNodes", value["numberOfNodes"], {})
+    # Redshift: a database name is 1-64 lowercase letters, digits, _ or $, starting with a letter or _
+    # (CreateCluster, DBName).
+    database = _pattern(r"[a-z_][a-z0-9_$]{0,63}", "1-64 lowercase letters, digits, _ or $, not starting with a digit")(
+        f"{key}.databaseName", value["databaseName"], {})
+    prefix = _pattern(r"[a-z0-9][a-z0-9._-]{0,62}/", "an S3 key prefix like 'warehouse/' (one folder, ending in '/')")(
+        f"{key}.dataPrefix", value["dataPrefix"], {})
+    return AnalyticsConfig(node_type=node_type, number_of_nodes=nodes, database_name=database, data_prefix=prefix)
 
 
 def _fail(key: str, value: Any, allowed: str) -> ConfigError:
@@ -239,16 +285,17 @@ SETTINGS: dict[str, tuple[str, _Check]] = {
     "alarmEmail": ("alarm_email", _optional_email),
     "keyStoreName": ("key_store_name", _optional_store_name),
     "hsmPeering": ("hsm_peering", lambda *arguments: _hsm_peering(*arguments)),  # its own section, below
+    "analytics": ("analytics", _analytics),
 }
 
 # Settings that may be left out (or null: CDK drops null context values).
-OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName", "hsmPeering"})
+OPTIONAL_SETTINGS = frozenset({"alarmEmail", "keyStoreName", "hsmPeering", "analytics"})
 
 
 # Settings whose value is not a plain string: `cdk synth -c hsmCount=4` hands them over as text.
 JSON_VALUED_SETTINGS = frozenset({"availabilityZones", "hsmCount", "backupRetentionDays", "breakGlassPrincipals",
                                   "keyAdministrators", "logRetentionDays", "keyDeletionWindowDays", "alarmEmail",
-                                  "hsmPeering"})
+                                  "hsmPeering", "analytics"})
 
 
 # Top-level context keys that are not settings: cdk.json's layout, the cdkNag switch, and what

@@ -27,7 +27,8 @@ class KeysStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         alias = f"alias/{config.name}/data"
-        policy_args = dict(account=config.account, region=config.region, bucket_name=config.bucket_name("data"))
+        policy_args = dict(account=config.account, region=config.region, bucket_name=config.bucket_name("data"),
+                           warehouse=config.analytics is not None)
         if config.uses_cloudhsm:
             assert hsm is not None, "cloudhsm mode needs the HSM stack"
             logging = dict(log_key=log_key, log_retention_days=config.log_retention_days)

@@ -154,3 +154,41 @@ def test_cdk_nag_switch_reads_the_command_lines_text(tmp_path):
     assert app._flag("false", "cdkNag", default=True) is False
     assert app._flag("TRUE", "cdkNag", default=False) is True
     assert app._flag(None, "cdkNag", default=True) is True
+
+
+# --- analytics (the optional Redshift warehouse) ---------------------------------------------------
+
+WAREHOUSE = {"nodeType": "ra3.large", "numberOfNodes": 2, "databaseName": "analytics", "dataPrefix": "warehouse/"}
+
+
+@pytest.mark.parametrize("value,key,expected", [
+    ("yes", "analytics", "null or an object"),
+    ({**WAREHOUSE, "publiclyAccessible": True}, "analytics.publiclyAccessible", "unknown setting"),
+    ({k: v for k, v in WAREHOUSE.items() if k != "dataPrefix"}, "analytics.dataPrefix", "is missing"),
+    ({**WAREHOUSE, "nodeType": "dc2.large"}, "analytics.nodeType", "ra3.large | ra3.xlplus"),
+    ({**WAREHOUSE, "numberOfNodes": 0}, "analytics.numberOfNodes", "from 1 to 128"),
+    ({**WAREHOUSE, "databaseName": "1st"}, "analytics.databaseName", "not starting with a digit"),
+    ({**WAREHOUSE, "dataPrefix": "/"}, "analytics.dataPrefix", "S3 key prefix"),
+    ({**WAREHOUSE, "dataPrefix": "a/b/"}, "analytics.dataPrefix", "one folder"),
+])
+def test_bad_analytics_value_names_the_key(value, key, expected):
+    with pytest.raises(ConfigError) as raised:
+        _load(analytics=value)
+    message = str(raised.value)
+    assert f"'{key}'" in message and expected in message and "\n" not in message
+
+
+def test_analytics_is_off_in_reference_and_on_in_the_analytics_environment():
+    assert load_config({**CONTEXT, "environment": "reference"}).analytics is None
+    analytics = load_config({**CONTEXT, "environment": "analytics"})
+    assert analytics.analytics is not None and analytics.analytics.data_prefix == "warehouse/"
+    reference = load_config({**CONTEXT, "environment": "reference"})
+    # otherwise like reference: only the name (it must differ in one account and Region) and the warehouse
+    assert {field: value for field, value in vars(analytics).items() if getattr(reference, field) != value} == \
+        {"environment": "analytics", "name": "customer-keys-dwh", "analytics": analytics.analytics}
+
+
+def test_analytics_object_can_be_given_on_the_command_line(tmp_path):
+    from app import build_app
+    app = build_app({"analytics": json.dumps(WAREHOUSE)}, outdir=str(tmp_path), nag=False)
+    assert any(stack.node.id.endswith("-Analytics") for stack in app.node.children)

@@ -25,6 +25,9 @@ class Caller:
     principal: Principal
     identity: tuple[Statement, ...] = field(default=(), compare=False)
     acting_for: str = ""      # services: the account they act for (aws:SourceAccount)
+    # Assembly roles granted only part of a bucket (the warehouse's loading role): the key prefix the
+    # matrix probes for them, so their row shows what they may do there, not a denial elsewhere.
+    object_prefix: str = field(default="", compare=False)
 
     @property
     def account(self) -> str:
@@ -68,9 +71,11 @@ def services(service: str, account: str) -> list[Caller]:
             Caller(f"service {service} for another account", SERVICE_FOR_OTHER, principal, (), OTHER_ACCOUNT)]
 
 
-def assembly_role(arn: str, stack: str, logical_id: str, account: str, policy: list[Statement]) -> Caller:
-    return Caller(f"role {stack}/{logical_id} (its identity policies)", ASSEMBLY_ROLE,
-                  Principal("AWS", arn, account), tuple(policy))
+def assembly_role(arn: str, stack: str, logical_id: str, account: str, policy: list[Statement],
+                  object_prefix: str = "") -> Caller:
+    where = f", objects under {object_prefix}" if object_prefix else ""
+    return Caller(f"role {stack}/{logical_id} (its identity policies{where})", ASSEMBLY_ROLE,
+                  Principal("AWS", arn, account), tuple(policy), object_prefix=object_prefix)
 
 
 def standard_callers(account: str, break_glass_arns: list[str]) -> list[Caller]:

@@ -1,4 +1,5 @@
-"""Cost estimate from the assembly: HSMs, interface endpoints, KMS keys, the trail's data events.
+"""Cost estimate from the assembly: HSMs, interface endpoints, KMS keys, the trail's data events, and a
+Redshift warehouse (node-hours and managed storage) where there is one.
 
 Prices are never fetched (offline); they come from `pricing.json` beside this module (package data), with its
 sources and date, optionally overridden by `--prices FILE`, and every output says which.
@@ -82,11 +83,13 @@ def load_prices(override: str | None = None) -> Prices:
     return Prices(table, origin)
 
 
-NUMBER_KEYS_PER_REGION = ("interfaceEndpointAzHour", "kmsKeyMonth", "cloudTrailDataEventsPer100k")
+NUMBER_KEYS_PER_REGION = ("interfaceEndpointAzHour", "kmsKeyMonth", "cloudTrailDataEventsPer100k",
+                          "redshiftManagedStorageGbMonth")
+TYPE_PRICES_PER_REGION = ("hsmHour", "redshiftNodeHour")   # objects: instance type -> price
 SCHEMA = {"about": str, "retrieved": str, "verified": bool, "currency": str, "sources": dict,
           "hoursPerMonth": "number", "firstDeploy": dict, "assumptions": dict, "regions": dict}
 FIRST_DEPLOY = {"hours": "number", "firstHsmHours": "number", "otherHsmHours": "number", "why": str}
-ASSUMPTIONS = {"trailDataEventsPerMonth": "number"}
+ASSUMPTIONS = {"trailDataEventsPerMonth": "number", "warehouseStorageGb": "number"}
 
 
 def _is_number(value) -> bool:
@@ -151,14 +154,15 @@ def validate(table: dict, path: str, partial: bool = False) -> None:
     for region, prices in (table.get("regions") or {}).items():
         where = f"regions.{region}"
         _check(prices, dict, where, path)
-        _known(prices, ("hsmHour",) + NUMBER_KEYS_PER_REGION, where, path)
+        _known(prices, TYPE_PRICES_PER_REGION + NUMBER_KEYS_PER_REGION, where, path)
         for key in NUMBER_KEYS_PER_REGION:
             if key in prices:
                 _check(prices[key], "number", f"{where}.{key}", path)
-        if "hsmHour" in prices:
-            _check(prices["hsmHour"], dict, f"{where}.hsmHour", path)
-            for hsm_type, price in prices["hsmHour"].items():
-                _check(price, "number", f"{where}.hsmHour.{hsm_type}", path)
+        for key in TYPE_PRICES_PER_REGION:
+            if key in prices:
+                _check(prices[key], dict, f"{where}.{key}", path)
+                for instance_type, price in prices[key].items():
+                    _check(price, "number", f"{where}.{key}.{instance_type}", path)
 
 
 def estimate(inv, prices: Prices) -> CostEstimate:
@@ -218,9 +222,37 @@ def estimate(inv, prices: Prices) -> CostEstimate:
         else:
             result.lines.append(Line("CloudTrail data events", quantity,
                                      f"{price:.2f}/100k events", events / 100_000 * price, 0.0))
+    for warehouse in topology.warehouses:
+        result.lines += _warehouse(warehouse, region, table, hours, deploy_hours, inv.region, result)
     if topology.trails:
         result.notes.append("CloudTrail management events: first copy free; log storage, requests and the client host not included")
     return result
+
+
+def _warehouse(warehouse: dict, region: dict, table: dict, hours: float, deploy_hours: float, region_name: str,
+               result: CostEstimate) -> list[Line]:
+    """A provisioned Redshift cluster: node-hours (billed while it runs, paused clusters excepted) and
+    managed storage for an assumed volume (https://aws.amazon.com/redshift/pricing/)."""
+    node_type, nodes = warehouse["node_type"], warehouse["nodes"]
+    item = f"Redshift {node_type}"
+    quantity = f"{_n(nodes, 'node')} x {hours:g} h"
+    price = (region.get("redshiftNodeHour") or {}).get(node_type)
+    if price is None:
+        lines = [_unpriced(item, quantity, f"redshiftNodeHour.{node_type}", region_name, result)]
+    else:
+        lines = [Line(item, quantity, f"{price:.3f}/node-hour", nodes * hours * price, nodes * deploy_hours * price)]
+    storage = float((table.get("assumptions") or {}).get("warehouseStorageGb", 0))
+    if storage:
+        quantity = f"{storage:,.0f} GB (assumed)"
+        price = region.get("redshiftManagedStorageGbMonth")
+        if price is None:
+            lines.append(_unpriced("Redshift managed storage", quantity, "redshiftManagedStorageGbMonth",
+                                   region_name, result))
+        else:
+            lines.append(Line("Redshift managed storage", quantity, f"{price:.4f}/GB-month", storage * price, 0.0))
+    result.notes.append("Redshift: a paused cluster bills storage only; snapshots beyond the free backup storage, "
+                        "Spectrum and concurrency scaling are not included")
+    return lines
 
 
 def _n(count: int, noun: str) -> str:

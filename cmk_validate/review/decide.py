@@ -135,7 +135,7 @@ def kms_cell(cell: Cell, key: Key, inv: Inventory) -> Outcome:
     if s3_what == m.UPLOAD_DATA_KEY:
         context |= {"s3:x-amz-server-side-encryption": "aws:kms",
                     "s3:x-amz-server-side-encryption-aws-kms-key-id": key.arn}
-    s3 = s3_request(Request(action, bucket.arn + "/review-probe-object", cell.request.principal, context),
+    s3 = s3_request(Request(action, f"{bucket.arn}/{cell.caller.object_prefix if cell.caller else ''}review-probe-object", cell.request.principal, context),
                     cell.caller, bucket, inv, cell.where == m.THIS_ENDPOINT, s3_what, with_kms=False)
     if not s3.allowed:
         return replace(s3, by=f"S3 request: {s3.by}")

@@ -1,6 +1,6 @@
-"""SVG diagram of the assembly: VPC, AZs and subnets, HSMs per AZ, client host, the S3 gateway endpoint
-and its route tables, the bucket, the key store and key, the trail, and below the HSM VPC each
-application VPC peered with it (its subnets, its own S3 gateway endpoint, the peering). Red where an
+"""SVG diagram of the assembly: VPC, AZs and subnets, HSMs per AZ, client host, a Redshift warehouse, the
+S3 gateway endpoint and its route tables, the bucket, the key store and key, the trail, and below the HSM
+VPC each application VPC peered with it (its subnets, its own S3 gateway endpoint, the peering). Red where an
 invariant is broken.
 
 Drawn from the inventory, never from a picture of the intended design, so a change that drops a
@@ -51,6 +51,12 @@ def broken_parts(review) -> dict[str, str]:
                       for trail in inv.topology.trails for v in trail["data_resources"])
         if not covered:
             broken[f"trail-of:{bucket.label}"] = f"no trail records data events of {bucket.name}"
+    for warehouse in inv.topology.warehouses:
+        gaps = [why for ok, why in ((warehouse["private"], "publicly accessible"),
+                                    (warehouse["vpc_routing"], "COPY/UNLOAD outside the VPC (no enhanced VPC routing)"),
+                                    (warehouse["encrypted"], "not encrypted")) if not ok]
+        if gaps:
+            broken[f"warehouse:{warehouse['logical_id']}"] = "Redshift warehouse " + ", ".join(gaps)
     return broken
 
 
@@ -126,6 +132,12 @@ def _vpc(inv, broken) -> list[str]:
             out.append(_box("client-host", x + 6, y, w - 12, 40, "client host", host["instance_type"], plain=True,
                             key=host["logical_id"]))
             y += 48
+        if index == 0:  # Redshift places a cluster's nodes in one AZ of its subnet group, chosen at create
+            for warehouse in topology.warehouses:
+                out.append(_box("warehouse", x + 6, y, w - 12, 40, "Redshift warehouse",
+                                f"{warehouse['nodes']} x {warehouse['node_type']}",
+                                broken.get(f"warehouse:{warehouse['logical_id']}"), key=warehouse["logical_id"]))
+                y += 48
         enis = [e for e in topology.interface_endpoints
                 if any(s["az"] == zone and s["id"] in e["subnets"] for s in topology.subnets)]
         if enis:

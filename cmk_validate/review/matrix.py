@@ -99,9 +99,11 @@ def bucket_cells(inv: Inventory, bucket: Bucket, callers: list[Caller]) -> list[
             for label, endpoint in endpoints:
                 for what in BUCKET_WHATS:
                     action, on_objects = S3_ACTIONS[what]
-                    resource = bucket.arn + "/review-probe-object" if on_objects else bucket.arn
+                    resource = f"{bucket.arn}/{caller.object_prefix}review-probe-object" if on_objects else bucket.arn
                     context = _network_context(where, tls, endpoint) | _service_context(caller, inv) | \
                         _encryption(what, inv, bucket)
+                    if caller.object_prefix and not on_objects:
+                        context["s3:prefix"] = caller.object_prefix
                     cells.append(Cell(bucket.label, caller.label, label, tls, what, "s3", caller,
                                       Request(action, resource, caller.principal, context), where == THIS_ENDPOINT,
                                       endpoint))
@@ -213,14 +215,41 @@ def _roles_for(inv: Inventory, subject) -> list[Caller]:
     """Roles of the assembly whose identity policies allow some action of the matrix on this subject."""
     from cmk_validate.policy import evaluate
 
-    if isinstance(subject, Bucket):
-        probes = [(action, subject.arn + "/x" if objects else subject.arn) for action, objects in S3_ACTIONS.values()]
-    else:
-        probes = [(action, subject.arn) for action in KMS_ACTIONS.values()]
     found = []
     for role in inv.roles:
-        caller = who.assembly_role(role.arn, role.stack, role.logical_id, inv.account, role.policy)
-        if any(evaluate(Request(action, resource, caller.principal, {"aws:SecureTransport": "true"}),
-                        [role.policy]).allowed for action, resource in probes):
-            found.append(caller)
+        # The key's cells also ask S3 for the bucket that uses the key: probe the prefix the role reaches.
+        bucket = subject if isinstance(subject, Bucket) else inv.bucket_using(subject)
+        prefixes = (_object_prefixes(role.policy, bucket.arn) if bucket else []) + [""]
+        for prefix in prefixes:
+            caller = who.assembly_role(role.arn, role.stack, role.logical_id, inv.account, role.policy, prefix)
+            if any(evaluate(Request(action, resource, caller.principal, context), [role.policy]).allowed
+                   for action, resource, context in _probes(inv, subject, prefix)):
+                found.append(caller)
+                break
     return found
+
+
+def _probes(inv: Inventory, subject, prefix: str) -> list[tuple[str, str, dict]]:
+    """(action, resource, context) that show a role's grant on the subject: objects under `prefix` and
+    listing it for a bucket; a key used directly or through S3 (kms:ViaService), as the matrix asks."""
+    tls = {"aws:SecureTransport": "true"}
+    if isinstance(subject, Bucket):
+        return [(action, f"{subject.arn}/{prefix}x" if objects else subject.arn,
+                 tls | ({"s3:prefix": prefix} if prefix and not objects else {}))
+                for action, objects in S3_ACTIONS.values()]
+    via_s3 = tls | {"kms:ViaService": f"s3.{inv.region}.amazonaws.com"}
+    return [(action, subject.arn, context) for action in KMS_ACTIONS.values() for context in (tls, via_s3)]
+
+
+def _object_prefixes(policy, bucket_arn: str) -> list[str]:
+    """Key prefixes of `bucket_arn` that the policy's Allow statements name as `<bucket>/<prefix>*`."""
+    found = []
+    for statement in policy:
+        if statement.effect != "Allow":
+            continue
+        for resource in statement.resources or []:
+            if isinstance(resource, str) and resource.startswith(bucket_arn + "/") and resource.endswith("*"):
+                prefix = resource[len(bucket_arn) + 1:-1]
+                if prefix and "*" not in prefix and "?" not in prefix:
+                    found.append(prefix)
+    return list(dict.fromkeys(found))

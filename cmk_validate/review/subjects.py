@@ -95,6 +95,8 @@ class Topology:
     # Application VPCs peered with the HSM VPC: {peering, vpc, cidr, subnets: [cidr], endpoint: label or None,
     # unserved_tables: [route table tokens of its subnets its endpoint misses], clients: [group labels]}
     peered_vpcs: list[dict] = field(default_factory=list)
+    warehouses: list[dict] = field(default_factory=list)    # Redshift clusters: {logical_id, node_type, nodes,
+    #                                                         private, vpc_routing, encrypted}
 
 
 @dataclass
@@ -323,6 +325,14 @@ def _topology(ctx: Context, facts, trails: list[dict]) -> Topology:
                 "subnets": [s for s in as_list(props.get("SubnetIds")) if isinstance(s, str)]})
     for stack, lid, _ in ctx.resources(KEY_STORE_TYPE):
         topology.key_store = lid
+    for stack, lid, _ in ctx.resources("AWS::Redshift::Cluster"):
+        props = ctx.props(stack, lid)
+        nodes = props.get("NumberOfNodes", 1)  # CreateCluster: single-node clusters give no NumberOfNodes
+        topology.warehouses.append({"logical_id": lid, "node_type": str(props.get("NodeType", "?")),
+                                    "nodes": int(nodes) if str(nodes).isdigit() else 0,
+                                    "private": props.get("PubliclyAccessible") in (False, "false"),
+                                    "vpc_routing": props.get("EnhancedVpcRouting") in (True, "true"),
+                                    "encrypted": props.get("Encrypted") in (True, "true")})
     return topology
 
 

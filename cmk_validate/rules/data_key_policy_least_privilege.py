@@ -11,6 +11,8 @@ statement grants on its own, so each is checked on its own; a Deny that narrows 
 - administration: every other key action except reading the key's metadata and policy.
 `kms:ViaService` says which service made the call, not for which account: only `kms:CallerAccount`
 pins the callers to this account (KMS Developer Guide, "kms:ViaService" and "kms:CallerAccount").
+Where the assembly has a Redshift cluster (the analytics warehouse, encrypted with this key), use
+through Redshift (`redshift.<region>.amazonaws.com`) is admitted too, under the same conditions.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class DataKeyPolicyLeastPrivilege(Rule):
         account = ctx.resolve(ctx.stacks[0], {"Ref": "AWS::AccountId"}) if ctx.stacks else None
         roles = {ctx.ref(stack, lid, "Arn") for stack, lid, _ in ctx.resources("AWS::IAM::Role", "AWS::IAM::User")}
         declared = ctx.options.key_administrators
+        services = ("s3.", "redshift.") if any(ctx.resources("AWS::Redshift::Cluster")) else ("s3.",)
         for stack, lid, policy in _data_keys(ctx):
             path = ("Resources", lid, "Properties", "KeyPolicy")
             if isinstance(policy, Unresolved):
@@ -77,9 +80,9 @@ class DataKeyPolicyLeastPrivilege(Rule):
                     yield self.cannot_prove(stack, where, f"key policy {statement.label}: {statement.unresolved}")
                     continue
                 if statement.effect == "Allow":
-                    yield from self._allow(stack, lid, where, statement, account, roles, declared)
+                    yield from self._allow(stack, lid, where, statement, account, roles, declared, services)
 
-    def _allow(self, stack, lid, where, statement, account, roles, declared):
+    def _allow(self, stack, lid, where, statement, account, roles, declared, services):
         label = f"data key {lid}: key policy {statement.label}"
         if statement.not_principals is not None:
             yield self.finding(stack, where, f"{label} allows every principal but those it lists (NotPrincipal)")
@@ -108,7 +111,7 @@ class DataKeyPolicyLeastPrivilege(Rule):
                         yield self.finding(stack, where, f"{label} gives {'every principal' if root == '*' else 'the account root'} "
                                            f"{_some(admin)}: every IAM policy of the account could then administer the key")
                     if crypto:
-                        yield from self._through_s3_from(stack, where, label, statement, account)
+                        yield from self._through_s3_from(stack, where, label, statement, account, services)
                     continue
                 if crypto:
                     yield self.finding(stack, where, f"{label} gives {principal} {_some(crypto)} directly: use goes "
@@ -117,11 +120,11 @@ class DataKeyPolicyLeastPrivilege(Rule):
                     yield self.finding(stack, where, f"{label} makes {principal} an administrator, who is neither a "
                                        "declared key administrator nor a role this assembly defines")
 
-    def _through_s3_from(self, stack, where, label, statement, account):
+    def _through_s3_from(self, stack, where, label, statement, account, services):
         via = [c for c in statement.conditions if c.key.lower() == "kms:viaservice"]
         caller = [c for c in statement.conditions if c.key.lower() == "kms:calleraccount"]
         if not via or not all(c.base in ("StringEquals", "StringLike") and not c.if_exists and c.values
-                              and all(isinstance(v, str) and v.startswith("s3.") for v in c.values) for c in via):
+                              and all(isinstance(v, str) and v.startswith(services) for v in c.values) for c in via):
             yield self.finding(stack, where, f"{label} lets the account's principals use the key without requiring "
                                "kms:ViaService = s3.<region>.amazonaws.com (StringEquals, not IfExists)")
         if not caller or not all(c.base == "StringEquals" and not c.if_exists and list(c.values) == [account]

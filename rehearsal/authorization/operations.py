@@ -210,6 +210,30 @@ def s3_object(action: str) -> Callable[[dict, Lookup], list[Ask]]:
     return asks
 
 
+def redshift_create_cluster(params: dict, lookup: Lookup) -> list[Ask]:
+    """redshift:CreateCluster on the cluster (list_amazonredshift: resource type cluster,
+    arn:${Partition}:redshift:${Region}:${Account}:cluster:${ClusterName}), and what Redshift does with
+    the caller's credentials:
+    - with KmsKeyId, it describes the key and creates a grant on it for the cluster, both through
+      Redshift (KMS Developer Guide, "How Amazon Redshift uses AWS KMS", and "kms:ViaService",
+      "kms:GrantIsForAWSResource"): the key policy must admit the caller's use through Redshift;
+    - with ManageMasterPassword, Secrets Manager stores the admin secret under MasterPasswordSecretKmsKeyId,
+      asking KMS for a data key through Secrets Manager (Secrets Manager User Guide, "Secret encryption
+      and decryption in AWS Secrets Manager")."""
+    identifier = params["ClusterIdentifier"]
+    asks = [Ask("redshift:CreateCluster", f"arn:aws:redshift:{lookup.region}:{lookup.account}:cluster:{identifier}",
+                {})]
+    through_redshift = {"kms:ViaService": f"redshift.{lookup.region}.amazonaws.com"}
+    if params.get("KmsKeyId"):
+        asks += [_key_ask("kms:DescribeKey", lookup, params["KmsKeyId"], **through_redshift),
+                 _key_ask("kms:CreateGrant", lookup, params["KmsKeyId"], **through_redshift,
+                          **{"kms:GrantIsForAWSResource": "true"})]
+    if str(params.get("ManageMasterPassword", "")).lower() == "true" and params.get("MasterPasswordSecretKmsKeyId"):
+        asks.append(_key_ask("kms:GenerateDataKey", lookup, params["MasterPasswordSecretKmsKeyId"],
+                             **{"kms:ViaService": f"secretsmanager.{lookup.region}.amazonaws.com"}))
+    return asks
+
+
 def ec2_security_group(action: str) -> Callable[[dict, Lookup], list[Ask]]:
     return lambda params, lookup: [Ask(action, f"arn:aws:ec2:{lookup.region}:{lookup.account}:security-group/"
                                        f"{params['GroupId']}", {})]
@@ -247,6 +271,7 @@ OPERATIONS: dict[tuple[str, str], Callable[[dict, Lookup], list[Ask]]] = {
     ("kms", "DeleteCustomKeyStore"): iam_only("kms:DeleteCustomKeyStore"),
     ("kms", "UpdateCustomKeyStore"): iam_only("kms:UpdateCustomKeyStore"),
     ("kms", "DescribeCustomKeyStores"): iam_only("kms:DescribeCustomKeyStores"),
+    ("redshift", "CreateCluster"): redshift_create_cluster,
     ("cloudhsmv2", "DescribeClusters"): iam_only("cloudhsm:DescribeClusters"),
     ("cloudhsmv2", "CreateHsm"): cloudhsm_cluster("cloudhsm:CreateHsm", dependent=CREATE_HSM_DEPENDENT),
     ("cloudhsmv2", "DeleteHsm"): cloudhsm_cluster("cloudhsm:DeleteHsm", dependent=DELETE_HSM_DEPENDENT),

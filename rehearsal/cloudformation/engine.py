@@ -97,6 +97,11 @@ class Cloud:
                                PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
     @property
+    def deploying_role_arn(self) -> str:
+        """The CDK bootstrap's CloudFormation execution role, whose credentials CloudFormation deploys with."""
+        return f"arn:aws:iam::{self.account}:role/cdk-{BOOTSTRAP_QUALIFIER}-cfn-exec-role-{self.account}-{self.region}"
+
+    @property
     def asset_bucket(self) -> str:
         return f"cdk-{BOOTSTRAP_QUALIFIER}-assets-{self.account}-{self.region}"
 
@@ -547,7 +552,7 @@ class Cloud:
         ctx = ResourceContext(stack_name=state.name, logical_id=resource.logical_id,
                               resource_type=resource.resource_type, properties=resource.properties,
                               metadata=resource.definition.get("Metadata") or {}, account=self.account,
-                              region=self.region, cloud=self)
+                              region=self.region, cloud=self, deletion_policy=resource.deletion_policy)
         if _is_custom(resource.resource_type):
             yield from custom.run(ctx, custom.request(ctx, "Delete", resource.physical_id, None, state.stack_id))
         else:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 
-from moto.core.exceptions import JsonRESTError, ServiceException
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.ec2.exceptions import EC2ClientError
 
 from rehearsal.faults import FAULTS
-from rehearsal.services import cloudhsm, ec2, kms, logs, s3, ssm
+from rehearsal.services import cloudhsm, ec2, kms, logs, redshift, s3, ssm
+from rehearsal.services.errors import Refused
 
 _installed = False
 _original_call_action = BaseResponse.call_action
@@ -51,7 +52,7 @@ def _authorise(response) -> None:
 
     def refuse():
         if getattr(response, "automated_parameter_parsing", False):
-            raise ServiceException(denied.code, denied.message)  # moto serialises it from the service model
+            raise Refused(denied.code, denied.message)  # moto serialises it from the service model
         if response.service_name == "ec2":
             raise EC2ClientError(denied.code, denied.message)
         raise JsonRESTError(denied.code, denied.message)
@@ -79,5 +80,6 @@ def install() -> None:
     s3.install()
     ec2.install()
     logs.install()
+    redshift.install()
     BaseResponse.call_action = _call_action_with_faults
     _installed = True

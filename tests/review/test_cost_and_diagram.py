@@ -10,6 +10,7 @@ import pytest
 from cmk_validate.findings import InputError
 from cmk_validate.review import diagram
 from cmk_validate.review.cost import load_prices
+from stacks.config import REDSHIFT_NODE_TYPES
 from tests.review.conftest import ROOT, review_of
 
 
@@ -17,10 +18,14 @@ def test_price_table_names_its_sources_and_date():
     table = json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text())
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", table["retrieved"])
     assert "to be checked" in table["about"] and "list prices" in table["about"].lower()
-    assert set(table["sources"]) == {"cloudhsm", "interfaceEndpoints", "kms", "cloudtrail"}
+    assert set(table["sources"]) == {"cloudhsm", "interfaceEndpoints", "kms", "cloudtrail", "redshift"}
+    assert "redshift" in table["about"].lower()    # the warehouse's prices are marked unverified too
     for region in table["regions"].values():
-        assert set(region) == {"hsmHour", "interfaceEndpointAzHour", "kmsKeyMonth", "cloudTrailDataEventsPer100k"}
+        assert set(region) == {"hsmHour", "interfaceEndpointAzHour", "kmsKeyMonth", "cloudTrailDataEventsPer100k",
+                               "redshiftNodeHour", "redshiftManagedStorageGbMonth"}
         assert set(region["hsmHour"]) == {"hsm1.medium", "hsm2m.medium"}
+        # every node type the analytics setting accepts is priced
+        assert set(region["redshiftNodeHour"]) == set(REDSHIFT_NODE_TYPES)
 
 
 def test_estimate_of_the_fixture(template, tmp_path):
@@ -39,6 +44,28 @@ def test_estimate_of_the_fixture(template, tmp_path):
     assert "CloudTrail data events" in lines
     assert cost.monthly == pytest.approx(sum(line.monthly for line in cost.lines))
     assert "entered offline" in cost.origin and "unverified" in cost.origin and "to be checked" in cost.origin
+
+
+def test_warehouse_is_priced_by_node_hours_and_assumed_storage(template, tmp_path):
+    template["Resources"]["Warehouse"] = {"Type": "AWS::Redshift::Cluster", "Properties": {
+        "ClusterType": "multi-node", "NodeType": "ra3.xlplus", "NumberOfNodes": 3, "DBName": "analytics",
+        "MasterUsername": "warehouse_admin", "ManageMasterPassword": True}}
+    cost = review_of(template, tmp_path).cost
+    table = json.loads((ROOT / "cmk_validate" / "review" / "pricing.json").read_text())
+    region = table["regions"]["eu-west-1"]
+    lines = {line.item: line for line in cost.lines}
+    assert lines["Redshift ra3.xlplus"].quantity == "3 nodes x 730 h"
+    assert lines["Redshift ra3.xlplus"].monthly == pytest.approx(3 * 730 * region["redshiftNodeHour"]["ra3.xlplus"])
+    assert lines["Redshift managed storage"].monthly == pytest.approx(
+        table["assumptions"]["warehouseStorageGb"] * region["redshiftManagedStorageGbMonth"])
+
+
+def test_unpriced_node_type_is_named_not_counted(template, tmp_path):
+    template["Resources"]["Warehouse"] = {"Type": "AWS::Redshift::Cluster", "Properties": {
+        "ClusterType": "single-node", "NodeType": "dc2.large"}}
+    cost = review_of(template, tmp_path).cost
+    assert "Redshift dc2.large" in cost.unpriced and not cost.complete
+    assert any("redshiftNodeHour.dc2.large" in note for note in cost.notes)
 
 
 def test_no_hsm_no_hsm_cost(template, tmp_path):

@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
-MODES = {"reference": None, "dev-kms": {"environment": "dev-kms"}, "sse-c": {"environment": "sse-c"}}
+MODES = {"reference": None, "dev-kms": {"environment": "dev-kms"}, "sse-c": {"environment": "sse-c"},
+         "analytics": {"environment": "analytics"}}
 
 NODE_BIN = ROOT / "node_modules" / ".bin"   # the project's Node 22 and CDK CLI (make setup)
 if NODE_BIN.is_dir() and str(NODE_BIN) not in os.environ.get("PATH", ""):

@@ -8,6 +8,7 @@ from rehearsal.cloudformation.types import (  # noqa: F401  (registration on imp
     lambda_,
     logs,
     monitoring,
+    redshift,
     s3,
     secretsmanager,
     services,

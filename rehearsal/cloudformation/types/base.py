@@ -49,6 +49,8 @@ class ResourceContext:
     # Told the physical id as soon as the resource exists, before CloudFormation reports it complete,
     # so a rollback deletes what a cancelled operation had already made.
     exists: Callable[[str], None] = lambda physical_id: None
+    # On delete: the resource's DeletionPolicy ("Snapshot" asks a snapshot-capable type for a final one).
+    deletion_policy: str = "Delete"
 
     def client(self, service: str):
         return self.cloud.client(service)
