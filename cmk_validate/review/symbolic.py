@@ -73,6 +73,16 @@ class Space:
         self._policies: dict = {}
         self._realised: dict = {}
         self._answers: dict = {}
+        self._specialised: dict = {}
+        self._arn_regexes: dict = {}
+        ctx = self.ctx
+        self._anything = z3.Star(z3.AllChar(z3.ReSort(z3.StringSort(ctx))))
+        self._digits = z3.Loop(z3.Range("0", "9", ctx), 12, 12)
+        self._role_or_user = z3.Concat(z3.Union(z3.Re("role/", ctx), z3.Re("user/", ctx)),
+                                       z3.Plus(z3.Union(z3.Range("a", "z", ctx), z3.Range("A", "Z", ctx),
+                                                        z3.Range("0", "9", ctx), *[z3.Re(c, ctx) for c in "+=,.@_-"])))
+        part = z3.Star(z3.Diff(z3.AllChar(z3.ReSort(z3.StringSort(ctx))), z3.Re(":", ctx)))
+        self._arn_head = z3.Concat(z3.Re("arn:", ctx), part, z3.Re(":", ctx), part, z3.Re(":", ctx), part, z3.Re(":", ctx))
         self._fixed: dict = {}
         self._printable = z3.Star(z3.Union(*[z3.Range(low, high, self.ctx) for low, high in (("a", "z"), ("A", "Z"), ("0", "9"))],
                                            *[z3.Re(char, self.ctx) for char in ":/-._{}#@=+,*"]))
@@ -81,11 +91,11 @@ class Space:
     def decide(self, cell: Cell, inv: Inventory, cells_of: Inventory | None = None) -> Verdict:
         """Whether `inv` allows a request of the cell; `cells_of`: the inventory the cell was built from
         (its endpoint, keys and break-glass principals), when another version is asked about it."""
-        return self._solve(cell, cells_of or inv, self.allowed(cell, inv))
+        return self._solve(cell, cells_of or inv, lambda: self.allowed(cell, inv))
 
     def opens(self, cell: Cell, new: Inventory, base: Inventory) -> Verdict:
         """A request of the cell that `new` allows and `base` does not (the new allowed region), if any."""
-        return self._solve(cell, new, z3.And(self.allowed(cell, new), z3.Not(self.allowed(cell, base))))
+        return self._solve(cell, new, lambda: z3.And(self.allowed(cell, new), z3.Not(self.allowed(cell, base))))
 
     def _solve(self, cell: Cell, inv: Inventory, goal) -> Verdict:
         """The cell's fixed values are substituted first: most of a policy then simplifies to true or false.
@@ -94,7 +104,8 @@ class Space:
         impossible combination is excluded by its unsat core and the search goes on. The same answer as
         z3's string solver on the whole formula, in a fraction of the time."""
         self._fixed = {}
-        formula = z3.And(goal, *self.constraints(cell, inv))
+        constraints = self.constraints(cell, inv)
+        formula = z3.And(goal(), *constraints)   # built after the constraints: policies specialised to them
         pairs = [(variable, value) for variable, value in self._fixed.values()]
         for _ in range(2):   # a key fixed to another variable (kms:CallerAccount -> the principal's account)
             formula = z3.substitute(formula, *pairs) if pairs else formula
@@ -112,7 +123,8 @@ class Space:
     def _search(self, formula) -> tuple:
         """(allowed, the propositions' values, the string variables' values, why undecided)."""
         atoms: dict = {}
-        abstract = self._abstract(formula, atoms, {})
+        self._collect(formula, atoms)
+        abstract = z3.substitute(formula, *[(atom, literal) for atom, literal, _ in atoms.values()]) if atoms else formula
         groups = _components(list(atoms.values()))
         booleans = z3.Solver(ctx=self.ctx)
         booleans.add(abstract)
@@ -131,9 +143,8 @@ class Space:
                 if found is None:
                     return True, {}, {}, f"the solver gave up after {CELL_STEPS:,} steps"
                 if isinstance(found, list):      # unsat core: these comparisons cannot hold together
-                    literals = [atoms[atom.get_id()][1] for atom, _ in found]
-                    booleans.add(z3.Or(*[z3.Not(literal) if holds else literal
-                                         for literal, (_, holds) in zip(literals, found)]))
+                    booleans.add(z3.Or(*[z3.Not(members[number][1]) if chosen[number][1] else members[number][1]
+                                         for number in found]))
                     conflict = True
                     continue
                 values |= found
@@ -142,25 +153,21 @@ class Space:
                 return True, truths, values, ""
         return True, {}, {}, f"no answer after {MAX_ROUNDS} rounds"
 
-    def _abstract(self, expression, atoms: dict, seen: dict):
-        """`expression` with each string comparison replaced by a proposition (recorded in `atoms`)."""
-        key = expression.get_id()
-        if key in seen:
-            return seen[key]
-        kind = expression.decl().kind() if z3.is_app(expression) else None
-        if z3.is_bool(expression) and (kind in _CONNECTIVES or (kind == z3.Z3_OP_EQ and z3.is_bool(expression.arg(0)))):
-            result = expression.decl()(*[self._abstract(child, atoms, seen) for child in expression.children()]) \
-                if expression.num_args() else expression
-        elif z3.is_const(expression) and z3.is_bool(expression):
-            result = expression          # presence of a key, authenticated
-        else:
-            found = atoms.get(key)
-            if found is None:
+    def _collect(self, formula, atoms: dict) -> None:
+        """Each string comparison of `formula` (an atom under its Boolean connectives), with a proposition."""
+        stack, seen = [formula], set()
+        while stack:
+            expression = stack.pop()
+            key = expression.get_id()
+            if key in seen:
+                continue
+            seen.add(key)
+            kind = expression.decl().kind() if z3.is_app(expression) else None
+            if z3.is_bool(expression) and (kind in _CONNECTIVES or (kind == z3.Z3_OP_EQ and z3.is_bool(expression.arg(0)))):
+                stack.extend(expression.children())
+            elif not (z3.is_const(expression) and z3.is_bool(expression)):   # not a key's presence
                 variables = frozenset(v.get_id() for v in _string_variables(expression))
-                found = atoms[key] = (expression, z3.Bool(f"atom{len(atoms)}", self.ctx), variables)
-            result = found[1]
-        seen[key] = result
-        return result
+                atoms[key] = (expression, z3.Bool(f"atom{len(atoms)}", self.ctx), variables)
 
     def _regex(self, atom):
         """(variable, regular expression) equivalent to a comparison of one string variable with constants."""
@@ -224,7 +231,7 @@ class Space:
                         answer[str(variable)] = value.as_string() if hasattr(value, "as_string") else str(value)
             elif result == z3.unsat:
                 core = {str(marker) for marker in solver.unsat_core()}
-                answer = [chosen[number] for number, marker in enumerate(markers) if str(marker) in core] or list(chosen)
+                answer = [number for number, marker in enumerate(markers) if str(marker) in core] or list(range(len(chosen)))
             else:
                 answer = None
         finally:
@@ -286,6 +293,23 @@ class Space:
 
     # -- policies ------------------------------------------------------------------------------
     def policy(self, encoder: Encoder, statements) -> _Policy:
+        """The policy's formulas with the cell's action and resource in, when the cell fixes them (cached:
+        the same policy meets the same action in many cells, and small formulas simplify fast)."""
+        general = self._policy(encoder, statements)
+        pairs = [self._fixed[v.get_id()] for v in (encoder.action, encoder.resource) if v.get_id() in self._fixed]
+        if not pairs:
+            return general
+        cache_key = (id(general), tuple(value.as_string() for _, value in pairs))
+        found = self._specialised.get(cache_key)
+        if found is None:
+            def special(formula):
+                return z3.simplify(z3.substitute(formula, *pairs))
+            found = self._specialised[cache_key] = _Policy(
+                special(general.deny), special(general.allow),
+                [(special(rest), direct, account, public) for rest, direct, account, public in general.grants])
+        return found
+
+    def _policy(self, encoder: Encoder, statements) -> _Policy:
         statements = list(statements)
         cache_key = (encoder.namespace, tuple(id(s) for s in statements))
         found = self._policies.get(cache_key)
@@ -525,10 +549,7 @@ class Space:
         """The principal (shared by the request and S3's KMS call), its account and the service context."""
         main, ctx = self.main, self.ctx
         account = inv.account
-        digits = z3.Loop(z3.Range("0", "9", ctx), 12, 12)
-        role_or_user = z3.Concat(z3.Union(z3.Re("role/", ctx), z3.Re("user/", ctx)),
-                                 z3.Plus(z3.Union(z3.Range("a", "z", ctx), z3.Range("A", "Z", ctx),
-                                                  z3.Range("0", "9", ctx), *[z3.Re(c, ctx) for c in "+=,.@_-"])))
+        digits, role_or_user = self._digits, self._role_or_user
         kind = caller.kind
         out = []
         principal_keys = {"aws:principalisawsservice": "true" if kind in (who.SERVICE, who.SERVICE_FOR_OTHER) else
@@ -584,15 +605,14 @@ class Space:
         """A service's source ARN (or the ARN in its encryption context) names the account it acts for:
         this one (`same`), or any other one."""
         ctx = self.ctx
-        part = z3.Star(z3.Diff(z3.AllChar(z3.ReSort(z3.StringSort(ctx))), z3.Re(":", ctx)))
-        head = z3.Concat(z3.Re("arn:", ctx), part, z3.Re(":", ctx), part, z3.Re(":", ctx), part, z3.Re(":", ctx))
-        anything = z3.Star(z3.AllChar(z3.ReSort(z3.StringSort(ctx))))
-        value, _ = encoder.key(name)
-        ours = z3.InRe(value, z3.Concat(head, z3.Re(account + ":", ctx), anything))
+        value, present = encoder.key(name)
+        if account not in self._arn_regexes:
+            self._arn_regexes[account] = z3.Concat(self._arn_head, z3.Re(account + ":", ctx), self._anything)
+        ours = z3.InRe(value, self._arn_regexes[account])
         if same:
-            return self._fix(encoder.key(name)[1], z3.BoolVal(True, ctx)) + [ours]
-        other = z3.InRe(value, z3.Concat(head, z3.Loop(z3.Range("0", "9", ctx), 12, 12), z3.Re(":", ctx), anything))
-        return self._fix(encoder.key(name)[1], z3.BoolVal(True, ctx)) + [other, z3.Not(ours)]
+            return self._fix(present, z3.BoolVal(True, ctx)) + [ours]
+        other = z3.InRe(value, z3.Concat(self._arn_head, self._digits, z3.Re(":", ctx), self._anything))
+        return self._fix(present, z3.BoolVal(True, ctx)) + [other, z3.Not(ours)]
 
     def _objects(self, encoder: Encoder, bucket_arn: str) -> list:
         prefix = encoder.text(bucket_arn + "/")

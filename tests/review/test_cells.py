@@ -136,10 +136,10 @@ def test_endpoint_policy_must_allow_too(template, tmp_path):
 def test_endpoint_cells_catch_uploads_to_foreign_buckets(template, tmp_path):
     review = review_of(template, tmp_path)
     subject = "gateway endpoint Fixture/GatewayEndpoint"
-    foreign = find(review, subject, BROAD, "upload", "to a bucket of another account")
+    foreign = find(review, subject, BROAD, "upload", m.FOREIGN_TARGET)
     assert not foreign.outcome.allowed
     template["Resources"]["GatewayEndpoint"]["Properties"].pop("PolicyDocument")
-    opened = find(review_of(template, tmp_path, "open"), subject, BROAD, "upload", "to a bucket of another account")
+    opened = find(review_of(template, tmp_path, "open"), subject, BROAD, "upload", m.FOREIGN_TARGET)
     assert opened.outcome.by == "endpoint has no policy (AWS default: full access)"
     assert opened.contradiction and opened.expectation.clause == ex.ENDPOINT_SCOPE
 
