@@ -73,6 +73,8 @@ class Space:
         self._policies: dict = {}
         self._realised: dict = {}
         self._answers: dict = {}
+        self._texts: dict = {}
+        self._T, self._F = z3.BoolVal(True, self.ctx), z3.BoolVal(False, self.ctx)
         self._specialised: dict = {}
         self._arn_regexes: dict = {}
         ctx = self.ctx
@@ -112,10 +114,12 @@ class Space:
         formula = z3.simplify(formula)
         if z3.is_false(formula):
             return Verdict(False)
-        cache_key = formula.sexpr()   # many cells leave the same question once their values are in
+        # Many cells leave the same question once their values are in; z3 shares equal terms, so the id
+        # names the question (the formula is kept, so that its id is not reused).
+        cache_key = formula.get_id()
         if cache_key not in self._answers:
-            self._answers[cache_key] = self._search(formula)
-        allowed, truths, values, undecided = self._answers[cache_key]
+            self._answers[cache_key] = (formula, self._search(formula))
+        allowed, truths, values, undecided = self._answers[cache_key][1]
         if undecided or not allowed:
             return Verdict(allowed, undecided=undecided)
         return Verdict(True, self._witness(cell, truths, values))
@@ -201,9 +205,9 @@ class Space:
     def _realise(self, chosen: tuple):
         """Values for one group of string variables making each comparison hold or not as chosen; a list
         (the unsat core) when impossible; None when the solver gives up. Cached: cells share comparisons."""
-        cache_key = tuple((atom.sexpr(), holds) for atom, holds in chosen)   # not ids: z3 reuses freed ones
+        cache_key = tuple((atom.get_id(), holds) for atom, holds in chosen)
         if cache_key in self._realised:
-            return self._realised[cache_key]
+            return self._realised[cache_key][1]
         solver = self.solver
         solver.push()
         try:
@@ -236,22 +240,34 @@ class Space:
                 answer = None
         finally:
             solver.pop()
-        self._realised[cache_key] = answer
+        self._realised[cache_key] = (chosen, answer)   # the atoms are kept, so that their ids are not reused
         return answer
+
+    def _t(self, value: str):
+        found = self._texts.get(value)
+        if found is None:
+            found = self._texts[value] = z3.StringVal(value, self.ctx)
+        return found
 
     def _fix(self, variable, value) -> list:
         """Substitute `variable` by `value` in the cell's query; a second, different value makes it empty."""
         known = self._fixed.get(variable.get_id())
         if known is not None:
-            return [] if known[1].eq(value) else [z3.BoolVal(False, self.ctx)]
+            return [] if known[1].eq(value) else [self._F]
         self._fixed[variable.get_id()] = (variable, value)
         return []
 
+    def _t(self, value: str):
+        found = self._texts.get(value)
+        if found is None:
+            found = self._texts[value] = z3.StringVal(value, self.ctx)
+        return found
+
     def _fix(self, variable, value) -> list:
         """Substitute `variable` by `value` in the cell's query; a second, different value makes it empty."""
         known = self._fixed.get(variable.get_id())
         if known is not None:
-            return [] if known[1].eq(value) else [z3.BoolVal(False, self.ctx)]
+            return [] if known[1].eq(value) else [self._F]
         self._fixed[variable.get_id()] = (variable, value)
         return []
 
@@ -346,9 +362,9 @@ class Space:
                 elif kind == "AWS" and (value.isdigit() or value.endswith(":root")):
                     number = value if value.isdigit() else value[len("arn:aws:iam::"):-len(":root")]
                     account.append(z3.And(encoder.authenticated,
-                                          z3.PrefixOf(encoder.text(f"arn:aws:iam::{number}:"), encoder.principal)))
+                                          z3.PrefixOf(self._t(f"arn:aws:iam::{number}:"), encoder.principal)))
                 else:
-                    direct.append(z3.And(encoder.authenticated, encoder.principal == encoder.text(value)))
+                    direct.append(z3.And(encoder.authenticated, encoder.principal == self._t(value)))
         return encoder.any_of(direct), encoder.any_of(account)
 
     # -- what IAM allows, as a formula (decide.py's combination) ---------------------------------
@@ -441,12 +457,12 @@ class Space:
             if via_s3 and bucket is not None:   # the caller's S3 request, then S3's call to KMS
                 s3_what = m.READ if cell.what.startswith(m.DECRYPT) else m.UPLOAD_DATA_KEY
                 action, _ = m.S3_ACTIONS[s3_what]
-                out += self._fix(main.action, main.text(action.lower()))
+                out += self._fix(main.action, self._t(action.lower()))
                 out += self._objects(main, bucket.arn)
                 out += self._s3_context(main, cell, inv, s3_what, inv.endpoints[0].token if inv.endpoints else None)
                 out += self._leg(cell.request.action, key, bucket.arn, inv)
                 return out
-            out += self._fix(main.action, main.text(cell.request.action.lower())) + self._fix(main.resource, main.text(key.arn))
+            out += self._fix(main.action, self._t(cell.request.action.lower())) + self._fix(main.resource, self._t(key.arn))
             out += self._network(main, cell.where, inv.kms_interface_endpoint, caller)
             out += self._pin(main, {"aws:securetransport": "true"})
             out += self._absent_prefix(main, "s3:")
@@ -455,18 +471,18 @@ class Space:
                 out += self._pin(main, {"kms:viaservice": f"s3.{inv.region}.amazonaws.com"})
             elif cell.where == m.VIA_SERVICE:
                 value, present = main.key("kms:viaservice")
-                out += [present, value != main.text(f"s3.{inv.region}.amazonaws.com")]
+                out += [present, value != self._t(f"s3.{inv.region}.amazonaws.com")]
             else:
                 out += self._pin(main, {"kms:viaservice": ABSENT})
             return out
-        out += self._fix(main.action, main.text(cell.request.action.lower()))
+        out += self._fix(main.action, self._t(cell.request.action.lower()))
         if cell.kind == "endpoint":
             endpoint = _by_label(inv.endpoints, cell.subject)
             targets = {f"to {b.name}": b.arn for b in inv.buckets}
             _, on_objects = m.S3_ACTIONS[m.UPLOAD_DATA_KEY if cell.what == "upload" else cell.what]
             if cell.where in targets:
                 arn = targets[cell.where]
-                out += self._objects(main, arn) if on_objects else self._fix(main.resource, main.text(arn))
+                out += self._objects(main, arn) if on_objects else self._fix(main.resource, self._t(arn))
             else:   # any bucket but the data buckets
                 ctx = self.ctx
                 name = z3.Plus(z3.Union(z3.Range("a", "z", ctx), z3.Range("0", "9", ctx), z3.Re("-", ctx), z3.Re(".", ctx)))
@@ -475,14 +491,14 @@ class Space:
                     pattern = z3.Concat(pattern, z3.Re("/", ctx), z3.Plus(z3.AllChar(z3.ReSort(z3.StringSort(ctx)))))
                 out.append(z3.InRe(main.resource, pattern))
                 for bucket in inv.buckets:
-                    out += [main.resource != main.text(bucket.arn), z3.Not(z3.PrefixOf(main.text(bucket.arn + "/"), main.resource))]
+                    out += [main.resource != self._t(bucket.arn), z3.Not(z3.PrefixOf(self._t(bucket.arn + "/"), main.resource))]
             out += self._network(main, m.THIS_ENDPOINT, endpoint.token, caller)
             out += self._pin(main, {"aws:securetransport": "true"})
             out += self._absent_prefix(main, "kms:")
             return out
         bucket = _by_label(inv.buckets, cell.subject)
         _, on_objects = m.S3_ACTIONS[cell.what]
-        out += self._objects(main, bucket.arn) if on_objects else self._fix(main.resource, main.text(bucket.arn))
+        out += self._objects(main, bucket.arn) if on_objects else self._fix(main.resource, self._t(bucket.arn))
         out += self._s3_context(main, cell, inv, cell.what, inv.endpoints[0].token if inv.endpoints else None)
         key = _leg_key(bucket, inv, cell.what)
         if key is not None:
@@ -508,7 +524,7 @@ class Space:
         elif what == m.UPLOAD_OTHER_KEY:
             headers["s3:x-amz-server-side-encryption"] = "aws:kms"
             value, present = encoder.key("s3:x-amz-server-side-encryption-aws-kms-key-id")
-            out += [present, value != encoder.text(bucket.default_key or "(no default key)")]
+            out += [present, value != self._t(bucket.default_key or "(no default key)")]
             del headers["s3:x-amz-server-side-encryption-aws-kms-key-id"]
         elif what == m.UPLOAD_SSE_C:
             headers["s3:x-amz-server-side-encryption-customer-algorithm"] = "AES256"
@@ -519,7 +535,7 @@ class Space:
     def _leg(self, action: str, key: Key, bucket_arn: str, inv: Inventory) -> list:
         """S3's call to KMS for the caller: a forward access session from S3, with S3's encryption context."""
         leg = self.leg
-        out = self._fix(leg.action, leg.text(action.lower())) + self._fix(leg.resource, leg.text(key.arn))
+        out = self._fix(leg.action, self._t(action.lower())) + self._fix(leg.resource, self._t(key.arn))
         out += self._pin(leg, {"aws:securetransport": "true", "kms:viaservice": f"s3.{inv.region}.amazonaws.com",
                                "kms:encryptioncontext:aws:s3:arn": bucket_arn, "aws:viaawsservice": "true",
                                "aws:calledvia": "s3.amazonaws.com", "aws:calledviafirst": "s3.amazonaws.com",
@@ -539,7 +555,7 @@ class Space:
             values |= {"aws:sourcevpce": endpoint, "aws:sourcevpc": ANY}
         elif where == m.OTHER_ENDPOINT:
             value, present = encoder.key("aws:sourcevpce")
-            out += [present] + ([value != encoder.text(endpoint)] if endpoint else [])
+            out += [present] + ([value != self._t(endpoint)] if endpoint else [])
             values["aws:sourcevpc"] = ANY
         else:
             values |= {"aws:sourcevpce": ABSENT, "aws:sourcevpc": ABSENT}
@@ -557,45 +573,45 @@ class Space:
                           "aws:principalservicename": caller.principal.id if kind in (who.SERVICE, who.SERVICE_FOR_OTHER)
                           else ABSENT}
         if kind == who.ANONYMOUS:
-            out += self._fix(main.authenticated, z3.BoolVal(False, ctx)) + self._fix(main.principal, main.text("")) + \
-                self._fix(self.account, main.text(""))
+            out += self._fix(main.authenticated, self._F) + self._fix(main.principal, self._t("")) + \
+                self._fix(self.account, self._t(""))
             principal_keys |= {"aws:principalaccount": ABSENT, "aws:principalorgid": ABSENT, "aws:principalorgpaths": ABSENT}
         elif kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
-            out += self._fix(main.authenticated, z3.BoolVal(True, ctx)) + \
-                self._fix(main.principal, main.text(caller.principal.id))
+            out += self._fix(main.authenticated, self._T) + \
+                self._fix(main.principal, self._t(caller.principal.id))
             out += [self.account == self.source_account]
             principal_keys |= {"aws:principalaccount": ABSENT, "aws:principalorgid": ABSENT, "aws:principalorgpaths": ABSENT}
             if kind == who.SERVICE:
-                out += self._fix(self.source_account, main.text(account)) + self._fix(self.account, main.text(account))
+                out += self._fix(self.source_account, self._t(account)) + self._fix(self.account, self._t(account))
             else:
-                out += [z3.InRe(self.source_account, digits), self.source_account != main.text(account)]
+                out += [z3.InRe(self.source_account, digits), self.source_account != self._t(account)]
             out += self._pin_value(main, "aws:sourceaccount", self.source_account)
             out += self._pin_value(main, "aws:sourceowner", self.source_account)
             for name in ["aws:sourcearn"] + [k for k in main.keys if k.startswith("kms:encryptioncontext:") and k.endswith(":arn")]:
                 out += self._arn_of_account(main, name, account, kind == who.SERVICE)
         else:
-            out += self._fix(main.authenticated, z3.BoolVal(True, ctx))
+            out += self._fix(main.authenticated, self._T)
             principal_keys["aws:principalaccount"] = self.account
             if kind in (who.OTHER, who.ORGANISATION):
                 # The principal's account and aws:PrincipalAccount are each any other account, not tied to
                 # one another: more requests than IAM sees, never fewer (ties cost the solver seconds).
-                out += [z3.InRe(self.account, digits), self.account != main.text(account),
+                out += [z3.InRe(self.account, digits), self.account != self._t(account),
                         z3.InRe(main.principal, z3.Concat(z3.Re("arn:aws:iam::", ctx), digits, z3.Re(":", ctx), role_or_user)),
-                        z3.Not(z3.PrefixOf(main.text(f"arn:aws:iam::{account}:"), main.principal))]
+                        z3.Not(z3.PrefixOf(self._t(f"arn:aws:iam::{account}:"), main.principal))]
                 if kind == who.OTHER:
                     principal_keys |= {"aws:principalorgid": ABSENT, "aws:principalorgpaths": ABSENT}
                 else:
                     principal_keys["aws:principalorgid"] = ANY
             elif kind == who.IN_ACCOUNT:
                 principal_keys["aws:principalaccount"] = account
-                out += self._fix(self.account, main.text(account)) + [
+                out += self._fix(self.account, self._t(account)) + [
                         z3.InRe(main.principal, z3.Concat(z3.Re(f"arn:aws:iam::{account}:", ctx), role_or_user))]
                 named = list(inv.break_glass) + [r.arn for r in inv.roles if isinstance(r.arn, str)]
-                out += [main.principal != main.text(arn) for arn in dict.fromkeys(named)]
+                out += [main.principal != self._t(arn) for arn in dict.fromkeys(named)]
             else:
                 principal_keys["aws:principalaccount"] = caller.principal.account or account
-                out += self._fix(main.principal, main.text(caller.principal.id)) + \
-                    self._fix(self.account, main.text(caller.principal.account or account))
+                out += self._fix(main.principal, self._t(caller.principal.id)) + \
+                    self._fix(self.account, self._t(caller.principal.account or account))
             out += self._pin(main, {"aws:sourceaccount": ABSENT, "aws:sourcearn": ABSENT, "aws:sourceowner": ABSENT})
         for name, value in principal_keys.items():
             out += self._pin_value(main, name, value)
@@ -610,12 +626,12 @@ class Space:
             self._arn_regexes[account] = z3.Concat(self._arn_head, z3.Re(account + ":", ctx), self._anything)
         ours = z3.InRe(value, self._arn_regexes[account])
         if same:
-            return self._fix(present, z3.BoolVal(True, ctx)) + [ours]
+            return self._fix(present, self._T) + [ours]
         other = z3.InRe(value, z3.Concat(self._arn_head, self._digits, z3.Re(":", ctx), self._anything))
-        return self._fix(present, z3.BoolVal(True, ctx)) + [other, z3.Not(ours)]
+        return self._fix(present, self._T) + [other, z3.Not(ours)]
 
     def _objects(self, encoder: Encoder, bucket_arn: str) -> list:
-        prefix = encoder.text(bucket_arn + "/")
+        prefix = self._t(bucket_arn + "/")
         return [z3.PrefixOf(prefix, encoder.resource), z3.Length(encoder.resource) > len(bucket_arn) + 1]
 
     def _pin(self, encoder: Encoder, values: dict) -> list:
@@ -628,19 +644,19 @@ class Space:
         """Fix a key: absent, present with any value, or one value (text or z3 string)."""
         variable, present = encoder.key(name)
         if value is ABSENT:
-            return self._fix(present, z3.BoolVal(False, self.ctx))
+            return self._fix(present, self._F)
         if value is ANY:
-            return self._fix(present, z3.BoolVal(True, self.ctx))
+            return self._fix(present, self._T)
         if isinstance(value, str):
-            return self._fix(present, z3.BoolVal(True, self.ctx)) + self._fix(variable, encoder.text(value))
-        return self._fix(present, z3.BoolVal(True, self.ctx)) + self._fix(variable, value)
+            return self._fix(present, self._T) + self._fix(variable, self._t(value))
+        return self._fix(present, self._T) + self._fix(variable, value)
 
     def _absent_prefix(self, encoder: Encoder, prefix: str) -> list:
         """Keys of another service (s3: in a KMS request, kms: in an S3 request) are never in the request."""
         out = []
         for name, (_, present) in list(encoder.keys.items()):
             if name.startswith(prefix):
-                out += self._fix(present, z3.BoolVal(False, self.ctx))
+                out += self._fix(present, self._F)
         return out
 
 

@@ -17,9 +17,10 @@ OTHER_VPCE = "vpce-0123456789abcdef0"
 NEW_ACCOUNT = "777788889999"
 
 
-def _statements(template: dict, resource_type: str, document: str, name_part: str = "") -> list:
+def _statements(template: dict, resource_type: str | None, document: str, name_part: str = "") -> list:
     resource = next(r for lid, r in template["Resources"].items()
-                    if r["Type"] == resource_type and name_part in lid and document in r["Properties"])
+                    if (resource_type is None or r["Type"] == resource_type) and name_part in lid
+                    and document in r.get("Properties", {}))
     return resource["Properties"][document]["Statement"]
 
 
@@ -32,7 +33,7 @@ def _endpoint_policy(templates):
 
 
 def _data_key_policy(templates):
-    return _statements(templates["CustomerKeys-Keys"], "AWS::KMS::Key", "KeyPolicy", "DataKey")
+    return _statements(templates["CustomerKeys-Keys"], None, "KeyPolicy", "DataKey")   # the HSM-backed key's type
 
 
 def _sid(statements: list, sid: str) -> dict:
