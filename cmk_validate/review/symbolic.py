@@ -73,6 +73,8 @@ class Space:
         self._policies: dict = {}
         self._realised: dict = {}
         self._answers: dict = {}
+        self._formulas: dict = {}
+        self._variables_of: dict = {}
         self._texts: dict = {}
         self._T, self._F = z3.BoolVal(True, self.ctx), z3.BoolVal(False, self.ctx)
         self._specialised: dict = {}
@@ -93,11 +95,25 @@ class Space:
     def decide(self, cell: Cell, inv: Inventory, cells_of: Inventory | None = None) -> Verdict:
         """Whether `inv` allows a request of the cell; `cells_of`: the inventory the cell was built from
         (its endpoint, keys and break-glass principals), when another version is asked about it."""
-        return self._solve(cell, cells_of or inv, lambda: self.allowed(cell, inv))
+        return self._solve(cell, cells_of or inv, lambda: self._allowed_cached(cell, inv))
 
     def opens(self, cell: Cell, new: Inventory, base: Inventory) -> Verdict:
         """A request of the cell that `new` allows and `base` does not (the new allowed region), if any."""
-        return self._solve(cell, new, lambda: z3.And(self.allowed(cell, new), z3.Not(self.allowed(cell, base))))
+        return self._solve(cell, new, lambda: z3.And(self._allowed_cached(cell, new), z3.Not(self._allowed_cached(cell, base))))
+
+    def _allowed_cached(self, cell: Cell, inv: Inventory):
+        """`allowed`, built once per question: cells that differ only in where the request comes from (or
+        TLS) share the formula; their constraints differ."""
+        caller = cell.caller
+        specialised_to = tuple(self._fixed[v.get_id()][1].get_id() if v.get_id() in self._fixed else None
+                               for v in (self.main.action, self.main.resource, self.leg.action, self.leg.resource))
+        cache_key = (id(inv), cell.kind, cell.subject, caller.kind, caller.principal.id, caller.account,
+                     tuple(id(s) for s in caller.identity), cell.what, cell.via_endpoint, cell.where == m.THIS_ENDPOINT,
+                     specialised_to)
+        found = self._formulas.get(cache_key)
+        if found is None or found[0] is not inv:
+            found = self._formulas[cache_key] = (inv, self.allowed(cell, inv))
+        return found[1]
 
     def _solve(self, cell: Cell, inv: Inventory, goal) -> Verdict:
         """The cell's fixed values are substituted first: most of a policy then simplifies to true or false.
@@ -108,10 +124,7 @@ class Space:
         self._fixed = {}
         constraints = self.constraints(cell, inv)
         formula = z3.And(goal(), *constraints)   # built after the constraints: policies specialised to them
-        pairs = [(variable, value) for variable, value in self._fixed.values()]
-        for _ in range(2):   # a key fixed to another variable (kms:CallerAccount -> the principal's account)
-            formula = z3.substitute(formula, *pairs) if pairs else formula
-        formula = z3.simplify(formula)
+        formula = z3.simplify(z3.substitute(formula, *self._pairs()) if self._fixed else formula)
         if z3.is_false(formula):
             return Verdict(False)
         # Many cells leave the same question once their values are in; z3 shares equal terms, so the id
@@ -170,8 +183,10 @@ class Space:
             if z3.is_bool(expression) and (kind in _CONNECTIVES or (kind == z3.Z3_OP_EQ and z3.is_bool(expression.arg(0)))):
                 stack.extend(expression.children())
             elif not (z3.is_const(expression) and z3.is_bool(expression)):   # not a key's presence
-                variables = frozenset(v.get_id() for v in _string_variables(expression))
-                atoms[key] = (expression, z3.Bool(f"atom{len(atoms)}", self.ctx), variables)
+                known = self._variables_of.get(key)
+                if known is None:   # the atom is kept with its variables, so that its id is not reused
+                    known = self._variables_of[key] = (expression, frozenset(v.get_id() for v in _string_variables(expression)))
+                atoms[key] = (expression, z3.Bool(f"atom{len(atoms)}", self.ctx), known[1])
 
     def _regex(self, atom):
         """(variable, regular expression) equivalent to a comparison of one string variable with constants."""
@@ -242,6 +257,17 @@ class Space:
             solver.pop()
         self._realised[cache_key] = (chosen, answer)   # the atoms are kept, so that their ids are not reused
         return answer
+
+    def _pairs(self) -> list:
+        """The substitution, a key fixed to another variable (kms:CallerAccount -> the principal's account)
+        resolved to that variable's value when it has one."""
+        pairs = []
+        for variable, value in self._fixed.values():
+            while not z3.is_string_value(value) and not z3.is_true(value) and not z3.is_false(value) \
+                    and value.get_id() in self._fixed:
+                value = self._fixed[value.get_id()][1]
+            pairs.append((variable, value))
+        return pairs
 
     def _t(self, value: str):
         found = self._texts.get(value)
