@@ -5,8 +5,8 @@ when some request of it is allowed by the new policies and not by the base's (`S
 values the cell leaves open), so widening a list of allowed values (a second endpoint id, an account, an
 action) opens the cell even when it was allowed before for other requests. The witness is that request;
 `before` and `after` name the statements that decide it in each version. A cell of a subject the base
-does not have counts as denied there. A cell is closed when it was allowed in the base and no request of
-it is allowed now. The change is reviewed on the new version's cells, so it reports the same cells as a
+does not have counts as denied there. Symmetrically, a cell is closed when some request of it that the
+base allowed is not allowed now (with that request as witness). The change is reviewed on the new version's cells, so it reports the same cells as a
 review of the new version alone.
 """
 
@@ -52,21 +52,21 @@ def compare(base_inv, new, space, base_cells) -> Change:
     for result in new.results:
         cell, now = result.cell, result.outcome
         present = cell.subject in base_subjects
-        if now.allowed:
-            verdict = space.opens(cell, new.inventory, base_inv) if present else None
-            if present and not verdict.allowed:
-                continue
-            witness = verdict.witness if verdict is not None else now.witness
-            after = outcome(cell, new.inventory, verdict) if verdict is not None and verdict.witness is None else \
-                explain(cell, new.inventory, witness) if witness else now
-            before = _describe(explain(cell, base_inv, witness)) if present and witness else \
-                "absent" if not present else "undecided"
-            change.opened.append(_flip(cell, before, f"allow: {after.by}" if after.allowed else _describe(after), witness))
-        elif present:
-            was = space.decide(cell, base_inv, cells_of=new.inventory)
-            if was.allowed:
-                base = outcome(cell, base_inv, was)
-                change.closed.append(_flip(cell, _describe(base), _describe(now), was.witness))
+        if now.allowed and not present:
+            change.opened.append(_flip(cell, "absent", f"allow: {now.by}", now.witness))
+        elif now.allowed:
+            gained = space.opens(cell, new.inventory, base_inv)
+            if gained.allowed:
+                after = explain(cell, new.inventory, gained.witness) if gained.witness else outcome(cell, new.inventory, gained)
+                before = _describe(explain(cell, base_inv, gained.witness)) if gained.witness else "undecided"
+                change.opened.append(_flip(cell, before, f"allow: {after.by}" if after.allowed else _describe(after),
+                                           gained.witness))
+        if present:
+            lost = space.narrows(cell, new.inventory, base_inv)
+            if lost.allowed:
+                before = explain(cell, base_inv, lost.witness) if lost.witness else outcome(cell, base_inv, lost)
+                after = explain(cell, new.inventory, lost.witness) if lost.witness else now
+                change.closed.append(_flip(cell, _describe(before), _describe(after), lost.witness))
     new_keys = {r.cell.key for r in new.results}
     for cell in base_cells:
         if cell.key not in new_keys:

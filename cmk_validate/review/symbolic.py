@@ -101,6 +101,10 @@ class Space:
         """A request of the cell that `new` allows and `base` does not (the new allowed region), if any."""
         return self._solve(cell, new, lambda: z3.And(self._allowed_cached(cell, new), z3.Not(self._allowed_cached(cell, base))))
 
+    def narrows(self, cell: Cell, new: Inventory, base: Inventory) -> Verdict:
+        """A request of the cell (as `new` builds it) that `base` allowed and `new` does not, if any."""
+        return self._solve(cell, new, lambda: z3.And(self._allowed_cached(cell, base), z3.Not(self._allowed_cached(cell, new))))
+
     def _allowed_cached(self, cell: Cell, inv: Inventory):
         """`allowed`, built once per question: cells that differ only in where the request comes from (or
         TLS) share the formula; their constraints differ."""
