@@ -55,13 +55,8 @@ def test_switching_to_sse_c_opens_sse_c_uploads(app_assemblies, capsys):
     code = main(["--base", str(app_assemblies["reference"]), str(app_assemblies["sse-c"]), "-f", "json"])
     change = json.loads(capsys.readouterr().out)["change"]
     assert code == 1
-    uploads = [flip for flip in change["opened"] if flip["what"] == m.UPLOAD_SSE_C]
-    assert uploads and all(flip["before"].startswith("deny: ") for flip in uploads)   # SSE-C was refused explicitly
-    # Reads no longer go through the data key, so the break-glass principals the endpoint lock exempts (and
-    # whose reads the key policy refused) may now read: IAM allows it, only the client-held key protects the data.
-    reads = [flip for flip in change["opened"] if flip["what"] != m.UPLOAD_SSE_C]
-    assert {flip["what"] for flip in reads} == {m.READ}
-    assert all(flip["who"].startswith("break-glass") and "KMS call by S3" in flip["before"] for flip in reads)
+    assert {flip["what"] for flip in change["opened"]} == {m.UPLOAD_SSE_C}
+    assert all(flip["before"].startswith("deny: ") for flip in change["opened"])   # SSE-C was refused explicitly
     assert any(flip["what"] == m.UPLOAD_DATA_KEY and "DenyUploadsWithoutSseC" in flip["after"] for flip in change["closed"])
 
 
