@@ -115,17 +115,31 @@ UNDECIDED = (f"the solver gave up after its budget of {SOLVER_STEPS:,} steps (th
              "too complex to decide)")
 
 
-class _Encoder:
+class Encoder:
     """Builds one proof's formulas in its own z3 context, so that a proof's cost in solver steps
-    depends only on its own input, not on the queries that ran before it."""
+    depends only on its own input, not on the queries that ran before it.
 
-    def __init__(self) -> None:
-        self.ctx = z3.Context()
-        self.action = z3.String("action", self.ctx)
-        self.resource = z3.String("resource", self.ctx)
-        self.principal = z3.String("principal", self.ctx)
-        self.authenticated = z3.Bool("authenticated", self.ctx)
+    The policy review encodes two requests of one caller in one context (the S3 request and S3's call
+    to KMS): a second encoder made with `namespace` and `shares` has its own action, resource and
+    condition keys, and the first one's principal and `aws:Principal*` keys (the same caller).
+    `allow_unknown` makes a part the encoding cannot express hold in an Allow (the review must not
+    miss a request an Allow may let through); in a Deny it never holds, as in a proof of coverage."""
+
+    def __init__(self, ctx: z3.Context | None = None, namespace: str = "", shares: "Encoder | None" = None,
+                 allow_unknown: bool = False) -> None:
+        self.ctx = ctx or z3.Context()
+        self.namespace = namespace
+        self.allow_unknown = allow_unknown
+        self.action = z3.String(namespace + "action", self.ctx)
+        self.resource = z3.String(namespace + "resource", self.ctx)
         self.keys: dict[str, tuple] = {}
+        if shares is None:
+            self.principal = z3.String("principal", self.ctx)
+            self.authenticated = z3.Bool("authenticated", self.ctx)
+            self.principal_keys = self.keys
+        else:
+            self.principal, self.authenticated = shares.principal, shares.authenticated
+            self.principal_keys = shares.principal_keys
         self._variables = False   # the statement being encoded has policy variables (Version 2012-10-17)
 
     def true(self):
@@ -144,9 +158,11 @@ class _Encoder:
         name = name.lower()
         if name == "aws:principalarn":
             return self.principal, self.authenticated
-        if name not in self.keys:
-            self.keys[name] = (z3.String("key:" + name, self.ctx), z3.Bool("present:" + name, self.ctx))
-        return self.keys[name]
+        keys = self.principal_keys if name.startswith("aws:principal") else self.keys
+        if name not in keys:
+            prefix = "" if keys is self.principal_keys else self.namespace
+            keys[name] = (z3.String(prefix + "key:" + name, self.ctx), z3.Bool(prefix + "present:" + name, self.ctx))
+        return keys[name]
 
     def statement(self, statement: Statement):
         if statement.unresolved or statement.effect not in ("Allow", "Deny"):
@@ -165,10 +181,11 @@ class _Encoder:
             parts.append(self._principal(statement.principals))
         if statement.not_principals is not None:
             parts.append(z3.Not(self._left_out(statement.not_principals)))
+        unknown = self.true() if self.allow_unknown and statement.effect == "Allow" else self.false()
         for condition in statement.conditions:
-            parts.append(self.condition(condition))
-        if any(part is None for part in parts):
-            return self.false()        # a part not expressible: assume the statement does not apply
+            parts.append(self.condition(condition, unknown))
+        # a part not expressible: in a Deny (or a proof), assume the statement does not apply
+        parts = [unknown if part is None else part for part in parts]
         return z3.And(*parts) if parts else self.true()
 
     def _any(self, variable, patterns: list, lower: bool = False):
@@ -245,7 +262,8 @@ class _Encoder:
                     options.append(z3.And(self.authenticated, self.principal == self.text(value)))
         return self.any_of(options)
 
-    def condition(self, condition: Condition):
+    def condition(self, condition: Condition, unknown=None):
+        """The condition as a formula; `unknown` (default false) where the encoding cannot express it."""
         base = condition.base
         value, present = self.key(condition.key)
         if base == "Null":
@@ -254,8 +272,8 @@ class _Encoder:
         negated = base in NEGATED
         positive = base.replace("Not", "", 1) if negated else base
         hit = self._values(positive, value, condition.values)
-        if hit is None:
-            return self.false()        # not expressible: assume it does not apply
+        if hit is None:                # not expressible: in a Deny, assume it does not apply
+            return self.false() if unknown is None else unknown
         single = z3.Not(hit) if negated else hit
         if positive in _NUMERIC:       # exact only for whole numbers; elsewhere it does not apply
             single = z3.And(self.numeric_domain(value), single)
@@ -496,7 +514,7 @@ def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict |
 
 
 def _prove(statements: list[Statement], scope: Scope, steps: int) -> Proof:
-    encoder = _Encoder()
+    encoder = Encoder()
     text = encoder.text
     denies = [encoder.statement(s) for s in statements if s.effect == "Deny"]
     solver = z3.Solver(ctx=encoder.ctx)

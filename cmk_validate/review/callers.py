@@ -15,7 +15,10 @@ BROAD_IDENTITY_POLICY = parse_policy({"Statement": [{"Sid": "AnyActionAnyResourc
 
 IN_ACCOUNT, BREAK_GLASS, ASSEMBLY_ROLE = "in-account", "break-glass", "assembly-role"
 OTHER, ANONYMOUS, SERVICE, SERVICE_FOR_OTHER = "other-account", "anonymous", "service", "service-for-other"
-OUTSIDE_KINDS = (OTHER, ANONYMOUS, SERVICE_FOR_OTHER)
+ORGANISATION = "organisation-member"    # another account that is in an organisation (aws:PrincipalOrgID set)
+OUTSIDE_KINDS = (OTHER, ORGANISATION, ANONYMOUS, SERVICE_FOR_OTHER)
+PRINCIPAL_KINDS = (IN_ACCOUNT, BREAK_GLASS, ASSEMBLY_ROLE, OTHER, ORGANISATION)   # IAM users and roles
+EXAMPLE_ORGANISATION = "o-exampleorgid"
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,9 @@ class Caller:
 
 
 def broad_role(account: str) -> Caller:
-    """"A role of this account with broad identity permissions": an identity policy allowing * on *."""
-    return Caller("role of this account (identity policy * on *)", IN_ACCOUNT,
+    """"Any role or user of this account but the named ones, with broad identity permissions": an identity
+    policy allowing * on *. The principal is the example the fixed probe uses; the proof ranges over all."""
+    return Caller("role of this account (any role or user but the break-glass ones; identity policy * on *)", IN_ACCOUNT,
                   Principal("AWS", f"arn:aws:iam::{account}:role/ReviewBroadRole", account),
                   tuple(BROAD_IDENTITY_POLICY))
 
@@ -55,8 +59,17 @@ def break_glass(arn: str, account: str) -> Caller:
 
 
 def other_account() -> Caller:
-    return Caller(f"principal of another account ({OTHER_ACCOUNT}, identity * on *)", OTHER,
+    return Caller("principal of another account (any account, in no organisation; identity * on *)", OTHER,
                   Principal("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:role/Outsider", OTHER_ACCOUNT),
+                  tuple(BROAD_IDENTITY_POLICY))
+
+
+def organisation_member() -> Caller:
+    """A principal of another account of an organisation: any aws:PrincipalOrgID, this account's own included
+    (the assembly does not say which organisation the account is in)."""
+    return Caller("principal of an organisation's other account (any aws:PrincipalOrgID, this account's included; "
+                  "identity * on *)", ORGANISATION,
+                  Principal("AWS", f"arn:aws:iam::{OTHER_ACCOUNT}:role/OrganisationMember", OTHER_ACCOUNT),
                   tuple(BROAD_IDENTITY_POLICY))
 
 
@@ -80,4 +93,4 @@ def assembly_role(arn: str, stack: str, logical_id: str, account: str, policy: l
 
 def standard_callers(account: str, break_glass_arns: list[str]) -> list[Caller]:
     return ([broad_role(account)] + [break_glass(arn, account) for arn in break_glass_arns]
-            + [other_account(), anonymous()])
+            + [other_account(), organisation_member(), anonymous()])

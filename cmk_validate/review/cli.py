@@ -73,7 +73,7 @@ def to_json(review) -> dict:
         "cells": [{"subject": r.cell.subject, "who": r.cell.who, "where": r.cell.where, "tls": r.cell.tls,
                    "what": r.cell.what, "decision": r.outcome.effect, "by": r.outcome.by,
                    "expected": r.expectation.expected, "clause": r.expectation.clause,
-                   "contradiction": r.contradiction} for r in review.results],
+                   "contradiction": r.contradiction, "witness": r.outcome.witness} for r in review.results],
     }
     if review.diff is not None:
         data["change"] = {

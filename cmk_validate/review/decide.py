@@ -1,8 +1,14 @@
 """The decision of one cell, and which statement made it.
 
+The verdict is proved over every request of the cell (`symbolic.Space`, z3): allowed with a witness
+request taken from the model, or denied because no request of the cell is allowed. The statements named
+come from evaluating one concrete request with `cmk_validate.policy.evaluate`: the witness for an
+allowed cell (which also checks the proof against the evaluator), the cell's fixed probe for a denied
+one (exact there: every request of the cell is denied, the probe among them).
+
 `cmk_validate.policy.evaluate` decides one request against policies (explicit deny wins, then allow,
 else implicit deny). What it cannot know is how IAM *combines* policies of different kinds; that is
-what this module adds:
+what this module adds (and `symbolic` writes as formulas):
 
 - S3, same account: allowed by the identity policy OR the bucket policy; another account: needs
   both (the bucket policy naming the principal or its account); anonymous: only a bucket policy
@@ -16,9 +22,9 @@ what this module adds:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from cmk_validate.policy import Request, Statement, evaluate, principal_match_kind, statement_matches
+from cmk_validate.policy import Principal, Request, Statement, evaluate, principal_match_kind, statement_matches
 from cmk_validate.review import callers as who
 from cmk_validate.review import matrix as m
 from cmk_validate.review.matrix import Cell
@@ -34,6 +40,7 @@ CONTROL_KEYS = ("aws:principalaccount", "aws:principalarn", "aws:principalorgid"
 class Outcome:
     effect: str          # Allow | Deny | ImplicitDeny
     by: str              # the deciding statement(s) or setting, e.g. 'bucket policy "DenyInsecureTransport"'
+    witness: dict | None = field(default=None, compare=False)   # an allowed request of the cell (from the model)
 
     @property
     def allowed(self) -> bool:
@@ -44,7 +51,61 @@ class Outcome:
         return {ALLOW: "allow", DENY: "deny", IMPLICIT: "implicit deny"}[self.effect]
 
 
-def decide(cell: Cell, inv: Inventory) -> Outcome:
+def decide(cell: Cell, inv: Inventory, space=None) -> Outcome:
+    """The cell's verdict over all its requests, explained by the statements that decide one of them."""
+    from cmk_validate.review.symbolic import Space
+
+    return outcome(cell, inv, (space or Space()).decide(cell, inv))
+
+
+def outcome(cell: Cell, inv: Inventory, verdict) -> Outcome:
+    if verdict.undecided:
+        return Outcome(ALLOW, f"undecided, counted as allowed: {verdict.undecided}")
+    if not verdict.allowed:
+        probe = evaluate_probe(cell, inv)
+        if probe.allowed:   # the evaluator and the encoding disagree on the probe: the proof decides
+            return Outcome(IMPLICIT, f"no request of this cell is allowed (proved; the evaluator reads the probe as allowed by {probe.by})")
+        return probe
+    explained = explain(cell, inv, verdict.witness)
+    if explained.allowed:
+        return replace(explained, witness=verdict.witness)
+    return Outcome(ALLOW, f"allowed for this request (proved); the evaluator reads it as {explained.symbol}: {explained.by}",
+                   verdict.witness)
+
+
+def explain(cell: Cell, inv: Inventory, witness: dict) -> Outcome:
+    """The concrete evaluation of a witness request (and S3's KMS call in it)."""
+    caller = cell.caller
+    if witness["principal"] == "anonymous":
+        principal = Principal.anonymous()
+    elif caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
+        principal = caller.principal
+    else:
+        principal = Principal.aws(witness["principal"])
+    caller = replace(caller, principal=principal)
+    request = Request(cell.request.action, witness["resource"], principal, dict(witness["context"]))
+    leg = witness.get("kms call")
+    if cell.kind == "s3":
+        bucket = next(b for b in inv.buckets if b.label == cell.subject)
+        return s3_request(request, caller, bucket, inv, cell.via_endpoint, cell.what,
+                          kms_context=leg["context"] if leg else None, endpoint_token=cell.endpoint)
+    if cell.kind == "endpoint":
+        return endpoint_request(request, next(e for e in inv.endpoints if e.label == cell.subject).policy)
+    key = next(k for k in inv.keys if k.label == cell.subject)
+    bucket = inv.bucket_using(key)
+    if leg is None or bucket is None:
+        return kms_request(replace(request, action=cell.request.action), caller, key, inv)
+    s3_what = m.READ if cell.what.startswith(m.DECRYPT) else m.UPLOAD_DATA_KEY
+    request = replace(request, action=m.S3_ACTIONS[s3_what][0])
+    s3 = s3_request(request, caller, bucket, inv, cell.where == m.THIS_ENDPOINT, s3_what, with_kms=False)
+    if not s3.allowed:
+        return replace(s3, by=f"S3 request: {s3.by}")
+    kms = kms_request(Request(cell.request.action, key.arn, principal, dict(leg["context"])), caller, key, inv)
+    return kms if not kms.allowed else Outcome(ALLOW, f"{kms.by} (S3 request: {s3.by})")
+
+
+def evaluate_probe(cell: Cell, inv: Inventory) -> Outcome:
+    """The cell's fixed probe request, evaluated."""
     if cell.kind == "s3":
         bucket = next(b for b in inv.buckets if b.label == cell.subject)
         return s3_request(cell.request, cell.caller, bucket, inv, cell.via_endpoint, cell.what,
@@ -62,7 +123,8 @@ def statement_name(policy: str, statement: Statement) -> str:
 
 # -- S3 ---------------------------------------------------------------------------------------
 def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_endpoint: bool, what: str,
-               with_kms: bool = True, endpoint_token: str | None = None) -> Outcome:
+               with_kms: bool = True, kms_context: dict | None = None,
+               endpoint_token: str | None = None) -> Outcome:
     """`endpoint_token`: which of the assembly's endpoints the request comes through (default: the first)."""
     endpoint = None
     if inv.endpoints and via_endpoint:
@@ -87,7 +149,7 @@ def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_end
     if granted.by.startswith("public:") and bucket.restrict_public and caller.outside:
         return Outcome(DENY, "Block Public Access: RestrictPublicBuckets")
     allows.insert(0, granted.by.removeprefix("public:"))
-    kms = _kms_leg(request, caller, bucket, inv, what) if with_kms else None
+    kms = _kms_leg(request, caller, bucket, inv, what, kms_context) if with_kms else None
     if kms is not None:
         if not kms.allowed:
             return Outcome(kms.effect, f"KMS call by S3: {kms.by}")
@@ -95,11 +157,14 @@ def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_end
     return Outcome(ALLOW, " + ".join(allows))
 
 
-def _kms_leg(request: Request, caller, bucket: Bucket, inv: Inventory, what: str) -> Outcome | None:
-    """S3 calls KMS as the caller for SSE-KMS reads and uploads; None when no KMS call is made."""
+def _kms_leg(request: Request, caller, bucket: Bucket, inv: Inventory, what: str,
+             context: dict | None = None) -> Outcome | None:
+    """S3 calls KMS as the caller for SSE-KMS reads and uploads (a forward access session: aws:ViaAWSService
+    true, aws:CalledVia S3); None when no KMS call is made. `context`: the call's keys, when a witness gives them.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html"""
     if bucket.sse_c_required and what in (m.READ, m.UPLOAD_NO_HEADER):
         return None
-    if what == m.UPLOAD_SSE_C or what not in (m.READ, m.UPLOAD_DATA_KEY, m.UPLOAD_OTHER_KEY, m.UPLOAD_NO_HEADER):
+    if what not in (m.READ, m.UPLOAD_DATA_KEY, m.UPLOAD_OTHER_KEY, m.UPLOAD_NO_HEADER):
         return None
     if what == m.UPLOAD_OTHER_KEY:
         return Outcome(ALLOW, "other key's policy (not in this assembly, assumed to allow)")
@@ -108,8 +173,10 @@ def _kms_leg(request: Request, caller, bucket: Bucket, inv: Inventory, what: str
         return None if bucket.default_algorithm not in ("aws:kms", "aws:kms:dsse") else \
             Outcome(ALLOW, "default key's policy (not in this assembly, assumed to allow)")
     action = "kms:Decrypt" if what == m.READ else "kms:GenerateDataKey"
-    context = {"aws:SecureTransport": "true", "kms:CallerAccount": caller.account or "",
-               "kms:ViaService": f"s3.{inv.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket.arn}
+    if context is None:
+        context = {"aws:SecureTransport": "true", "kms:CallerAccount": caller.account or "",
+                   "kms:ViaService": f"s3.{inv.region}.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": bucket.arn,
+                   "aws:ViaAWSService": "true", "aws:CalledVia": "s3.amazonaws.com"}
     return kms_request(Request(action, key.arn, request.principal, context), caller, key, inv)
 
 
@@ -127,7 +194,7 @@ def kms_cell(cell: Cell, key: Key, inv: Inventory) -> Outcome:
         return kms_request(cell.request, cell.caller, key, inv)
     s3_what = m.READ if cell.what.startswith(m.DECRYPT) else m.UPLOAD_DATA_KEY
     action, _ = m.S3_ACTIONS[s3_what]
-    context = {"aws:SecureTransport": "true"}
+    context = {"aws:SecureTransport": "true"} | m.caller_context(cell.caller, cell.where)
     if cell.where == m.THIS_ENDPOINT:
         context["aws:sourceVpce"] = inv.endpoints[0].token if inv.endpoints else "{{this-assembly-gateway-endpoint}}"
     elif cell.where == m.OTHER_ENDPOINT:

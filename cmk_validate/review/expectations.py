@@ -100,6 +100,8 @@ def _key(cell: Cell, inv: Inventory) -> Expectation:
     if cell.what in (m.PUT_KEY_POLICY, m.SCHEDULE_DELETION):
         return Expectation(EITHER)
     if not cell.what.endswith(m.VIA_S3):
+        if cell.where == m.VIA_SERVICE and any(w["encrypted"] for w in inv.topology.warehouses):
+            return Expectation(EITHER)   # an encrypted warehouse uses the key through Redshift (CKE117 allows that)
         return Expectation(DENY, S3_ONLY)
     if bucket.sse_c_required and not cell.what.startswith(m.DECRYPT):
         return Expectation(EITHER)

@@ -69,9 +69,9 @@ def _change(review: Review) -> list[str]:
                                    ("Access removed (allowed before, denied now)", change.closed, "closed")):
         out.append(f"<h3>{title}: {len(flips)}</h3>")
         if flips:
-            out.append(_table(["subject", "who", "where", "TLS", "what", "before", "after"],
-                              [[f.subject, f.who, f.where, "yes" if f.tls else "no", f.what, f.before, f.after]
-                               for f in flips], table_id))
+            out.append(_table(["subject", "who", "where", "TLS", "what", "before", "after", "witness"],
+                              [[f.subject, f.who, f.where, "yes" if f.tls else "no", f.what, f.before, f.after,
+                                layout.witness_text(f.witness)] for f in flips], table_id))
     for label, subjects in (("Added", change.subjects_added), ("Removed", change.subjects_removed)):
         if subjects:
             out.append(f"<p>{label}: {escape(', '.join(subjects))}</p>")
@@ -128,6 +128,8 @@ def _matrix(review: Review) -> list[str]:
                     continue
                 css = CLASS[result.outcome.effect] + (" contradiction" if result.contradiction else "")
                 title = f"{result.outcome.symbol}: {result.outcome.by}; expected {result.expectation.expected}"
+                if result.outcome.witness:
+                    title += f"; witness: {layout.witness_text(result.outcome.witness)}"
                 cells.append(f'<td class="{css}" title="{escape(title)}">{table.code(result)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")
         out.append(f"<h3>{escape(table.subject)}</h3>")

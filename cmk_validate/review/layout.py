@@ -50,3 +50,15 @@ def tables(review) -> list[Table]:
         table.legend = dict(sorted(table.legend.items(), key=lambda item: ("ADN".index(item[0][0]), int(item[0][1:]))))
         out.append(table)
     return out
+
+
+def witness_text(witness: dict | None) -> str:
+    """A witness request in one line: principal, resource, the keys present, S3's KMS call."""
+    if not witness:
+        return ""
+    parts = [f"principal={witness['principal']}", f"resource={witness['resource']}"]
+    parts += [f"{key}={value}" for key, value in witness.get("context", {}).items()]
+    leg = witness.get("kms call")
+    if leg:
+        parts.append("KMS call: " + ", ".join(f"{key}={value}" for key, value in leg["context"].items()))
+    return "; ".join(parts)

@@ -12,8 +12,9 @@ COMMENT_LIMIT = 65_536
 FOLDED = ("\n_{left} of the matrix's {total} tables left out to fit a pull-request comment "
           "({limit:,} characters); `--format html` or `--format json` holds every cell._\n")
 SYMBOL = {"Allow": "✅", "Deny": "⛔", "ImplicitDeny": "▫️"}
-ASSUMPTIONS = ("Callers in the account and break-glass roles carry an identity policy allowing * on *; another VPC "
-               "endpoint has AWS's default full-access policy; \"via S3\" is the caller's S3 request and S3's KMS call "
+ASSUMPTIONS = ("Each cell is proved over every request it stands for (z3); an allowed cell has a witness request "
+               "(JSON and HTML). Callers in the account and break-glass roles carry an identity policy allowing * on *; "
+               "another VPC endpoint has AWS's default full-access policy; \"via S3\" is the caller's S3 request and S3's KMS call "
                "as the caller. Not modelled: SCPs/RCPs, permission boundaries, session policies, KMS grants, ACLs.")
 
 
@@ -51,11 +52,11 @@ def _change(review: Review, change) -> list[str]:
                          ("Access removed (allowed before, denied now)", change.closed)):
         if not flips:
             continue
-        out += [f"**{title}: {len(flips)}**", "", "| subject | who | where | TLS | what | before | after |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+        out += [f"**{title}: {len(flips)}**", "", "| subject | who | where | TLS | what | before | after | witness |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for flip in flips[:MAX_ROWS]:
             out.append(f"| {_c(flip.subject)} | {_c(flip.who)} | {_c(flip.where)} | {_tls(flip.tls)} | {_c(flip.what)} "
-                       f"| {_c(flip.before)} | {_c(flip.after)} |")
+                       f"| {_c(flip.before)} | {_c(flip.after)} | {_c(layout.witness_text(flip.witness))} |")
         if len(flips) > MAX_ROWS:
             out.append(f"\n… and {len(flips) - MAX_ROWS} more (use `--format json` for all).")
         out.append("")
@@ -69,13 +70,13 @@ def _contradictions(review: Review) -> list[str]:
     found = review.contradictions
     if not found:
         return ["### Contradictions: none", ""]
-    out = [f"### Contradictions: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks |",
-           "| --- | --- | --- | --- | --- | --- | --- |"]
+    out = [f"### Contradictions: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks | witness |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for result in found[:MAX_ROWS]:
         cell = result.cell
         out.append(f"| {_c(cell.subject)} | {_c(cell.who)} | {_c(cell.where)} | {_tls(cell.tls)} | {_c(cell.what)} "
                    f"| {SYMBOL[result.outcome.effect]} {_c(result.outcome.symbol)}: {_c(result.outcome.by)} "
-                   f"| {_c(result.expectation.clause)} |")
+                   f"| {_c(result.expectation.clause)} | {_c(layout.witness_text(result.outcome.witness))} |")
     if len(found) > MAX_ROWS:
         out.append(f"\n… and {len(found) - MAX_ROWS} more (see the full matrix).")
     return out + [""]

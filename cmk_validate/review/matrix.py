@@ -16,17 +16,23 @@ from cmk_validate.review.subjects import Bucket, Endpoint, Inventory, Key
 
 THIS_ENDPOINT, OTHER_ENDPOINT, INTERNET, AWS_SERVICE = (
     "through this assembly's endpoint", "through another VPC endpoint", "from the internet", "as an AWS service")
+# A service the caller called makes the request with the caller's identity (forward access session):
+# aws:ViaAWSService true, aws:CalledVia names the service, no VPC endpoint.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/access_forward_access_sessions.html
+VIA_SERVICE = "through an AWS service on the caller's behalf"
+EXAMPLE_CALLED_VIA = "cloudformation.amazonaws.com"
 OTHER_VPCE = "vpce-0a1b2c3d4e5f60718"
 OTHER_KMS_KEY = "arn:aws:kms:{region}:{account}:key/00000000-0000-4000-8000-0000000000aa"
 FOREIGN_BUCKET = f"arn:aws:s3:::some-bucket-of-account-{who.OTHER_ACCOUNT}"
-FOREIGN_TARGET = "to a bucket of another account"
+FOREIGN_TARGET = "to any other bucket (other accounts' included)"
 
 # what -> (S3 action, on objects?, encryption variant)
 READ, LIST, DELETE = "read", "list", "delete"
-UPLOAD_DATA_KEY, UPLOAD_OTHER_KEY, UPLOAD_NO_HEADER, UPLOAD_SSE_C = (
-    "upload, data key", "upload, other KMS key", "upload, no encryption header", "upload, SSE-C")
+UPLOAD_DATA_KEY, UPLOAD_OTHER_KEY, UPLOAD_NO_HEADER, UPLOAD_SSE_C, UPLOAD_SSE_S3 = (
+    "upload, data key", "upload, other KMS key", "upload, no encryption header", "upload, SSE-C",
+    "upload, SSE-S3 (AES256)")
 PUT_POLICY, DELETE_POLICY = "put bucket policy", "delete bucket policy"
-UPLOADS = (UPLOAD_DATA_KEY, UPLOAD_OTHER_KEY, UPLOAD_NO_HEADER, UPLOAD_SSE_C)
+UPLOADS = (UPLOAD_DATA_KEY, UPLOAD_OTHER_KEY, UPLOAD_NO_HEADER, UPLOAD_SSE_C, UPLOAD_SSE_S3)
 POLICY_CHANGES = (PUT_POLICY, DELETE_POLICY)
 BUCKET_WHATS = (READ, LIST, DELETE) + UPLOADS + POLICY_CHANGES
 S3_ACTIONS = {READ: ("s3:GetObject", True), LIST: ("s3:ListBucket", False), DELETE: ("s3:DeleteObject", True),
@@ -100,7 +106,7 @@ def bucket_cells(inv: Inventory, bucket: Bucket, callers: list[Caller]) -> list[
                 for what in BUCKET_WHATS:
                     action, on_objects = S3_ACTIONS[what]
                     resource = f"{bucket.arn}/{caller.object_prefix}review-probe-object" if on_objects else bucket.arn
-                    context = _network_context(where, tls, endpoint) | _service_context(caller, inv) | \
+                    context = _network_context(where, tls, endpoint, caller) | _service_context(caller, inv) | \
                         _encryption(what, inv, bucket)
                     if caller.object_prefix and not on_objects:
                         context["s3:prefix"] = caller.object_prefix
@@ -117,8 +123,8 @@ def key_cells(inv: Inventory, key: Key, callers: list[Caller]) -> list[Cell]:
         for where, _tls in _wheres(caller, tls_variants=False):
             for what in KEY_WHATS:
                 via_s3 = what.endswith(VIA_S3)
-                if via_s3 and caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
-                    continue  # a service calls KMS itself, not through S3 for a caller
+                if via_s3 and (caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER) or where == VIA_SERVICE):
+                    continue  # a service calls KMS itself, not through S3 for a caller; S3 is a service already
                 action = KMS_ACTIONS[what[: -len(VIA_S3)] if via_s3 else what]
                 context = {"aws:SecureTransport": "true", "kms:CallerAccount": caller.account or ""}
                 context |= _service_context(caller, inv)
@@ -131,6 +137,9 @@ def key_cells(inv: Inventory, key: Key, callers: list[Caller]) -> list[Cell]:
                     context["aws:sourceVpce"] = kms_endpoint
                 elif where == OTHER_ENDPOINT:
                     context["aws:sourceVpce"] = OTHER_VPCE
+                elif where == VIA_SERVICE:
+                    context["kms:ViaService"] = f"{EXAMPLE_CALLED_VIA.split('.')[0]}.{inv.region}.amazonaws.com"
+                context |= caller_context(caller, where)
                 cells.append(Cell(key.label, caller.label, where, True, what, "kms", caller,
                                   Request(action, key.arn, caller.principal, context), where == THIS_ENDPOINT))
     return cells
@@ -147,7 +156,7 @@ def endpoint_cells(inv: Inventory, endpoint: Endpoint, callers: list[Caller]) ->
             for what in ENDPOINT_WHATS:
                 action, on_objects = S3_ACTIONS[what]
                 resource = arn + "/review-probe-object" if on_objects else arn
-                context = {"aws:SecureTransport": "true", "aws:sourceVpce": endpoint.token}
+                context = {"aws:SecureTransport": "true", "aws:sourceVpce": endpoint.token} | caller_context(caller, THIS_ENDPOINT)
                 cells.append(Cell(endpoint.label, caller.label, where, True, what if what != UPLOAD_DATA_KEY else "upload",
                                   "endpoint", caller, Request(action, resource, caller.principal, context), True))
     return cells
@@ -157,16 +166,31 @@ def _wheres(caller: Caller, tls_variants: bool = True) -> list[tuple[str, bool]]
     if caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
         return [(AWS_SERVICE, True)]
     tls_values = (True, False) if tls_variants else (True,)
-    return [(where, tls) for where in (THIS_ENDPOINT, OTHER_ENDPOINT, INTERNET) for tls in tls_values]
+    through_service = [] if caller.kind == who.ANONYMOUS else [(VIA_SERVICE, True)]   # services sign with TLS
+    return [(where, tls) for where in (THIS_ENDPOINT, OTHER_ENDPOINT, INTERNET) for tls in tls_values] + through_service
 
 
-def _network_context(where: str, tls: bool, endpoint: str) -> dict:
+def caller_context(caller: Caller, where: str) -> dict:
+    """What the probe request carries about how the caller asks: through a service or not, its organisation."""
+    if caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
+        return {"aws:PrincipalIsAWSService": "true", "aws:ViaAWSService": "false"}
+    context = {"aws:ViaAWSService": "true" if where == VIA_SERVICE else "false"}
+    if caller.kind != who.ANONYMOUS:
+        context["aws:PrincipalIsAWSService"] = "false"
+    if where == VIA_SERVICE:
+        context["aws:CalledVia"] = EXAMPLE_CALLED_VIA
+    if caller.kind == who.ORGANISATION:
+        context["aws:PrincipalOrgID"] = who.EXAMPLE_ORGANISATION
+    return context
+
+
+def _network_context(where: str, tls: bool, endpoint: str, caller: Caller) -> dict:
     context = {"aws:SecureTransport": "true" if tls else "false"}
     if where == THIS_ENDPOINT:
         context["aws:sourceVpce"] = endpoint
     elif where == OTHER_ENDPOINT:
         context["aws:sourceVpce"] = OTHER_VPCE
-    return context
+    return context | caller_context(caller, where)
 
 
 def _service_context(caller: Caller, inv: Inventory) -> dict:
@@ -195,6 +219,8 @@ def _encryption(what: str, inv: Inventory, bucket: Bucket) -> dict:
                 "s3:x-amz-server-side-encryption-aws-kms-key-id": other_kms_key(inv)}
     if what == UPLOAD_SSE_C:
         return {"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}
+    if what == UPLOAD_SSE_S3:
+        return {"s3:x-amz-server-side-encryption": "AES256"}
     return {}
 
 

@@ -10,6 +10,7 @@ from cmk_validate.review.cost import CostEstimate, estimate
 from cmk_validate.review.decide import Outcome, decide
 from cmk_validate.review.matrix import Cell, build
 from cmk_validate.review.subjects import Inventory, inventory
+from cmk_validate.review.symbolic import Space
 
 
 @dataclass
@@ -45,8 +46,9 @@ class Review:
         return list(dict.fromkeys(r.cell.subject for r in self.results))
 
 
-def review_inventory(inv: Inventory, break_glass: list[str] | None = None, prices=None) -> Review:
-    results = [Result(cell, decide(cell, inv), ex.expect(cell, inv)) for cell in build(inv, break_glass)]
+def review_inventory(inv: Inventory, break_glass: list[str] | None = None, prices=None, space: Space | None = None) -> Review:
+    space = space or Space()
+    results = [Result(cell, decide(cell, inv, space), ex.expect(cell, inv)) for cell in build(inv, break_glass)]
     return Review(inv, results, estimate(inv, prices) if prices is not None else None)
 
 
@@ -55,15 +57,15 @@ def review_path(path: str, break_glass: list[str] | None = None, prices=None) ->
 
 
 def review_change(base_path: str, new_path: str, prices=None) -> Review:
-    """Both versions reviewed with the same callers (the union of their break-glass principals)."""
+    """The new version's review (the same cells as reviewed alone), and per cell whether a request is
+    allowed now that was not before, proved in one z3 context holding both versions' policies."""
     from cmk_validate.review.diff import compare
 
     base_inv = inventory(load(base_path), source=base_path)
     new_inv = inventory(load(new_path), source=new_path)
-    arns = list(dict.fromkeys(base_inv.break_glass + new_inv.break_glass))
-    base = review_inventory(base_inv, arns)
-    new = review_inventory(new_inv, arns, prices)
-    new.diff = compare(base, new)
+    space = Space()
+    new = review_inventory(new_inv, prices=prices, space=space)
+    new.diff = compare(base_inv, new, space, build(base_inv))
     new.base_inventory = base_inv
     if prices is not None:
         new.diff.base_cost = estimate(base_inv, prices)

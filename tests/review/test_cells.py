@@ -136,10 +136,10 @@ def test_endpoint_policy_must_allow_too(template, tmp_path):
 def test_endpoint_cells_catch_uploads_to_foreign_buckets(template, tmp_path):
     review = review_of(template, tmp_path)
     subject = "gateway endpoint Fixture/GatewayEndpoint"
-    foreign = find(review, subject, BROAD, "upload", "to a bucket of another account")
+    foreign = find(review, subject, BROAD, "upload", m.FOREIGN_TARGET)
     assert not foreign.outcome.allowed
     template["Resources"]["GatewayEndpoint"]["Properties"].pop("PolicyDocument")
-    opened = find(review_of(template, tmp_path, "open"), subject, BROAD, "upload", "to a bucket of another account")
+    opened = find(review_of(template, tmp_path, "open"), subject, BROAD, "upload", m.FOREIGN_TARGET)
     assert opened.outcome.by == "endpoint has no policy (AWS default: full access)"
     assert opened.contradiction and opened.expectation.clause == ex.ENDPOINT_SCOPE
 
@@ -166,9 +166,47 @@ def test_root_kms_star_on_the_data_key_is_flagged(template, tmp_path):
 
 
 def test_key_administration_by_named_principal_only(template, tmp_path):
+    """The role row stands for every role of the account: the one the key policy names administers the key
+    (the witness), and once it is gone from the policy no role of the account can."""
     review = review_of(template, tmp_path)
-    assert find(review, KEY, BROAD, m.PUT_KEY_POLICY).outcome.by == "key policy: no statement allows it"
+    admin = find(review, KEY, BROAD, m.PUT_KEY_POLICY)
+    assert admin.outcome.by == 'key policy "KeyAdministration"'
+    assert admin.outcome.witness["principal"] == "arn:aws:iam::111122223333:role/KeyAdministrator"
     assert find(review, AUDIT, BROAD, m.SCHEDULE_DELETION).outcome.allowed   # root kms:* delegates to IAM
+    policy = template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    policy[:] = [s for s in policy if s.get("Sid") != "KeyAdministration"]
+    nobody = find(review_of(template, tmp_path, "no-admin"), KEY, BROAD, m.PUT_KEY_POLICY)
+    assert (nobody.outcome.effect, nobody.outcome.by) == ("ImplicitDeny", "key policy: no statement allows it")
+
+
+def test_every_request_of_a_cell_counts_not_one_probe(template, tmp_path):
+    """A second endpoint id in the endpoint lock: the fixed probe's other endpoint is still denied, but the
+    cell 'through another VPC endpoint' is allowed, with the added endpoint as its witness."""
+    lock = template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]["Condition"]
+    lock["StringNotEquals"]["aws:sourceVpce"] = [lock["StringNotEquals"]["aws:sourceVpce"], "vpce-0ffeeffeeffeeffee"]
+    result = find(review_of(template, tmp_path), BUCKET, BROAD, m.LIST, m.OTHER_ENDPOINT)
+    assert result.outcome.allowed and result.contradiction
+    assert result.outcome.witness["context"]["aws:sourcevpce"] == "vpce-0ffeeffeeffeeffee"
+
+
+def test_organisation_member_and_service_on_the_callers_behalf(template, tmp_path):
+    """An Allow for the organisation opens the organisation row (not the row of accounts in no
+    organisation); an exemption for requests made by services opens the 'through a service' row."""
+    policy = template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    policy.append({"Sid": "Organisation", "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+                   "Resource": "arn:aws:s3:::fixture-data-bucket",
+                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abcdef1234"}}})
+    policy[0]["Condition"]["Bool"] = {"aws:ViaAWSService": "false"}
+    template["Resources"]["GatewayEndpoint"]["Properties"].pop("PolicyDocument")
+    review = review_of(template, tmp_path)
+    member = find(review, BUCKET, "principal of an organisation", m.LIST)
+    assert member.outcome.allowed and member.outcome.witness["context"]["aws:principalorgid"] == "o-abcdef1234"
+    assert not find(review, BUCKET, OTHER, m.LIST).outcome.allowed
+    via = find(review, BUCKET, BROAD, m.LIST, m.VIA_SERVICE)
+    assert via.outcome.allowed and via.contradiction and via.outcome.witness["context"]["aws:viaawsservice"] == "true"
+    sse_s3 = find(review, BUCKET, BROAD, m.UPLOAD_SSE_S3)   # AES256: neither the data key nor aws:kms
+    assert sse_s3.outcome.effect == "Deny" and sse_s3.outcome.by.startswith('bucket policy "DenyUploadsWithOther')
+    assert sse_s3.expectation.clause == ex.key_clause(review.inventory)
 
 
 def test_anonymous_never_reaches_kms(template, tmp_path):
