@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from html import escape
 
-WIDTH, HEIGHT = 1200, 540
+WIDTH, HEIGHT = 1260, 540
 PEERED_H = 120   # each peered application VPC adds a band of this height below the HSM VPC
 VPC_X, VPC_Y, VPC_W, VPC_H = 20, 50, 760, 450
 RIGHT_X, RIGHT_W = 840, 330
@@ -91,12 +91,30 @@ def _box(kind: str, x: float, y: float, w: float, h: float, label: str, sub: str
 
 
 def _line(x1, y1, x2, y2, label: str = "", kind: str = "link", dy: float = -4, at: float = 0.5, dx: float = 4) -> str:
-    """An arrow; its label sits at fraction `at` along it (0 = start), offset by (dx, dy)."""
+    """An arrow; its label sits at fraction `at` along it (0 = start), offset by (dx, dy); a label with
+    line breaks is set in lines, for short arrows."""
     lx, ly = x1 + (x2 - x1) * at + dx, y1 + (y2 - y1) * at + dy
-    text = (f'<text class="edge-label" x="{lx:g}" y="{ly:g}" fill="#51607a" font-size="10">{escape(label)}</text>'
+    lines = "".join(f'<tspan x="{lx:g}" dy="{0 if number == 0 else 12}">{escape(line)}</tspan>'
+                    for number, line in enumerate(label.split("\n")))
+    text = (f'<text class="edge-label" x="{lx:g}" y="{ly:g}" fill="#51607a" font-size="10">{lines}</text>'
             if label else "")
     return (f'<g data-kind="{kind}"><path d="M {x1} {y1} L {x2} {y2}" stroke="#51607a" stroke-width="1.3" fill="none" '
             f'marker-end="url(#arrow)"/>{text}</g>')
+
+
+def _path(points: list[tuple[float, float]], label: str, kind: str, label_at: tuple[float, float]) -> str:
+    """An arrow with elbows, routed around the boxes between its ends; its label at `label_at`."""
+    d = " ".join(f"{'M' if number == 0 else 'L'} {x:g} {y:g}" for number, (x, y) in enumerate(points))
+    text = (f'<text class="edge-label" x="{label_at[0]:g}" y="{label_at[1]:g}" fill="#51607a" font-size="10">'
+            f'{escape(label)}</text>')
+    return (f'<g data-kind="{kind}"><path d="{d}" stroke="#51607a" stroke-width="1.3" fill="none" '
+            f'marker-end="url(#arrow)"/>{text}</g>')
+
+
+def _locks_to(bucket, endpoint) -> bool:
+    """The bucket policy names the endpoint in an aws:SourceVpce condition (the lock the edge stands for)."""
+    return any(condition.key.lower() == "aws:sourcevpce" and endpoint.token in condition.values
+               for statement in bucket.policy or [] for condition in statement.conditions)
 
 
 def _vpc(inv, broken) -> list[str]:
@@ -172,11 +190,15 @@ def _outside(inv, review, broken) -> list[str]:
                         broken.get(bucket.label), key=bucket.label))
         bucket_anchor = bucket_anchor or (RIGHT_X, y + 29)
         y += 70
-    if bucket_anchor and inv.endpoints:
-        # Label near the endpoint end, in the free band between the AZs and the endpoint box: at the
-        # middle of the arrow it ran into the key store's "CloudHSM cluster" label.
-        out.append(_line(VPC_X + VPC_W - 150, VPC_Y + VPC_H - 51, bucket_anchor[0], bucket_anchor[1],
-                         "aws:sourceVpce", "endpoint-to-bucket", at=0.1, dx=10, dy=0))
+    locked = next((b for b in inv.buckets[:2] if inv.endpoints and _locks_to(b, inv.endpoints[0])), None)
+    if locked is not None:
+        # Drawn only where the bucket policy names the endpoint. Routed below the AZs and up between
+        # them and the VPC's border, so it crosses no box and leaves the gap to the right-hand column to
+        # the key store's arrow and its label; labelled on its first leg.
+        start_y, gap_x = VPC_Y + VPC_H - 51, VPC_X + VPC_W - 10
+        anchor_y = VPC_Y + 29 + 70 * inv.buckets.index(locked)
+        out.append(_path([(VPC_X + VPC_W - 150, start_y), (gap_x, start_y), (gap_x, anchor_y), (RIGHT_X, anchor_y)],
+                         "aws:sourceVpce", "endpoint-to-bucket", (VPC_X + VPC_W - 142, start_y - 4)))
     data_keys = [k for k in inv.keys if inv.bucket_using(k)] or inv.keys[:1]
     key_y = y + 30
     for key in data_keys[:1]:
@@ -189,7 +211,8 @@ def _outside(inv, review, broken) -> list[str]:
         out.append(_box("key-store", RIGHT_X, store_y, RIGHT_W, 50, "KMS custom key store", inv.topology.key_store))
         out.append(_line(RIGHT_X + 60, key_y + 54, RIGHT_X + 60, store_y, "key material", "key-to-store"))
         if inv.topology.hsms:
-            out.append(_line(RIGHT_X, store_y + 25, VPC_X + VPC_W, store_y + 25, "CloudHSM cluster", "store-to-cluster", dy=14))
+            out.append(_line(RIGHT_X, store_y + 25, VPC_X + VPC_W, store_y + 25, "CloudHSM\ncluster", "store-to-cluster",
+                             dx=-24, dy=14))
     others = [k for k in inv.keys if k not in data_keys[:1]]
     other_y = store_y + 70
     if others:
@@ -203,9 +226,11 @@ def _outside(inv, review, broken) -> list[str]:
         trail = next(iter(inv.topology.trails), None)
         out.append(_box("trail", RIGHT_X, trail_y, RIGHT_W, 50, "CloudTrail trail" if trail else "no trail",
                         (trail["logical_id"] + (", data events" if not why else "")) if trail else "", why))
-        if bucket_anchor:
-            out.append(_line(RIGHT_X + RIGHT_W - 40, trail_y, RIGHT_X + RIGHT_W - 40, bucket_anchor[1] + 29,
-                             "records", "trail-to-bucket"))
+        if bucket_anchor:   # up the right margin, not through the key and key store boxes
+            right, margin_x = RIGHT_X + RIGHT_W, RIGHT_X + RIGHT_W + 18
+            out.append(_path([(right, trail_y + 25), (margin_x, trail_y + 25), (margin_x, bucket_anchor[1]),
+                              (right, bucket_anchor[1])], "records", "trail-to-bucket",
+                             (margin_x + 4, (trail_y + 25 + bucket_anchor[1]) / 2)))
     return out
 
 
@@ -231,7 +256,9 @@ def _peered(inv, broken) -> list[str]:
 
 def _legend(height: int = HEIGHT) -> list[str]:
     y = height - 18
-    return [f'<g data-kind="legend"><rect x="{RIGHT_X}" y="{y - 11}" width="14" height="12" fill="{OK_FILL}" stroke="{OK_STROKE}"/>'
-            f'<text x="{RIGHT_X + 20}" y="{y}">invariant holds</text>'
-            f'<rect x="{RIGHT_X + 130}" y="{y - 11}" width="14" height="12" fill="{BAD_FILL}" stroke="{BAD_STROKE}"/>'
-            f'<text x="{RIGHT_X + 150}" y="{y}">invariant broken</text></g>']
+    return [f'<g data-kind="legend"><rect x="{VPC_X}" y="{y - 11}" width="14" height="12" fill="{OK_FILL}" stroke="{OK_STROKE}"/>'
+            f'<text x="{VPC_X + 20}" y="{y}">invariant holds</text>'
+            f'<rect x="{VPC_X + 130}" y="{y - 11}" width="14" height="12" fill="{BAD_FILL}" stroke="{BAD_STROKE}"/>'
+            f'<text x="{VPC_X + 150}" y="{y}">invariant broken</text>'
+            f'<rect x="{VPC_X + 270}" y="{y - 11}" width="14" height="12" fill="{PLAIN_FILL}" stroke="{PLAIN_STROKE}"/>'
+            f'<text x="{VPC_X + 290}" y="{y}">context, no invariant of its own</text></g>']

@@ -45,9 +45,22 @@ MEASURE = """<script>
   });
   var nodes = Array.prototype.map.call(document.querySelectorAll("#diagram g.node > rect"), function (r) {
     var b = r.getBoundingClientRect(); return [r.parentNode.getAttribute("data-kind"), [b.left, b.top, b.right, b.bottom]]; });
+  var crossings = {};   // edge kind -> node kinds its path runs through (its first and last 8 px touch its ends)
+  document.querySelectorAll("#diagram g[data-kind] > path").forEach(function (p) {
+    var kind = p.parentNode.getAttribute("data-kind"), total = p.getTotalLength(), m = p.getScreenCTM();
+    for (var l = 8; l < total - 8; l += 2) {
+      var pt = p.getPointAtLength(l), x = pt.x * m.a + pt.y * m.c + m.e, y = pt.x * m.b + pt.y * m.d + m.f;
+      nodes.forEach(function (n) { var b = n[1];
+        if (x > b[0] + 3 && x < b[2] - 3 && y > b[1] + 3 && y < b[3] - 3) { (crossings[kind] = crossings[kind] || {})[n[0]] = 1; } });
+    }
+  });
+  function fill(r) { return getComputedStyle(r).fill; }
+  var nodeFills = {}, legendFills = {};
+  document.querySelectorAll("#diagram g.node > rect").forEach(function (r) { nodeFills[fill(r)] = 1; });
+  document.querySelectorAll("#diagram [data-kind=legend] rect").forEach(function (r) { legendFills[fill(r)] = 1; });
   var out = document.createElement("pre"); out.id = "measured";
   out.textContent = JSON.stringify({svg: box(svg), kinds: kinds, broken: broken, tables: tables, red: red, labels: labels,
-    nodes: nodes,
+    nodes: nodes, crossings: crossings, nodeFills: Object.keys(nodeFills), legendFills: Object.keys(legendFills),
     external: document.querySelectorAll("[src], link[rel=stylesheet]").length});
   document.body.appendChild(out);
 })();
@@ -128,7 +141,7 @@ def _overlap(a, b, margin=2.0) -> bool:
 
 def test_edge_labels_do_not_overlap(app_assemblies, tmp_path):
     """"aws:sourceVpce" (endpoint -> bucket) and "CloudHSM cluster" (key store -> cluster) as rendered:
-    their bounding boxes are apart, and neither overlaps any other edge label."""
+    their bounding boxes are apart; no edge label overlaps another or any box."""
     measured, _, _ = _render(tmp_path, app_assemblies["reference"])
     labels = measured["labels"]
     (source_vpce,) = labels["endpoint-to-bucket"]
@@ -136,10 +149,20 @@ def test_edge_labels_do_not_overlap(app_assemblies, tmp_path):
     assert source_vpce[2] > source_vpce[0] and cluster[2] > cluster[0]     # both rendered
     # apart by at least 10 px either way, so other fonts' metrics do not make them touch
     assert not _overlap(source_vpce, cluster, margin=5.0), (source_vpce, cluster)
-    for kind, rect in measured["nodes"]:          # and the endpoint's label is on no box
-        assert not _overlap(source_vpce, rect, margin=1.0), (kind, rect, source_vpce)
     edges = [(kind, b) for kind in ("endpoint-to-bucket", "store-to-cluster", "bucket-to-key", "key-to-store",
-                                    "trail-to-bucket") for b in labels.get(kind, [])]
+                                    "trail-to-bucket", "peering") for b in labels.get(kind, [])]
+    for kind, label in edges:                     # no edge label is on a box
+        for node, rect in measured["nodes"]:
+            assert not _overlap(label, rect, margin=1.0), (kind, label, node, rect)
     for i, (kind_a, a) in enumerate(edges):
         for kind_b, b in edges[i + 1:]:
             assert not _overlap(a, b), (kind_a, a, kind_b, b)
+
+
+def test_edges_cross_no_box_and_every_colour_is_in_the_legend(app_assemblies, tmp_path):
+    """Each arrow, as rendered, runs through no box but the two it joins (the trail's and the endpoint's
+    arrows are routed around the right-hand column), and each box colour has a legend entry."""
+    measured, _, _ = _render(tmp_path, app_assemblies["reference"])
+    assert measured["crossings"] == {}, measured["crossings"]
+    assert {"endpoint-to-bucket", "trail-to-bucket", "store-to-cluster", "route", "peering"} <= set(measured["kinds"])
+    assert len(measured["legendFills"]) == 3 and set(measured["nodeFills"]) <= set(measured["legendFills"])

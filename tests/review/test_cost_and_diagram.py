@@ -117,6 +117,20 @@ def test_diagram_colours_broken_invariants(template, tmp_path):
         assert kind in broken
 
 
+def test_the_source_vpce_edge_stands_for_the_bucket_policys_condition(template, tmp_path):
+    """The endpoint -> bucket arrow is the bucket policy's aws:SourceVpce lock: drawn while the policy
+    names the endpoint, gone (and the bucket red) once the condition is removed."""
+    assert 'data-kind="endpoint-to-bucket"' in diagram.render(review_of(template, tmp_path / "locked"))
+    policy = template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    for statement in policy:
+        for operator in statement.get("Condition", {}).values():
+            operator.pop("aws:sourceVpce", None)
+            operator.pop("aws:SourceVpce", None)
+    unlocked = diagram.render(review_of(template, tmp_path / "unlocked"))
+    assert 'data-kind="endpoint-to-bucket"' not in unlocked
+    assert re.search(r'<g class="node" data-kind="bucket"[^>]*data-broken="true"', unlocked)
+
+
 def test_key_labels_and_plurals(app_assemblies):
     """dev-kms: a plain KMS key is "KMS key" (not "KMS KMS key"), one other key is "1 other KMS key"."""
     from cmk_validate.review.cli import render
