@@ -7,6 +7,8 @@ from cmk_validate.review import layout
 from cmk_validate.review.report import Review
 
 MAX_ROWS = 40
+# Fewer rows per table, in turn, while the summary (with its witnesses) does not fit a comment.
+ROW_STEPS = (MAX_ROWS, 20, 10, 5, 1)
 # GitHub refuses a comment body longer than this many characters; the review must fit in one.
 COMMENT_LIMIT = 65_536
 FOLDED = ("\n_{left} of the matrix's {total} tables left out to fit a pull-request comment "
@@ -19,19 +21,30 @@ ASSUMPTIONS = ("Each cell is proved over every request it stands for (z3); an al
 
 
 def render(review: Review) -> str:
+    """The longest review that fits a comment: as many rows of the contradiction and change tables
+    as fit (ROW_STEPS), then as many of the matrix's tables."""
+    matrix = _matrix(review)
+    for rows in ROW_STEPS:
+        text = _fitted(_summary(review, rows), matrix)
+        if text is not None:
+            return text
+    raise ValueError(f"the review's summary alone is over {COMMENT_LIMIT:,} characters, "
+                     f"even with {ROW_STEPS[-1]} row per table")
+
+
+def _summary(review: Review, rows: int) -> list[str]:
     out = [f"## Policy review of `{review.inventory.source or 'the assembly'}`", "", f"**{review.summary()}**", ""]
     out += [f"- Note: {_c(note)}" for note in review.inventory.unresolved] + ([""] if review.inventory.unresolved else [])
-    out += _contradictions(review)
+    out += _contradictions(review, rows)
     change = review.diff
     if change is not None:
-        out += _change(review, change)
-    out += _cost(review)
-    return _fitted(out, _matrix(review))
+        out += _change(review, change, rows)
+    return out + _cost(review)
 
 
-def _fitted(before_matrix: list[str], matrix: list[list[str]]) -> str:
+def _fitted(before_matrix: list[str], matrix: list[list[str]]) -> str | None:
     """The review with as many of the matrix's tables as fit under COMMENT_LIMIT, in their order, and a
-    note of how many were left out; everything before the matrix is already bounded (MAX_ROWS)."""
+    note of how many were left out; None when even the summary does not fit."""
     head, tables, tail = matrix[0], matrix[1:-1], matrix[-1]
     for kept in range(len(tables), -1, -1):
         note = [] if kept == len(tables) else [FOLDED.format(left=len(tables) - kept, total=len(tables),
@@ -40,10 +53,10 @@ def _fitted(before_matrix: list[str], matrix: list[list[str]]) -> str:
         text = "\n".join(lines).rstrip() + "\n"
         if len(text) <= COMMENT_LIMIT:
             return text
-    raise ValueError(f"the review's summary alone is over {COMMENT_LIMIT:,} characters")  # MAX_ROWS bounds it
+    return None
 
 
-def _change(review: Review, change) -> list[str]:
+def _change(review: Review, change, rows: int = MAX_ROWS) -> list[str]:
     base = review.base_inventory.source if review.base_inventory else "base"
     verdict = (f"**This change opens {len(change.opened)} new access cell(s): a second approver is needed.**"
                if change.opened else "This change opens no new access.")
@@ -54,11 +67,11 @@ def _change(review: Review, change) -> list[str]:
             continue
         out += [f"**{title}: {len(flips)}**", "", "| subject | who | where | TLS | what | before | after | witness |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for flip in flips[:MAX_ROWS]:
+        for flip in flips[:rows]:
             out.append(f"| {_c(flip.subject)} | {_c(flip.who)} | {_c(flip.where)} | {_tls(flip.tls)} | {_c(flip.what)} "
                        f"| {_c(flip.before)} | {_c(flip.after)} | {_c(layout.witness_text(flip.witness))} |")
-        if len(flips) > MAX_ROWS:
-            out.append(f"\n… and {len(flips) - MAX_ROWS} more (use `--format json` for all).")
+        if len(flips) > rows:
+            out.append(f"\n… and {len(flips) - rows} more (use `--format json` for all).")
         out.append("")
     for label, subjects in (("Added", change.subjects_added), ("Removed", change.subjects_removed)):
         if subjects:
@@ -66,19 +79,19 @@ def _change(review: Review, change) -> list[str]:
     return out
 
 
-def _contradictions(review: Review) -> list[str]:
+def _contradictions(review: Review, rows: int = MAX_ROWS) -> list[str]:
     found = review.contradictions
     if not found:
         return ["### Contradictions: none", ""]
     out = [f"### Contradictions: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks | witness |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for result in found[:MAX_ROWS]:
+    for result in found[:rows]:
         cell = result.cell
         out.append(f"| {_c(cell.subject)} | {_c(cell.who)} | {_c(cell.where)} | {_tls(cell.tls)} | {_c(cell.what)} "
                    f"| {SYMBOL[result.outcome.effect]} {_c(result.outcome.symbol)}: {_c(result.outcome.by)} "
                    f"| {_c(result.expectation.clause)} | {_c(layout.witness_text(result.outcome.witness))} |")
-    if len(found) > MAX_ROWS:
-        out.append(f"\n… and {len(found) - MAX_ROWS} more (see the full matrix).")
+    if len(found) > rows:
+        out.append(f"\n… and {len(found) - rows} more (see the full matrix).")
     return out + [""]
 
 
