@@ -295,20 +295,6 @@ class Space:
         self._fixed[variable.get_id()] = (variable, value)
         return []
 
-    def _t(self, value: str):
-        found = self._texts.get(value)
-        if found is None:
-            found = self._texts[value] = z3.StringVal(value, self.ctx)
-        return found
-
-    def _fix(self, variable, value) -> list:
-        """Substitute `variable` by `value` in the cell's query; a second, different value makes it empty."""
-        known = self._fixed.get(variable.get_id())
-        if known is not None:
-            return [] if known[1].eq(value) else [self._F]
-        self._fixed[variable.get_id()] = (variable, value)
-        return []
-
     def _strings(self) -> list:
         variables = [self.main.action, self.main.resource, self.main.principal, self.leg.resource]
         for encoder in (self.main, self.leg):
