@@ -4,27 +4,17 @@ the assembly has a Redshift cluster (CKE117)."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from cmk_validate.engine import run
 from cmk_validate.findings import Severity
 from cmk_validate.model import load
-from cmk_validate.model.assembly import Assembly, Stack
+from tests.validators.assemblies import copied
 
 
 @pytest.fixture(scope="session")
 def analytics(synthesised):
     return load(str(synthesised["analytics"]))
-
-
-def _copy(assembly: Assembly) -> Assembly:
-    clone = Assembly(root=assembly.root)
-    for stack in assembly.stacks:
-        clone.stacks.append(Stack(name=stack.name, template=copy.deepcopy(stack.template),
-                                  template_file=stack.template_file, account=stack.account, region=stack.region))
-    return clone
 
 
 def _one(assembly, kind):
@@ -79,7 +69,7 @@ def test_analytics_assembly_has_one_protected_warehouse(analytics):
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_mutation_is_caught_by_exactly_its_rule(analytics, name):
     expected, mutate = MUTATIONS[name]
-    assembly = _copy(analytics)
+    assembly = copied(analytics)
     mutate(assembly)
     report = run(assembly, with_lines=False)
     raised = {f.rule_id for f in report.findings if f.severity >= Severity.WARNING}

@@ -13,7 +13,7 @@ import pytest
 from cmk_validate.engine import run
 from cmk_validate.findings import Severity
 from cmk_validate.model import load
-from cmk_validate.model.assembly import Assembly, Stack
+from tests.validators.assemblies import copied
 
 
 @pytest.fixture(scope="session")
@@ -30,14 +30,6 @@ def test_reference_modes_pass_without_errors_or_warnings(synthesised):
 def test_reference_passes_cfn_lint_with_documented_ignores(reference):
     report = run(reference, rules=[], cfn_lint=True, with_lines=False)
     assert [f"{f.rule_id} {f.message}" for f in report.active(Severity.WARNING)] == []
-
-
-def _copy(assembly: Assembly) -> Assembly:
-    clone = Assembly(root=assembly.root)
-    for stack in assembly.stacks:
-        clone.stacks.append(Stack(name=stack.name, template=copy.deepcopy(stack.template),
-                                  template_file=stack.template_file, account=stack.account, region=stack.region))
-    return clone
 
 
 def _resources(assembly, kind):
@@ -265,7 +257,7 @@ MUTATIONS = {
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_mutation_is_caught_by_exactly_its_rule(reference, name):
     expected, mutate = MUTATIONS[name]
-    assembly = _copy(reference)
+    assembly = copied(reference)
     mutate(assembly)
     report = run(assembly, with_lines=False)
     raised = {f.rule_id for f in report.findings if f.severity >= Severity.WARNING}
@@ -344,14 +336,14 @@ SILENT_VARIANTS = {
 
 @pytest.mark.parametrize("name", list(SILENT_VARIANTS))
 def test_correct_but_unusual_variant_stays_silent(reference, name):
-    assembly = _copy(reference)
+    assembly = copied(reference)
     SILENT_VARIANTS[name](assembly)
     report = run(assembly, with_lines=False)
     assert report.active(Severity.WARNING) == [], [f"{f.rule_id}: {f.message}" for f in report.active()]
 
 
 def test_acknowledged_finding_is_kept_as_suppressed(reference):
-    assembly = _copy(reference)
+    assembly = copied(reference)
     _data_bucket(assembly)["Properties"].pop("LoggingConfiguration")
     _data_bucket(assembly)["Metadata"] = {"ArchitectureInvariants": {"acknowledge": [
         {"id": "CKE104", "reason": "access logs go to a central account in this test"}]}}
@@ -380,7 +372,7 @@ def _spare_subnet(a, with_internet_route: bool) -> None:
 @pytest.mark.parametrize("mode, expected", [("dev-kms", {"CKE105", "CKE106"}), ("reference", set())])
 def test_in_kms_mode_every_subnet_of_the_vpc_keeps_the_network_invariants(synthesised, mode, expected):
     """With CloudHSM only the HSM and client subnets are singled out; without it every subnet of the VPC is."""
-    assembly = _copy(load(str(synthesised[mode])))
+    assembly = copied(load(str(synthesised[mode])))
     _spare_subnet(assembly, with_internet_route=True)
     report = run(assembly, with_lines=False)
     assert {f.rule_id for f in report.active(Severity.ERROR) if "Spare" in f.message or "Spare" in f.path_text} == expected
