@@ -3,8 +3,9 @@
 Expected: data reachable only through the gateway endpoint, with TLS, with the HSM-backed key
 (SSE-C in sse-c mode); the data key used only through S3; the break-glass principal can still fix
 the bucket policy; nobody outside the account gets anything. Each cell expects `allow`, `deny` or
-`either` (not part of the claim, e.g. what a break-glass role may do with data: exempt by design)
-and belongs to the clause it would contradict.
+`either` (not part of the claim, e.g. what a break-glass role may do with data: exempt by design,
+or a delete through the endpoint: "reachable" means read, list and upload, and a stricter lock that
+keeps deletes from everyone loses no data) and belongs to the clause it would contradict.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def _bucket(cell: Cell, inv: Inventory) -> Expectation:
             return Expectation(EITHER)   # the bucket default is the data key; a policy may still want the header
         if cell.what != compliant:
             return Expectation(DENY, key_clause(inv))
-    if caller.kind == who.ASSEMBLY_ROLE:
-        return Expectation(EITHER)   # its identity policy may rightly grant less
+    if caller.kind == who.ASSEMBLY_ROLE or cell.what == m.DELETE:
+        return Expectation(EITHER)   # its identity policy may rightly grant less; deletes may be kept from all
     return Expectation(ALLOW, ENDPOINT_ONLY)
 
 
@@ -117,6 +118,8 @@ def _endpoint(cell: Cell) -> Expectation:
         return Expectation(DENY, ENDPOINT_SCOPE) if cell.what in ("upload", m.DELETE) else Expectation(EITHER)
     if cell.caller.outside:
         return Expectation(DENY, ENDPOINT_SCOPE)
+    if cell.what == m.DELETE:
+        return Expectation(EITHER)
     return Expectation(ALLOW, ENDPOINT_ONLY) if cell.caller.kind == who.IN_ACCOUNT else Expectation(EITHER)
 
 
