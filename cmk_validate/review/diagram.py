@@ -156,6 +156,10 @@ def _vpc(inv, broken) -> list[str]:
                                 f"{warehouse['nodes']} x {warehouse['node_type']}",
                                 broken.get(f"warehouse:{warehouse['logical_id']}"), key=warehouse["logical_id"]))
                 y += 48
+            if topology.warehouses and all(w_["vpc_routing"] for w_ in topology.warehouses):
+                # enhanced VPC routing: COPY/UNLOAD leave by the subnet's route table, to the gateway endpoint
+                out.append(_line(x + w - 50, y - 8, x + w - 50, VPC_Y + VPC_H - 150, "COPY/\nUNLOAD",
+                                 "warehouse-to-route-table", dy=-6))
         enis = [e for e in topology.interface_endpoints
                 if any(s["az"] == zone and s["id"] in e["subnets"] for s in topology.subnets)]
         if enis:

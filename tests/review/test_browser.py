@@ -166,3 +166,14 @@ def test_edges_cross_no_box_and_every_colour_is_in_the_legend(app_assemblies, tm
     assert measured["crossings"] == {}, measured["crossings"]
     assert {"endpoint-to-bucket", "trail-to-bucket", "store-to-cluster", "route", "peering"} <= set(measured["kinds"])
     assert len(measured["legendFills"]) == 3 and set(measured["nodeFills"]) <= set(measured["legendFills"])
+
+
+def test_the_warehouses_path_crosses_no_box(synth, tmp_path):
+    """The analytics assembly adds the warehouse and its COPY/UNLOAD arrow to its route table."""
+    measured, _, _ = _render(tmp_path, Path(synth("analytics").outdir))
+    assert measured["kinds"].get("warehouse") == 1 and "warehouse-to-route-table" in measured["kinds"]
+    assert measured["crossings"] == {}, measured["crossings"]
+    labels = [label for kind in ("warehouse-to-route-table", "endpoint-to-bucket") for label in measured["labels"][kind]]
+    for label in labels:
+        for node, rect in measured["nodes"]:
+            assert not _overlap(label, rect, margin=1.0), (label, node, rect)

@@ -43,7 +43,7 @@ def test_the_warehouse_is_in_the_cost_estimate(review, config_of):
     assert line.quantity.startswith(f"{analytics.number_of_nodes} nodes") and line.monthly > 0
 
 
-def test_the_diagram_draws_the_warehouse_and_reds_a_public_one(review, synth, tmp_path):
+def test_the_diagram_draws_the_warehouse_its_path_and_reds_a_public_one(review, synth, tmp_path):
     import json
     import re
     import shutil
@@ -54,6 +54,7 @@ def test_the_diagram_draws_the_warehouse_and_reds_a_public_one(review, synth, tm
     assert re.findall(r'data-kind="warehouse"', svg) == ['data-kind="warehouse"']
     assert 'data-kind="warehouse" data-key="WarehouseCluster' in svg and "2 x ra3.large" in svg
     assert not re.search(r'data-kind="warehouse"[^>]*data-broken="true"', svg)
+    assert 'data-kind="warehouse-to-route-table"' in svg     # COPY/UNLOAD by the route table to the endpoint
     copy = tmp_path / "cdk.out"
     shutil.copytree(synth("analytics").outdir, copy)
     path = next(copy.glob("*-Analytics.template.json"))
@@ -65,3 +66,4 @@ def test_the_diagram_draws_the_warehouse_and_reds_a_public_one(review, synth, tm
     broken = diagram.render(review_path(str(copy), prices=load_prices()))
     assert re.search(r'data-kind="warehouse"[^>]*data-broken="true"', broken)
     assert "publicly accessible, COPY/UNLOAD outside the VPC" in broken
+    assert 'data-kind="warehouse-to-route-table"' not in broken   # no enhanced VPC routing: no such path
