@@ -126,9 +126,7 @@ def s3_request(request: Request, caller, bucket: Bucket, inv: Inventory, via_end
                with_kms: bool = True, kms_context: dict | None = None,
                endpoint_token: str | None = None) -> Outcome:
     """`endpoint_token`: which of the assembly's endpoints the request comes through (default: the first)."""
-    endpoint = None
-    if inv.endpoints and via_endpoint:
-        endpoint = next((e for e in inv.endpoints if e.token == endpoint_token), inv.endpoints[0])
+    endpoint = inv.gateway_endpoint(endpoint_token) if via_endpoint else None
     policies = [("identity policy", list(caller.identity)), ("bucket policy", bucket.policy)]
     if endpoint is not None and endpoint.policy is not None:
         policies.append(("endpoint policy", endpoint.policy))

@@ -116,6 +116,11 @@ class Inventory:
     def key_by_arn(self, arn: str | None) -> Key | None:
         return next((key for key in self.keys if arn and key.arn == arn), None)
 
+    def gateway_endpoint(self, token: str | None) -> Endpoint | None:
+        """The S3 gateway endpoint with this id token (a peered application VPC's), else the first one;
+        None when the assembly has none."""
+        return next((e for e in self.endpoints if e.token == token), self.endpoints[0] if self.endpoints else None)
+
     def bucket_using(self, key: Key) -> Bucket | None:
         return next((bucket for bucket in self.buckets if bucket.default_key == key.arn), None)
 

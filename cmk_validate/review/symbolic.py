@@ -133,7 +133,7 @@ class Space:
         free, the solver could pick a call `base`'s key policy refuses and report a read as newly opened."""
         self._fixed = {}
         constraints = self.constraints(cell, inv)
-        if base is not None and not self._leg_constraints(cell, inv):
+        if base is not None and self._leg_call(cell, inv) is None:
             constraints += self._leg_constraints(cell, base)
         formula = z3.And(goal(), *constraints)   # built after the constraints: policies specialised to them
         formula = z3.simplify(z3.substitute(formula, *self._pairs()) if self._fixed else formula)
@@ -434,9 +434,7 @@ class Space:
         identity = self.policy(encoder, caller.identity)
         resource = self.policy(encoder, bucket.policy)
         parts = [z3.Not(identity.deny), z3.Not(resource.deny)]
-        endpoint = None
-        if inv.endpoints and via_endpoint:
-            endpoint = next((e for e in inv.endpoints if e.token == endpoint_token), inv.endpoints[0])
+        endpoint = inv.gateway_endpoint(endpoint_token) if via_endpoint else None
         if endpoint is not None and endpoint.policy is not None:
             policy = self.policy(encoder, endpoint.policy)
             parts += [z3.Not(policy.deny), policy.allow]
@@ -535,15 +533,21 @@ class Space:
         out += self._s3_context(main, cell, inv, cell.what, _endpoint_token(cell, inv))
         return out + self._leg_constraints(cell, inv)
 
-    def _leg_constraints(self, cell: Cell, inv: Inventory) -> list:
-        """S3's call to KMS for a request of an S3 cell as `inv` makes it ([] when it makes none)."""
+    def _leg_call(self, cell: Cell, inv: Inventory) -> tuple | None:
+        """(action, key, bucket ARN) of S3's call to KMS for a request of an S3 cell as `inv` makes it;
+        None when it makes none."""
         if cell.kind != "s3":
-            return []
+            return None
         bucket = _by_label(inv.buckets, cell.subject)
         key = None if bucket is None else _leg_key(bucket, inv, cell.what)
         if key is None:
-            return []
-        return self._leg("kms:Decrypt" if cell.what == m.READ else "kms:GenerateDataKey", key, bucket.arn, inv)
+            return None
+        return "kms:Decrypt" if cell.what == m.READ else "kms:GenerateDataKey", key, bucket.arn
+
+    def _leg_constraints(self, cell: Cell, inv: Inventory) -> list:
+        """The constraints of that call ([] when there is none)."""
+        call = self._leg_call(cell, inv)
+        return [] if call is None else self._leg(*call, inv)
 
     def _uses_leg(self, cell: Cell) -> bool:
         if cell.kind == "s3":
@@ -769,8 +773,6 @@ def _is_public(statement: Statement) -> bool:
 
 
 def _endpoint_token(cell: Cell, inv: Inventory) -> str | None:
-    """The gateway endpoint of `inv` a request of the cell comes through: the cell's own where `inv` has it
-    (a peered application VPC's), else the first; None when `inv` has none."""
-    if not inv.endpoints:
-        return None
-    return next((e.token for e in inv.endpoints if e.token == cell.endpoint), inv.endpoints[0].token)
+    """The id token of the gateway endpoint of `inv` a request of the cell comes through."""
+    endpoint = inv.gateway_endpoint(cell.endpoint)
+    return endpoint.token if endpoint else None
