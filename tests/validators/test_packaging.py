@@ -34,8 +34,15 @@ DISTRIBUTIONS = {"cfnlint": "cfn-lint", "yaml": "PyYAML", "z3": "z3-solver",
 def installed(tmp_path_factory) -> Path:
     """A fresh virtual environment with the validator's wheel installed; returns its bin directory."""
     work = tmp_path_factory.mktemp("package")
+    # Built from a copy of what the wheel holds: setuptools writes build/ and *.egg-info beside the source,
+    # and two test workers building from the checkout at once break each other's build.
+    source = work / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "cmk_validate", source / "cmk_validate", ignore=shutil.ignore_patterns("__pycache__"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                            "--no-index", "--wheel-dir", str(work / "dist"), str(ROOT)],
+                            "--no-index", "--wheel-dir", str(work / "dist"), str(source)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     environment = work / "env"
