@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from cmk_validate.model.resolver import Unresolved
 from cmk_validate.policy import parse_policy
+from cmk_validate.policy.statements import Effect
 
 CLUSTER_TYPE = "AWS::CloudHSM::Cluster"
 HSM_TYPES = ("Custom::CloudHsmFirstHsm", "Custom::CloudHsmHsm")
@@ -25,6 +26,42 @@ SSE_HEADER = "s3:x-amz-server-side-encryption"
 KMS_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 SSE_C_HEADER = "s3:x-amz-server-side-encryption-customer-algorithm"
 EXCLUSIVE_UPLOAD_HEADERS = [(KMS_KEY_HEADER, SSE_C_HEADER), (SSE_HEADER, SSE_C_HEADER)]
+
+
+class Resource(NamedTuple):
+    """A resource the facts found, with its properties resolved for the scenario."""
+    stack: Any
+    logical_id: str
+    props: dict
+
+
+class NamedBucket(NamedTuple):
+    stack: Any
+    logical_id: str
+    name: str            # the bucket name token (Ref)
+
+
+class BucketPolicy(NamedTuple):
+    stack: Any
+    logical_id: str
+    statements: list     # parsed (policy.Statement)
+    document: Any        # as resolved
+
+
+class GatewayEndpoint(NamedTuple):
+    stack: Any
+    logical_id: str
+    token: str           # the endpoint id token (Ref)
+    props: dict
+
+
+class SubnetUse(NamedTuple):
+    """A subnet a resource names: `subnet` is its id token (or Unresolved); `where` is the index in the
+    cluster's SubnetIds, or the template path under the resource that names it."""
+    subnet: Any
+    stack: Any
+    logical_id: str
+    where: Any
 
 
 def requires_sse_c(statements, objects_arn: str) -> bool:
@@ -44,7 +81,7 @@ def named_exceptions(statements) -> list[str]:
 
     found: list[str] = []
     for statement in statements:
-        if statement.effect != "Deny":
+        if statement.effect != Effect.DENY:
             continue
         for condition in statement.conditions:
             if condition.key == "aws:principalarn" and "Not" in condition.base:
@@ -66,9 +103,9 @@ class Facts:
 
     # -- S3 ---------------------------------------------------------------------------
     @cached_property
-    def buckets(self) -> list[tuple]:
-        """(stack, logical id, bucket name token) of every bucket."""
-        return [(stack, lid, self.ctx.ref(stack, lid)) for stack, lid, _ in
+    def buckets(self) -> list[NamedBucket]:
+        """Every bucket, with its name token."""
+        return [NamedBucket(stack, lid, self.ctx.ref(stack, lid)) for stack, lid, _ in
                 self.ctx.resources("AWS::S3::Bucket")]
 
     @cached_property
@@ -89,50 +126,50 @@ class Facts:
         return names
 
     @cached_property
-    def data_buckets(self) -> list[tuple]:
+    def data_buckets(self) -> list[NamedBucket]:
         return [b for b in self.buckets if b[2] not in self.log_bucket_names]
 
     @cached_property
-    def bucket_policies(self) -> dict[str, list[tuple]]:
-        """Bucket name token -> [(stack, logical id, statements, resolved document)]."""
-        out: dict[str, list[tuple]] = {}
+    def bucket_policies(self) -> dict[str, list[BucketPolicy]]:
+        """Bucket name token -> the policies naming that bucket."""
+        out: dict[str, list[BucketPolicy]] = {}
         for stack, lid, _ in self.ctx.resources("AWS::S3::BucketPolicy"):
             props = self.ctx.props(stack, lid)
             bucket = props.get("Bucket")
             document = props.get("PolicyDocument")
             key = bucket if isinstance(bucket, str) else f"Unresolved: {bucket!r}"  # a number, a list...
-            out.setdefault(key, []).append((stack, lid, parse_policy(document), document))
+            out.setdefault(key, []).append(BucketPolicy(stack, lid, parse_policy(document), document))
         return out
 
-    def policy_of(self, bucket_name: str) -> list[tuple]:
+    def policy_of(self, bucket_name: str) -> list[BucketPolicy]:
         return self.bucket_policies.get(bucket_name, [])
 
     @cached_property
-    def unresolved_bucket_policies(self) -> list[tuple]:
+    def unresolved_bucket_policies(self) -> list[BucketPolicy]:
         return [entry for key, entries in self.bucket_policies.items() if key.startswith("Unresolved")
                 for entry in entries]
 
     # -- network ----------------------------------------------------------------------
     @cached_property
-    def gateway_endpoints(self) -> list[tuple]:
-        """(stack, logical id, endpoint id token, props) of S3 gateway endpoints."""
+    def gateway_endpoints(self) -> list[GatewayEndpoint]:
+        """The S3 gateway endpoints."""
         found = []
         for stack, lid, _ in self.ctx.resources("AWS::EC2::VPCEndpoint"):
             props = self.ctx.props(stack, lid)
             service = props.get("ServiceName")
             kind = props.get("VpcEndpointType", "Gateway")
             if kind == "Gateway" and isinstance(service, str) and service.endswith(".s3"):
-                found.append((stack, lid, self.ctx.ref(stack, lid), props))
+                found.append(GatewayEndpoint(stack, lid, self.ctx.ref(stack, lid), props))
         return found
 
     @cached_property
     def endpoint_ids(self) -> list[str]:
-        return [endpoint[2] for endpoint in self.gateway_endpoints]
+        return [endpoint.token for endpoint in self.gateway_endpoints]
 
     @cached_property
-    def subnets(self) -> dict[str, tuple]:
-        """Subnet id token -> (stack, logical id, props)."""
-        return {self.ctx.ref(stack, lid): (stack, lid, self.ctx.props(stack, lid))
+    def subnets(self) -> dict[str, Resource]:
+        """Subnet id token -> the subnet."""
+        return {self.ctx.ref(stack, lid): Resource(stack, lid, self.ctx.props(stack, lid))
                 for stack, lid, _ in self.ctx.resources("AWS::EC2::Subnet")}
 
     @cached_property
@@ -146,60 +183,59 @@ class Facts:
         return out
 
     @cached_property
-    def clusters(self) -> list[tuple]:
-        return [(stack, lid, self.ctx.props(stack, lid)) for stack, lid, _ in self.ctx.resources(CLUSTER_TYPE)]
+    def clusters(self) -> list[Resource]:
+        return [Resource(stack, lid, self.ctx.props(stack, lid)) for stack, lid, _ in self.ctx.resources(CLUSTER_TYPE)]
 
     @cached_property
-    def hsm_subnets(self) -> list[tuple]:
-        """(subnet id or Unresolved, cluster stack, cluster logical id, index)."""
+    def hsm_subnets(self) -> list[SubnetUse]:
+        """The clusters' subnets (`where`: the index in SubnetIds)."""
         out = []
         for stack, lid, props in self.clusters:
             subnet_ids = props.get("SubnetIds")
             if isinstance(subnet_ids, Unresolved):
-                out.append((subnet_ids, stack, lid, 0))
+                out.append(SubnetUse(subnet_ids, stack, lid, 0))
                 continue
             for index, subnet in enumerate(as_list(subnet_ids)):
-                out.append((subnet, stack, lid, index))
+                out.append(SubnetUse(subnet, stack, lid, index))
         return out
 
     @cached_property
-    def kms_mode_subnets(self) -> list[tuple]:
+    def kms_mode_subnets(self) -> list[SubnetUse]:
         """Without CloudHSM (keyBackend kms) there are no HSM subnets to single out: every subnet of the VPCs
-        that hold the S3 gateway endpoints must keep the network invariants. (subnet id, stack, logical id,
-        path), as client_subnets."""
+        that hold the S3 gateway endpoints must keep the network invariants."""
         if self.uses_cloudhsm:
             return []
         vpcs = {props.get("VpcId") for _, _, _, props in self.gateway_endpoints}
-        return [(token, stack, lid, ()) for token, (stack, lid, props) in self.subnets.items()
+        return [SubnetUse(token, stack, lid, ()) for token, (stack, lid, props) in self.subnets.items()
                 if isinstance(props.get("VpcId"), str) and props.get("VpcId") in vpcs]
 
     @cached_property
-    def client_subnets(self) -> list[tuple]:
-        """(subnet id or Unresolved, stack, logical id, path) of compute that talks to the HSMs."""
+    def client_subnets(self) -> list[SubnetUse]:
+        """Subnets of compute that talks to the HSMs (`where`: the path that names the subnet)."""
         out = []
         ctx = self.ctx
         for stack, lid, _ in ctx.resources("AWS::EC2::Instance"):
             props = ctx.props(stack, lid)
             if "SubnetId" in props:
-                out.append((props["SubnetId"], stack, lid, ("Properties", "SubnetId")))
+                out.append(SubnetUse(props["SubnetId"], stack, lid, ("Properties", "SubnetId")))
             for index, interface in enumerate(as_list(props.get("NetworkInterfaces"))):
                 if isinstance(interface, dict) and "SubnetId" in interface:
-                    out.append((interface["SubnetId"], stack, lid,
-                                ("Properties", "NetworkInterfaces", index, "SubnetId")))
+                    out.append(SubnetUse(interface["SubnetId"], stack, lid,
+                                         ("Properties", "NetworkInterfaces", index, "SubnetId")))
         for stack, lid, _ in ctx.resources("AWS::Lambda::Function"):
             vpc_config = ctx.props(stack, lid).get("VpcConfig")
             if isinstance(vpc_config, dict):
                 for index, subnet in enumerate(as_list(vpc_config.get("SubnetIds"))):
-                    out.append((subnet, stack, lid, ("Properties", "VpcConfig", "SubnetIds", index)))
+                    out.append(SubnetUse(subnet, stack, lid, ("Properties", "VpcConfig", "SubnetIds", index)))
         for stack, lid, _ in ctx.resources("AWS::AutoScaling::AutoScalingGroup"):
             for index, subnet in enumerate(as_list(ctx.props(stack, lid).get("VPCZoneIdentifier"))):
-                out.append((subnet, stack, lid, ("Properties", "VPCZoneIdentifier", index)))
+                out.append(SubnetUse(subnet, stack, lid, ("Properties", "VPCZoneIdentifier", index)))
         return out
 
     @cached_property
-    def hsms(self) -> list[tuple]:
-        """(stack, logical id, props) of every HSM resource."""
-        return [(stack, lid, self.ctx.props(stack, lid)) for stack, lid, _ in self.ctx.resources(*HSM_TYPES)]
+    def hsms(self) -> list[Resource]:
+        """Every HSM resource."""
+        return [Resource(stack, lid, self.ctx.props(stack, lid)) for stack, lid, _ in self.ctx.resources(*HSM_TYPES)]
 
     def cluster_of(self, value: Any) -> tuple | None:
         """The cluster resource a ClusterId value points at."""
@@ -214,17 +250,17 @@ class Facts:
 
     # -- VPC peering ----------------------------------------------------------------------
     @cached_property
-    def peering_connections(self) -> dict[str, tuple]:
-        """Peering connection id token -> (stack, logical id, props)."""
-        return {self.ctx.ref(stack, lid): (stack, lid, self.ctx.props(stack, lid))
+    def peering_connections(self) -> dict[str, Resource]:
+        """Peering connection id token -> the connection."""
+        return {self.ctx.ref(stack, lid): Resource(stack, lid, self.ctx.props(stack, lid))
                 for stack, lid, _ in self.ctx.resources("AWS::EC2::VPCPeeringConnection")}
 
     @cached_property
     def cluster_vpcs(self) -> set[str]:
         """The VPCs of the HSM subnets (by the subnets the assembly defines)."""
-        return {self.subnets[subnet][2].get("VpcId") for subnet, *_ in self.hsm_subnets
-                if isinstance(subnet, str) and subnet in self.subnets
-                and isinstance(self.subnets[subnet][2].get("VpcId"), str)}
+        return {self.subnets[use.subnet].props.get("VpcId") for use in self.hsm_subnets
+                if isinstance(use.subnet, str) and use.subnet in self.subnets
+                and isinstance(self.subnets[use.subnet].props.get("VpcId"), str)}
 
     @cached_property
     def hsm_route_tables(self) -> dict[str, str]:
@@ -247,9 +283,9 @@ class Facts:
 
     @cached_property
     def hsm_subnet_cidrs(self) -> list[str]:
-        return [self.subnets[subnet][2]["CidrBlock"] for subnet, *_ in self.hsm_subnets
-                if isinstance(subnet, str) and subnet in self.subnets
-                and isinstance(self.subnets[subnet][2].get("CidrBlock"), str)]
+        return [self.subnets[use.subnet].props["CidrBlock"] for use in self.hsm_subnets
+                if isinstance(use.subnet, str) and use.subnet in self.subnets
+                and isinstance(self.subnets[use.subnet].props.get("CidrBlock"), str)]
 
     @cached_property
     def vpc_of_route_table(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import itertools
 import time
@@ -78,7 +79,10 @@ class _Possible:
             try:
                 from cfnlint.template import Template
 
-                self._models[stack_name] = Template(stack.template_file, stack.template, ["us-east-1"]).conditions
+                # A copy: building the model reorders each Fn::Equals in place, which would move every
+                # finding path under Conditions.
+                self._models[stack_name] = Template(stack.template_file, copy.deepcopy(stack.template),
+                                                    ["us-east-1"]).conditions
             except Exception:
                 self._models[stack_name] = None
         return self._models[stack_name]

@@ -35,7 +35,7 @@ def problem(template: dict) -> str | None:
             continue
         if not isinstance(properties, dict):
             return f"Resources/{logical_id}/Properties is not an object"
-        schema = _schema(kind)
+        schema = resource_schema(kind)
         if schema is None:
             continue
         wrong = _check(properties, schema, schema, ("Resources", logical_id, "Properties"), 0)
@@ -45,7 +45,8 @@ def problem(template: dict) -> str | None:
     return None
 
 
-def _schema(kind: str) -> dict | None:
+def resource_schema(kind: str) -> dict | None:
+    """cfn-lint's copy of the CloudFormation resource provider schema of a type, or None."""
     if kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
         return None
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
@@ -59,7 +60,7 @@ def _schema(kind: str) -> dict | None:
 def _check(value: Any, node: dict, root: dict, where: tuple, depth: int):
     if depth > MAX_DEPTH or is_function(value):
         return None
-    node = _resolve(node, root)
+    node = resolve_ref(node, root)
     types = node.get("type")
     expected = set(types if isinstance(types, list) else [types]) if types else set()
     actual = _shape(value)
@@ -83,7 +84,8 @@ def _check(value: Any, node: dict, root: dict, where: tuple, depth: int):
     return None
 
 
-def _resolve(node: dict, root: dict) -> dict:
+def resolve_ref(node: dict, root: dict) -> dict:
+    """The definition a local `$ref` points to ({} when it points nowhere)."""
     for _ in range(MAX_DEPTH):
         reference = node.get("$ref")
         if not isinstance(reference, str) or not reference.startswith("#/"):

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from cmk_validate.policy import not_principal, variables
 from cmk_validate.policy.glob import Pattern, arn_like, glob_match, pattern_of, resource_match, text_of
-from cmk_validate.policy.statements import Condition, Statement
+from cmk_validate.policy.statements import Condition, Effect, Statement
 
 NEGATED = {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
            "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike"}
@@ -93,12 +93,12 @@ class Request:
 
 @dataclass(frozen=True)
 class Decision:
-    effect: str                          # "Allow", "Deny" or "ImplicitDeny"
+    effect: Effect
     statement: Statement | None = None   # the deciding statement, None for an implicit deny
 
     @property
     def allowed(self) -> bool:
-        return self.effect == "Allow"
+        return self.effect == Effect.ALLOW
 
 
 def evaluate(request: Request, policies: Iterable[Iterable[Statement]]) -> Decision:
@@ -108,11 +108,11 @@ def evaluate(request: Request, policies: Iterable[Iterable[Statement]]) -> Decis
         for statement in policy:
             if not statement_matches(statement, request):
                 continue
-            if statement.effect == "Deny":
-                return Decision("Deny", statement)
-            if statement.effect == "Allow" and allow is None:
+            if statement.effect == Effect.DENY:
+                return Decision(Effect.DENY, statement)
+            if statement.effect == Effect.ALLOW and allow is None:
                 allow = statement
-    return Decision("Allow", allow) if allow else Decision("ImplicitDeny", None)
+    return Decision(Effect.ALLOW, allow) if allow else Decision(Effect.IMPLICIT_DENY, None)
 
 
 def statement_matches(statement: Statement, request: Request) -> bool:

@@ -25,7 +25,7 @@ import z3
 from cmk_validate.policy import not_principal, variables
 from cmk_validate.policy.evaluate import NEGATED
 from cmk_validate.policy.glob import Pattern, has_wildcard, pattern_of, split_arn, text_of
-from cmk_validate.policy.statements import Condition, Statement
+from cmk_validate.policy.statements import Condition, Effect, Statement
 
 
 def _glob_regex(pattern: str | Pattern, ctx: z3.Context, colon_free: bool = False, arn_segments: bool = False):
@@ -165,7 +165,7 @@ class Encoder:
         return keys[name]
 
     def statement(self, statement: Statement):
-        if statement.unresolved or statement.effect not in ("Allow", "Deny"):
+        if statement.unresolved or statement.effect not in (Effect.ALLOW, Effect.DENY):
             return self.false()
         self._variables = statement.variables
         parts = []
@@ -181,7 +181,7 @@ class Encoder:
             parts.append(self._principal(statement.principals))
         if statement.not_principals is not None:
             parts.append(z3.Not(self._left_out(statement.not_principals)))
-        unknown = self.true() if self.allow_unknown and statement.effect == "Allow" else self.false()
+        unknown = self.true() if self.allow_unknown and statement.effect == Effect.ALLOW else self.false()
         for condition in statement.conditions:
             parts.append(self.condition(condition, unknown))
         # a part not expressible: in a Deny (or a proof), assume the statement does not apply
@@ -352,27 +352,31 @@ def _prove_canonical(statements: list[Statement], scope: Scope, steps: int) -> P
     the solver's effort must not depend on it. Only the stack name changes, so no wildcard can tell
     the renamed strings apart differently."""
     stacks: dict[str, str] = {}
-
-    def canonical(value):
-        if isinstance(value, str):
-            return _STACK_IN_TOKEN.sub(lambda m: "{{#s%d/" % _index(stacks, m.group(1)), value)
-        if isinstance(value, list):
-            return [canonical(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(canonical(v) for v in value)
-        if isinstance(value, dict):
-            return {canonical(k): canonical(v) for k, v in value.items()}
-        return value
-
-    renamed = [dataclasses.replace(
-        s, actions=canonical(s.actions), not_actions=canonical(s.not_actions), resources=canonical(s.resources),
-        not_resources=canonical(s.not_resources), principals=canonical(s.principals),
-        not_principals=canonical(s.not_principals),
-        conditions=[dataclasses.replace(c, values=canonical(c.values)) for c in s.conditions]) for s in statements]
-    renamed_scope = Scope(**{name: canonical(value) for name, value in scope.__dict__.items()})
+    renamed, renamed_scope = _rewritten(
+        statements, scope, lambda text: _STACK_IN_TOKEN.sub(lambda m: "{{#s%d/" % _index(stacks, m.group(1)), text))
     proof = _prove(renamed, renamed_scope, steps)
     back = {"{{#s%d/" % number: "{{%s/" % name for name, number in stacks.items()}
     return _rename(proof, back)
+
+
+def _rewritten(statements: list[Statement], scope: Scope, rewrite) -> tuple[list[Statement], Scope]:
+    """The statements and scope with `rewrite(text)` applied to every string they hold."""
+    def each(value):
+        if isinstance(value, str):
+            return rewrite(value)
+        if isinstance(value, list):
+            return [each(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(each(v) for v in value)
+        if isinstance(value, dict):
+            return {each(k): each(v) for k, v in value.items()}
+        return value
+
+    return ([dataclasses.replace(
+        s, actions=each(s.actions), not_actions=each(s.not_actions), resources=each(s.resources),
+        not_resources=each(s.not_resources), principals=each(s.principals), not_principals=each(s.not_principals),
+        conditions=[dataclasses.replace(c, values=each(c.values)) for c in s.conditions]) for s in statements],
+        Scope(**{name: each(value) for name, value in scope.__dict__.items()}))
 
 
 def _index(names: dict[str, str], name: str) -> int:
@@ -455,7 +459,7 @@ def _rename(proof: Proof, renames: dict[str, str]) -> Proof:
 def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict | None:
     from cmk_validate.policy.evaluate import Principal, Request, statement_matches
 
-    denies = [s for s in statements if s.effect == "Deny" and not s.unresolved]
+    denies = [s for s in statements if s.effect == Effect.DENY and not s.unresolved]
     actions = []
     for prefix in scope.action_prefixes:
         actions += ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:PutBucketPolicy"] \
@@ -513,11 +517,85 @@ def _typical_counterexample(statements: list[Statement], scope: Scope) -> dict |
     return None
 
 
-def _prove(statements: list[Statement], scope: Scope, steps: int) -> Proof:
-    encoder = Encoder()
+def passes_from_outside(statements: list[Statement], account: str, resources: list[str],
+                        action_prefix: str = "s3:", steps: int | None = None) -> Proof:
+    """Proven when no request on `resources` by a caller outside `account` (a principal of another
+    account, or an anonymous caller) is let through: no Allow applies to it, or a Deny does.
+
+    For a policy that passes requests on (a VPC endpoint's): it must let through only the account's
+    own principals. The caller's account is `aws:PrincipalAccount`, and the principal ARN is not one
+    of the account's (IAM User Guide, "AWS global condition context keys", aws:PrincipalAccount)."""
+    # A deploy-time token such as {{AWS::AccountId}} inside an ARN is one value: its colons must not
+    # count as ARN separators, or no wildcard within a segment could match it.
+    tokens: dict[str, str] = {}
+
+    def colon_free(text: str) -> str:
+        def one(match: re.Match) -> str:
+            token = match.group(0).replace(":", ".")
+            tokens[token] = match.group(0)
+            return token
+        return _TOKEN.sub(one, text)
+
+    statements, scope = _rewritten(statements, Scope([action_prefix.lower()], resources, equals={
+        "aws:ResourceAccount": account, "s3:ResourceAccount": account}), colon_free)
+    account = colon_free(account)
+    example = _typical_pass(statements, scope.resources, action_prefix, account)
+    if example is None:
+        def from_outside(encoder: Encoder) -> list:
+            account_value, account_present = encoder.key("aws:principalaccount")
+            own = z3.Or(*[z3.PrefixOf(encoder.text(f"arn:aws:{service}::{account}:"), encoder.principal)
+                          for service in ("iam", "sts")])
+            return [account_present == encoder.authenticated,
+                    z3.Or(z3.Not(encoder.authenticated), z3.And(account_value != encoder.text(account), z3.Not(own)))]
+
+        proof = _prove(statements, scope, steps or SOLVER_STEPS, through_allow=True, also=from_outside)
+    else:
+        proof = Proof(False, example)
+    return _rename(proof, tokens)
+
+
+def _typical_pass(statements: list[Statement], resources: list[str], action_prefix: str, account: str) -> dict | None:
+    """A readable request from outside the account that an Allow lets through and no Deny stops, tried
+    with the concrete evaluator before the solver: another account's role, or an anonymous caller,
+    reading, writing or listing the resources (and objects under any prefix a statement names)."""
+    from cmk_validate.policy.evaluate import Principal, Request, statement_matches
+
+    applicable = [s for s in statements if s.effect in (Effect.ALLOW, Effect.DENY) and not s.unresolved]
+    objects = [r[:-1] + "example-object" if r.endswith("/*") else r for r in resources]
+    for statement in applicable:   # objects under a narrower prefix a statement names
+        for pattern in statement.resources or []:
+            for resource in resources:
+                if isinstance(pattern, str) and resource.endswith("/*") and pattern.startswith(resource[:-1]):
+                    objects.append(pattern.replace("*", "x").replace("?", "x"))
+    actions = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"] \
+        if action_prefix.lower() == "s3:" else [action_prefix]
+    outsider = "arn:aws:iam::999999999999:role/Outsider"
+    on_own_bucket = {"aws:ResourceAccount": account, "s3:ResourceAccount": account}
+    callers = [(Principal.aws(outsider), {"aws:PrincipalAccount": "999999999999", **on_own_bucket}),
+               (Principal.anonymous(), on_own_bucket)]
+    for action in actions:
+        for resource in dict.fromkeys(objects):
+            for principal, context in callers:
+                request = Request(action, resource, principal, context)
+                if any(statement_matches(s, request) for s in applicable if s.effect == Effect.ALLOW) and \
+                        not any(statement_matches(s, request) for s in applicable if s.effect == Effect.DENY):
+                    return {"action": action, "resource": resource, "principal": principal.id or "anonymous",
+                            "aws:principalaccount": context.get("aws:PrincipalAccount", "(absent)")}
+    return None
+
+
+def _prove(statements: list[Statement], scope: Scope, steps: int, through_allow: bool = False,
+           also=None) -> Proof:
+    """Whether every request of `scope` is denied (proven) or, with `through_allow`, whether none is
+    let through (some Allow applies and no Deny); `also(encoder)` adds constraints on the request."""
+    encoder = Encoder(allow_unknown=through_allow)
     text = encoder.text
-    denies = [encoder.statement(s) for s in statements if s.effect == "Deny"]
+    denies = [encoder.statement(s) for s in statements if s.effect == Effect.DENY]
     solver = z3.Solver(ctx=encoder.ctx)
+    if through_allow:
+        solver.add(encoder.any_of([encoder.statement(s) for s in statements if s.effect == Effect.ALLOW]))
+    if also is not None:
+        solver.add(*also(encoder))
     solver.set("rlimit", steps)
     prefixes = [p.lower() for p in scope.action_prefixes]
     solver.add(encoder.any_of([z3.And(z3.PrefixOf(text(p), encoder.action), z3.Length(encoder.action) > len(p))

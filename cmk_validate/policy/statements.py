@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from cmk_validate.model.property_types import kind_of
 from cmk_validate.model.resolver import Unresolved, find_unresolved
 from cmk_validate.policy.variables import VERSION_WITH_VARIABLES
+
+
+class Effect(StrEnum):
+    """A statement's effect and a request's decision: one type for the evaluator, the prover, the rules
+    and the review. The text is IAM's ("Allow", "Deny"); "ImplicitDeny" when no statement applies."""
+
+    ALLOW = "Allow"
+    DENY = "Deny"
+    IMPLICIT_DENY = "ImplicitDeny"
+    UNKNOWN = "Unknown"   # a statement whose Effect IAM refuses
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ def parse_policy(document: Any) -> list[Statement]:
             statements.append(Statement(effect="Unknown", index=index, unresolved=raw.reason, raw=raw))
             continue
         if not isinstance(raw, dict):
-            statements.append(Statement(effect="Unknown", index=index, raw=raw,
+            statements.append(Statement(effect=Effect.UNKNOWN, index=index, raw=raw,
                                         unresolved=f"malformed policy: statement {index} is {kind_of(raw)}, "
                                                    "not an object"))
             continue
@@ -125,7 +136,7 @@ def parse_policy(document: Any) -> list[Statement]:
                                          ([], "Condition is null, not an object") if "Condition" in raw else ([], ""))
         problem = _malformed(raw) or condition_problem
         statement = Statement(
-            effect=effect if effect in ("Allow", "Deny") else "Unknown",
+            effect=Effect(effect) if effect in (Effect.ALLOW, Effect.DENY) else Effect.UNKNOWN,
             sid=str(raw.get("Sid", "")) if isinstance(raw.get("Sid"), (str, int)) else "",
             actions=_as_list(raw["Action"]) if "Action" in raw else None,
             not_actions=_as_list(raw["NotAction"]) if "NotAction" in raw else None,
@@ -147,7 +158,7 @@ def parse_policy(document: Any) -> list[Statement]:
 def _malformed(raw: dict) -> str:
     """What IAM would reject in a statement's Effect, actions, resources and principals ('' if nothing)."""
     effect = raw.get("Effect")
-    if not isinstance(effect, Unresolved) and effect not in ("Allow", "Deny"):
+    if not isinstance(effect, Unresolved) and effect not in (Effect.ALLOW, Effect.DENY):
         return f"Effect is {effect!r}, not Allow or Deny"
     for element in ("Action", "NotAction", "Resource", "NotResource"):
         if element in raw and not all(isinstance(v, (str, Unresolved)) for v in _as_list(raw[element])):

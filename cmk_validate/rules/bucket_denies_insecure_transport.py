@@ -31,7 +31,7 @@ class BucketDeniesInsecureTransport(Rule):
                 yield self.finding(stack, ("Resources", lid), f"bucket {name} has no bucket policy denying "
                                    "requests without TLS")
                 continue
-            statements = [s for entry in policies for s in entry[2]]
+            statements = [s for policy in policies for s in policy.statements]
             arn = f"arn:aws:s3:::{name}"
             proof = deny_covers(statements, Scope(action_prefixes=["s3:"], resources=[arn, arn + "/*"],
                                                   equals={"aws:securetransport": "false"}))

@@ -38,14 +38,14 @@ class DataBucketEndpointOnly(Rule):
                 yield self.finding(stack, path, f"no S3 gateway endpoint in the assembly; data bucket {name} "
                                    "cannot be pinned to one")
                 continue
-            statements = [s for entry in policies for s in entry[2]]
+            statements = [s for policy in policies for s in policy.statements]
             bucket_arn = f"arn:aws:s3:::{name}"
             excepted = sorted(named_exceptions(statements))
             scope = Scope(action_prefixes=["s3:"], resources=[bucket_arn, bucket_arn + "/*"],
                           excepted_principals=excepted,
                           absent_or_not_in={"aws:sourcevpce": list(facts.endpoint_ids)})
             proof = deny_covers(statements, scope)
-            policy_stack, policy_lid = policies[0][0], policies[0][1]
+            policy_stack, policy_lid = policies[0].stack, policies[0].logical_id
             policy_path = ("Resources", policy_lid, "Properties", "PolicyDocument")
             if proof.proven:
                 for arn in self._bad_exceptions(ctx, excepted):

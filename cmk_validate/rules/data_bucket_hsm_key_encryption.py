@@ -109,9 +109,9 @@ class DataBucketHsmKeyEncryption(Rule):
 
     def _check_policy(self, ctx, facts, stack, lid, name, rule, rule_path, key_arn):
         policies = facts.policy_of(name)
-        statements = [s for entry in policies for s in entry[2]]
-        policy_path = ("Resources", policies[0][1], "Properties", "PolicyDocument") if policies else ("Resources", lid)
-        policy_stack = policies[0][0] if policies else stack
+        statements = [s for policy in policies for s in policy.statements]
+        policy_path = ("Resources", policies[0].logical_id, "Properties", "PolicyDocument") if policies else ("Resources", lid)
+        policy_stack = policies[0].stack if policies else stack
         objects = f"arn:aws:s3:::{name}/*"
         unresolved = next((s for s in statements if s.unresolved), None)
         exclusive = EXCLUSIVE_UPLOAD_HEADERS

@@ -23,6 +23,7 @@ from cmk_validate.architecture import as_list
 from cmk_validate.model.resolver import Unresolved
 from cmk_validate.policy import parse_policy
 from cmk_validate.policy.not_principal import root_account
+from cmk_validate.policy.statements import Effect
 from cmk_validate.rules import Rule
 
 HSM_KEY_TYPE = "Custom::HsmBackedKmsKey"
@@ -76,10 +77,10 @@ class DataKeyPolicyLeastPrivilege(Rule):
                 continue
             for statement in parse_policy(policy):
                 where = path + ("Statement", statement.index)
-                if statement.unresolved and statement.effect != "Deny":
+                if statement.unresolved and statement.effect != Effect.DENY:
                     yield self.cannot_prove(stack, where, f"key policy {statement.label}: {statement.unresolved}")
                     continue
-                if statement.effect == "Allow":
+                if statement.effect == Effect.ALLOW:
                     yield from self._allow(stack, lid, where, statement, account, roles, declared, services)
 
     def _allow(self, stack, lid, where, statement, account, roles, declared, services):

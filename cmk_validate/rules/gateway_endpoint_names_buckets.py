@@ -1,5 +1,6 @@
 """CKE115: the S3 gateway endpoint's policy lets requests reach only this assembly's buckets, AWS-owned
-buckets (read only) and named objects (read only), never a bucket wildcard.
+buckets (read only) and named objects (read only), never a bucket wildcard; and it passes only this
+account's principals to the data buckets.
 
 A gateway endpoint passes every request its policy allows, to any bucket of any account (Amazon VPC
 User Guide, "Gateway endpoints for Amazon S3", "Control access using endpoint policies"): a workload
@@ -8,6 +9,11 @@ another account. So each Allow must name its buckets: those the assembly defines
 buckets the SSM and Amazon Linux guides list (for reads), or exact objects of another bucket (for
 reads, e.g. the CloudHSM client package). A wildcard is accepted only where the statement's condition
 pins the bucket owner to this account (aws:ResourceAccount or s3:ResourceAccount StringEquals).
+
+The data buckets are the other half of the data perimeter (AWS whitepaper "Building a data perimeter on
+AWS", "only trusted identities are allowed from my network"): the endpoint passes them requests of this
+account's principals only, so credentials of another account used inside the VPC reach none of them.
+That is proved over every caller (policy.prover.passes_from_outside), as the bucket rule proves its lock.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import re
 
 from cmk_validate.model.resolver import Unresolved
 from cmk_validate.policy import parse_policy
+from cmk_validate.policy.prover import passes_from_outside
+from cmk_validate.policy.statements import Effect
 from cmk_validate.rules import Rule
 
 S3_ARN = "arn:aws:s3:::"
@@ -50,7 +58,8 @@ class GatewayEndpointNamesBuckets(Rule):
                  "endpoint lock does not close.")
     fix = ("Allow only the assembly's buckets (arn:aws:s3:::<name> and arn:aws:s3:::<name>/*), AWS-owned "
            "buckets the hosts need (read actions), and exact object ARNs of other buckets (s3:GetObject); or pin "
-           "a wildcard with Condition StringEquals aws:ResourceAccount = this account.")
+           "a wildcard with Condition StringEquals aws:ResourceAccount = this account. Give each statement on the "
+           "data buckets Condition StringEquals aws:PrincipalAccount = this account.")
     source_url = "https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html"
     tags = ("network", "s3", "data-perimeter")
 
@@ -66,15 +75,37 @@ class GatewayEndpointNamesBuckets(Rule):
             if isinstance(document, Unresolved):
                 yield self.cannot_prove(stack, path, document.reason)
                 continue
-            for statement in parse_policy(document):
+            statements = parse_policy(document)
+            account = ctx.resolve(stack, {"Ref": "AWS::AccountId"})
+            unproved = False
+            for statement in statements:
                 where = path + ("Statement", statement.index)
-                if statement.unresolved and statement.effect != "Deny":  # a part IAM refuses, or deploy-time values
+                if statement.unresolved and statement.effect != Effect.DENY:  # a part IAM refuses, or deploy-time values
+                    unproved = True
                     yield self.cannot_prove(stack, where, f"endpoint policy {statement.label}: {statement.unresolved}")
                     continue
-                if statement.effect != "Allow":
+                if statement.effect != Effect.ALLOW:
                     continue
-                yield from self._statement(stack, where, statement, own,
-                                           ctx.resolve(stack, {"Ref": "AWS::AccountId"}))
+                yield from self._statement(stack, where, statement, own, account)
+            if not unproved and isinstance(account, str):
+                yield from self._outside_callers(ctx, stack, path, statements, account)
+
+    def _outside_callers(self, ctx, stack, path, statements, account: str):
+        for _, _, bucket in ctx.facts.data_buckets:
+            if not isinstance(bucket, str):
+                continue
+            proof = passes_from_outside(statements, account, [S3_ARN + bucket, S3_ARN + bucket + "/*"])
+            if proof.undecided:
+                yield self.cannot_prove(stack, path, f"whether the endpoint passes other accounts to {bucket}: "
+                                        f"{proof.undecided}")
+            elif not proof.proven:
+                example = proof.counterexample or {}
+                caller = example.get("principal", "a caller")
+                caller = "an anonymous caller" if caller == "anonymous" else \
+                    f"{caller} (aws:PrincipalAccount {example.get('aws:principalaccount', '?')})"
+                yield self.finding(stack, path, f"the endpoint passes requests to data bucket {bucket} from outside "
+                                   f"this account: e.g. {example.get('action', '?')} on "
+                                   f"{example.get('resource', '?')} by {caller}")
 
     def _statement(self, stack, where, statement, own: set[str], account):
         if statement.not_resources is not None:

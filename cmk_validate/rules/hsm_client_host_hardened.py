@@ -84,12 +84,12 @@ class HsmClientHostHardened(Rule):
             if found is None:
                 yield self.cannot_prove(stack, base, f"subnet {subnet} of client host {lid} is not in this assembly")
                 continue
-            subnet_props = found[2]
+            subnet_props = found.props
             if subnet_props.get("MapPublicIpOnLaunch") in (True, "true") and not interfaces:
-                yield self.finding(stack, base + ("SubnetId",), f"client host {lid} runs in subnet {found[1]}, which "
+                yield self.finding(stack, base + ("SubnetId",), f"client host {lid} runs in subnet {found.logical_id}, which "
                                    "gives every instance a public IP address (MapPublicIpOnLaunch)")
             if cluster_vpcs and subnet_props.get("VpcId") not in cluster_vpcs:
-                yield self.finding(stack, base, f"client host {lid} runs outside the cluster's VPC (subnet {found[1]})")
+                yield self.finding(stack, base, f"client host {lid} runs outside the cluster's VPC (subnet {found.logical_id})")
 
     def _ingress(self, ctx, stack, lid, base, groups):
         for group_stack, group_lid, _ in ctx.resources("AWS::EC2::SecurityGroup"):
@@ -153,6 +153,6 @@ def _cluster_vpcs(ctx) -> set:
     for _, _, props in ctx.facts.clusters:
         for subnet in as_list(props.get("SubnetIds")):
             found = ctx.facts.subnets.get(subnet) if isinstance(subnet, str) else None
-            if found is not None and isinstance(found[2].get("VpcId"), str):
-                vpcs.add(found[2]["VpcId"])
+            if found is not None and isinstance(found.props.get("VpcId"), str):
+                vpcs.add(found.props["VpcId"])
     return vpcs

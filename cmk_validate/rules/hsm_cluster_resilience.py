@@ -57,7 +57,7 @@ class HsmClusterResilience(Rule):
         zones = set()
         for subnet in as_list(subnet_ids):
             known = facts.subnets.get(subnet) if isinstance(subnet, str) else None
-            zone = known[2].get("AvailabilityZone") if known else None
+            zone = known.props.get("AvailabilityZone") if known else None
             if not isinstance(zone, str):
                 yield self.cannot_prove(stack, path, f"cannot tell the AZ of subnet {subnet!r}")
                 return

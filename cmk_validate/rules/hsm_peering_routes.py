@@ -77,7 +77,7 @@ class HsmPeeringRoutes(Rule):
                     yield self.finding(stack, path + ("VpcPeeringConnectionId",), f"route {lid} sends HSM VPC "
                                        f"traffic to peering connection {peering!r}, which this assembly does not define")
                 continue
-            peer = facts.peer_of_cluster_vpc(connection[2])
+            peer = facts.peer_of_cluster_vpc(connection.props)
             if peer is None:
                 continue  # a peering that does not touch the HSM VPC
             yield from self._destination(stack, path, lid, props, peer, hsm_side, facts)

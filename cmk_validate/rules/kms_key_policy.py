@@ -5,6 +5,7 @@ from __future__ import annotations
 from cmk_validate.model.resolver import Unresolved
 from cmk_validate.policy import parse_policy
 from cmk_validate.policy.evaluate import NEGATED
+from cmk_validate.policy.statements import Effect
 from cmk_validate.rules import Rule
 
 KEY_TYPES = ("AWS::KMS::Key", "Custom::HsmBackedKmsKey")
@@ -32,10 +33,10 @@ class KmsKeyPolicy(Rule):
                 yield self.cannot_prove(stack, base + ("KeyPolicy",), document.reason)
             elif document is not None:
                 for statement in parse_policy(document):
-                    if statement.unresolved and statement.effect != "Deny":
+                    if statement.unresolved and statement.effect != Effect.DENY:
                         yield self.cannot_prove(stack, base + ("KeyPolicy",), f"key {lid}: {statement.label}: "
                                                 f"{statement.unresolved}")
-                    elif statement.effect == "Allow" and _open_principal(statement) and not _restricting(statement):
+                    elif statement.effect == Effect.ALLOW and _open_principal(statement) and not _restricting(statement):
                         yield self.finding(stack, base + ("KeyPolicy", "Statement", statement.index),
                                            f"key {lid}: {statement.label} allows every principal with no "
                                            "condition that narrows who")

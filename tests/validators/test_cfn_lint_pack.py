@@ -93,7 +93,7 @@ def test_a_warning_finding_is_a_w_rule_and_can_be_ignored_alone(tmp_path, capsys
     assert cli_rule_ids(path, capsys) == {"CKE104"}
     matches = [m for m in lint(path) if PACK_ID.match(m.rule.id)]
     assert [(m.rule.id, m.rule.severity) for m in matches] == [("W9104", "warning")]
-    assert matches[0].message.startswith("CKE104: ") and matches[0].linenumber == 560
+    assert matches[0].message.startswith("CKE104: ") and matches[0].linenumber == 567
     assert [m for m in lint(path, ignore_checks=["W9104"]) if PACK_ID.match(m.rule.id)] == []
 
 

@@ -142,3 +142,16 @@ def test_impossible_condition_combinations_are_not_checked(tmp_path):
 def test_a_gap_in_a_possible_branch_is_still_found(tmp_path):
     findings = _deny_in_branches(tmp_path, ["IsProd"])
     assert len(findings) == 1 and "IsProd=false" in findings[0].message
+
+
+def test_reading_the_conditions_leaves_the_template_as_written(tmp_path):
+    """cfn-lint's condition model reorders Fn::Equals in place; findings name paths of the template as
+    written, so the engine gives it a copy."""
+    template = {"Parameters": {"Stage": {"Type": "String"}},
+                "Conditions": {"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}},
+                "Resources": {"T": {"Type": "AWS::SNS::Topic", "Condition": "IsProd"}}}
+    path = tmp_path / "conditions.json"
+    path.write_text(json.dumps(template))
+    assembly = load(str(path))
+    run(assembly, with_lines=False)
+    assert assembly.stacks[0].template["Conditions"] == template["Conditions"]

@@ -154,6 +154,11 @@ MUTATIONS = {
         {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::drop-zone-4711/*"})),
     "AWS-owned buckets writable through the endpoint": ("CKE115", lambda a: _endpoint_statements(a)[-1].update(
         Action="s3:*")),
+    "endpoint passes other accounts' principals to the data bucket": ("CKE115", lambda a: next(
+        s for s in _endpoint_statements(a) if s.get("Sid") == "DataBucketsFromThisAccount").pop("Condition")),
+    "endpoint passes the data bucket to the organisation": ("CKE115", lambda a: next(
+        s for s in _endpoint_statements(a) if s.get("Sid") == "DataBucketsFromThisAccount").update(
+        Condition={"StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid"}})),
     # 6 internet routes
     "NAT route from an HSM subnet": ("CKE106", lambda a: _add(a, "AWS::EC2::SubnetRouteTableAssociation", {
         "NatRoute": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": _route_table(a),
@@ -194,6 +199,9 @@ MUTATIONS = {
     # 9 secrets
     "literal kmsuser password": ("CKE109", lambda a: _one(a, "AWS::SecretsManager::Secret")["Properties"].update(
         SecretString="FAKE-placeholder-password-123")),
+    # Short and plain: only the schema says SecretString holds a secret.
+    "short literal kmsuser password": ("CKE109", lambda a: _one(a, "AWS::SecretsManager::Secret")["Properties"].update(
+        SecretString="abc12")),
     # 10 KMS
     "key policy open to everyone": ("CKE110", lambda a: _one(a, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
                                     ["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"},
@@ -316,9 +324,10 @@ SILENT_VARIANTS = {
                                 {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
                                 {"Field": "readOnly", "Equals": ["false"]}]}]),
     "data events of every bucket in the account": lambda a: _data_values(a).__setitem__(0, "arn:aws:s3"),
-    "endpoint wildcard pinned to this account's buckets": lambda a: _endpoint_statements(a).append(
+    "endpoint wildcard pinned to this account's buckets and principals": lambda a: _endpoint_statements(a).append(
         {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
-         "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}),
+         "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333",
+                                        "aws:PrincipalAccount": "111122223333"}}}),
     "endpoint deny split into bucket and objects statements": _split_endpoint_deny,
     "IfExists, upper-case key, a list, ArnNotEquals": _rewrite_endpoint_condition,
     "string \"*\" principal and action list of one": lambda a: [
