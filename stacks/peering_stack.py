@@ -38,7 +38,7 @@ class PeeringStack(Stack):
                 flow_log_key=log_key,
                 log_retention_days=config.log_retention_days,
             )
-            subnets = self.demo_application.subnets
+            subnets = self.demo_application.vpc.isolated_subnets
             applications.insert(0, ApplicationVpc(
                 name="demo", vpc_id=self.demo_application.vpc.vpc_id,
                 subnet_cidrs=tuple(subnet.ipv4_cidr_block for subnet in subnets),

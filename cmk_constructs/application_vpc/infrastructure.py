@@ -14,11 +14,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cmk_constructs.log_groups import audit_log_group
+from cmk_constructs.isolated_network.infrastructure import IsolatedNetwork
 
 
-class DemoApplicationVpc(Construct):
-    """VPC of `cidr` split into one isolated subnet per AZ, and the HSM client security group."""
+class DemoApplicationVpc(IsolatedNetwork):
+    """The isolated network (one /24 subnet per AZ, flow logs; no interface endpoints: nothing in it calls
+    AWS APIs), plus the HSM client security group."""
 
     def __init__(
         self,
@@ -30,21 +31,9 @@ class DemoApplicationVpc(Construct):
         flow_log_key: kms.IKey,
         log_retention_days: int,
     ) -> None:
-        super().__init__(scope, construct_id)
-        self.vpc = ec2.Vpc(
-            self, "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(cidr),
-            availability_zones=list(availability_zones),
-            nat_gateways=0,
-            subnet_configuration=[ec2.SubnetConfiguration(name="Application", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
-            restrict_default_security_group=True,
-        )
-        self.flow_log_group = audit_log_group(self, "FlowLogs", key=flow_log_key, retention_days=log_retention_days)
-        self.vpc.add_flow_log(
-            "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
-            traffic_type=ec2.FlowLogTrafficType.ALL,
-        )
+        super().__init__(scope, construct_id, cidr=cidr, availability_zones=availability_zones,
+                         flow_log_key=flow_log_key, log_retention_days=log_retention_days,
+                         with_interface_endpoints=False, subnet_name="Application")
         # No outbound rule of its own: the HSM stack adds the one to the HSMs' group (2223-2225).
         self.client_security_group = ec2.SecurityGroup(
             self, "HsmClients",
@@ -52,4 +41,3 @@ class DemoApplicationVpc(Construct):
             description="Application hosts that use the HSMs over VPC peering",
             allow_all_outbound=False,
         )
-        self.subnets = self.vpc.isolated_subnets

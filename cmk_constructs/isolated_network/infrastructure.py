@@ -44,13 +44,16 @@ class IsolatedNetwork(Construct):
         log_retention_days: int,
         with_interface_endpoints: bool = True,
         keep_vpc: bool = False,
+        subnet_name: str = "Isolated",
     ) -> None:
         """`with_interface_endpoints`: the CloudHSM client host needs them; kms mode has no host and
         saves their hourly cost (S3 itself calls KMS for SSE-KMS, not the workload).
 
         `keep_vpc`: the VPC outlives the stack, for a kept CloudHSM cluster: CloudHSM's own security
         group for the cluster lives in the VPC as long as the cluster, and EC2 refuses to delete a VPC
-        that still has a security group (its subnets, endpoints and route tables are deleted)."""
+        that still has a security group (its subnets, endpoints and route tables are deleted).
+
+        `subnet_name`: the subnet group's name (in the subnets' logical ids and Name tags)."""
         super().__init__(scope, construct_id)
         if len(availability_zones) < 2:
             raise ValueError("IsolatedNetwork needs at least 2 availability zones")
@@ -60,7 +63,7 @@ class IsolatedNetwork(Construct):
             availability_zones=list(availability_zones),
             nat_gateways=0,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+                ec2.SubnetConfiguration(name=subnet_name, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
             ],
             restrict_default_security_group=True,
         )
