@@ -50,7 +50,7 @@ def _review(args: argparse.Namespace) -> int:
     emit(render(args.format, review), args.output)
     if review.diff is not None:
         return EXIT_ATTENTION if review.diff.opens_access else EXIT_OK
-    return EXIT_ATTENTION if review.contradictions else EXIT_OK
+    return EXIT_ATTENTION if review.needs_attention else EXIT_OK
 
 
 def render(fmt: str, review) -> str:
@@ -70,10 +70,12 @@ def to_json(review) -> dict:
         "account": review.inventory.account,
         "region": review.inventory.region,
         "contradictions": len(review.contradictions),
+        "account_dependent": len(review.account_dependent),
         "cells": [{"subject": r.cell.subject, "who": r.cell.who, "where": r.cell.where, "tls": r.cell.tls,
                    "what": r.cell.what, "decision": r.outcome.effect, "by": r.outcome.by,
                    "expected": r.expectation.expected, "clause": r.expectation.clause,
-                   "contradiction": r.contradiction, "witness": r.outcome.witness} for r in review.results],
+                   "contradiction": r.contradiction, "account_dependent": r.account_dependent,
+                   "witness": r.outcome.witness} for r in review.results],
     }
     if review.diff is not None:
         data["change"] = {

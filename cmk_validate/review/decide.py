@@ -25,12 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from cmk_validate.policy import Principal, Request, Statement, evaluate, principal_match_kind, statement_matches
+from cmk_validate.policy.statements import Effect
 from cmk_validate.review import callers as who
 from cmk_validate.review import matrix as m
 from cmk_validate.review.matrix import Cell
 from cmk_validate.review.subjects import Bucket, Inventory, Key
 
-ALLOW, DENY, IMPLICIT = "Allow", "Deny", "ImplicitDeny"
+ALLOW, DENY, IMPLICIT = Effect.ALLOW, Effect.DENY, Effect.IMPLICIT_DENY
 CONTROL_KEYS = ("aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourcevpce",
                 "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:userid", "aws:sourceip",
                 "aws:sourcevpc", "aws:principalorgpaths")
@@ -38,7 +39,7 @@ CONTROL_KEYS = ("aws:principalaccount", "aws:principalarn", "aws:principalorgid"
 
 @dataclass(frozen=True)
 class Outcome:
-    effect: str          # Allow | Deny | ImplicitDeny
+    effect: Effect
     by: str              # the deciding statement(s) or setting, e.g. 'bucket policy "DenyInsecureTransport"'
     witness: dict | None = field(default=None, compare=False)   # an allowed request of the cell (from the model)
 
@@ -86,12 +87,12 @@ def explain(cell: Cell, inv: Inventory, witness: dict) -> Outcome:
     request = Request(cell.request.action, witness["resource"], principal, dict(witness["context"]))
     leg = witness.get("kms call")
     if cell.kind == "s3":
-        bucket = next(b for b in inv.buckets if b.label == cell.subject)
+        bucket = inv.subject_of(cell)
         return s3_request(request, caller, bucket, inv, cell.via_endpoint, cell.what,
                           kms_context=leg["context"] if leg else None, endpoint_token=cell.endpoint)
     if cell.kind == "endpoint":
-        return endpoint_request(request, next(e for e in inv.endpoints if e.label == cell.subject).policy)
-    key = next(k for k in inv.keys if k.label == cell.subject)
+        return endpoint_request(request, inv.subject_of(cell).policy)
+    key = inv.subject_of(cell)
     bucket = inv.bucket_using(key)
     if leg is None or bucket is None:
         return kms_request(replace(request, action=cell.request.action), caller, key, inv)
@@ -107,13 +108,13 @@ def explain(cell: Cell, inv: Inventory, witness: dict) -> Outcome:
 def evaluate_probe(cell: Cell, inv: Inventory) -> Outcome:
     """The cell's fixed probe request, evaluated."""
     if cell.kind == "s3":
-        bucket = next(b for b in inv.buckets if b.label == cell.subject)
+        bucket = inv.subject_of(cell)
         return s3_request(cell.request, cell.caller, bucket, inv, cell.via_endpoint, cell.what,
                           endpoint_token=cell.endpoint)
     if cell.kind == "kms":
-        key = next(k for k in inv.keys if k.label == cell.subject)
+        key = inv.subject_of(cell)
         return kms_cell(cell, key, inv)
-    endpoint = next(e for e in inv.endpoints if e.label == cell.subject)
+    endpoint = inv.subject_of(cell)
     return endpoint_request(cell.request, endpoint.policy)
 
 
@@ -246,7 +247,7 @@ def _resource_grant(request: Request, caller, policy: list[Statement], name: str
     identity_allows = identity is not None and identity.allowed
     direct = account_only = None
     for statement in policy:
-        if statement.effect != "Allow" or not statement_matches(statement, request):
+        if statement.effect != Effect.ALLOW or not statement_matches(statement, request):
             continue
         how = _names(statement, caller)
         if how == "direct" and direct is None:

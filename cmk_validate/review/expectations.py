@@ -72,7 +72,7 @@ def expect(cell: Cell, inv: Inventory) -> Expectation:
 
 def _bucket(cell: Cell, inv: Inventory) -> Expectation:
     caller = cell.caller
-    bucket = next(b for b in inv.buckets if b.label == cell.subject)
+    bucket = inv.subject_of(cell)
     if not cell.tls:
         return Expectation(DENY, TLS_ONLY)
     if caller.kind == who.BREAK_GLASS:
@@ -94,7 +94,7 @@ def _bucket(cell: Cell, inv: Inventory) -> Expectation:
 
 
 def _key(cell: Cell, inv: Inventory) -> Expectation:
-    key = next(k for k in inv.keys if k.label == cell.subject)
+    key = inv.subject_of(cell)
     bucket = inv.bucket_using(key)
     if bucket is None or cell.caller.kind != who.IN_ACCOUNT:
         return Expectation(EITHER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from cmk_validate.policy.statements import Effect
 from cmk_validate.review import diagram, layout
 from cmk_validate.review.markdown import ASSUMPTIONS
 from cmk_validate.review.report import Review
@@ -22,11 +23,11 @@ td.contradiction{outline:3px solid #c62828;outline-offset:-3px;font-weight:bold}
 td.num{text-align:right} .legend{font-size:12px;color:#333;margin:0 0 12px 18px}
 svg{border:1px solid #c9d1de;border-radius:8px;background:#fff;max-width:100%;height:auto}
 """
-CLASS = {"Allow": "allow", "Deny": "deny", "ImplicitDeny": "implicit"}
+CLASS = {Effect.ALLOW: "allow", Effect.DENY: "deny", Effect.IMPLICIT_DENY: "implicit"}
 
 
 def render(review: Review) -> str:
-    ok = not review.contradictions
+    ok = not review.needs_attention
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>Policy review: {escape(review.inventory.source or 'assembly')}</title>",
              f"<style>{CSS}</style></head><body>",
@@ -35,6 +36,8 @@ def render(review: Review) -> str:
              "".join(f'<p class="note">Note: {escape(note)}</p>' for note in review.inventory.unresolved),
              '<section id="diagram-section"><h2>Diagram</h2>', diagram.render(review), _broken(review), "</section>"]
     parts += _contradictions(review)
+    if review.account_dependent:
+        parts += _contradictions(review, review.account_dependent, "Decided by the deploying account", "account-dependent")
     if review.diff is not None:
         parts += _change(review)
     parts += _cost(review)
@@ -78,9 +81,10 @@ def _change(review: Review) -> list[str]:
     return out + ["</section>"]
 
 
-def _contradictions(review: Review) -> list[str]:
-    found = review.contradictions
-    out = ['<section id="contradictions">', f"<h2>Contradictions: {len(found) or 'none'}</h2>"]
+def _contradictions(review: Review, found=None, title: str = "Contradictions",
+                    section: str = "contradictions") -> list[str]:
+    found = review.contradictions if found is None else found
+    out = [f'<section id="{section}">', f"<h2>{title}: {len(found) or 'none'}</h2>"]
     if found:
         out.append(_table(["subject", "who", "where", "TLS", "what", "decision", "breaks"],
                           [[r.cell.subject, r.cell.who, r.cell.where, "yes" if r.cell.tls else "no", r.cell.what,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cmk_validate.policy.statements import Effect
+
 
 @dataclass
 class Row:
@@ -26,7 +28,7 @@ class Table:
         for code, known in self.legend.items():
             if known == text:
                 return code
-        prefix = {"Allow": "A", "Deny": "D", "ImplicitDeny": "N"}[result.outcome.effect]
+        prefix = {Effect.ALLOW: "A", Effect.DENY: "D", Effect.IMPLICIT_DENY: "N"}[result.outcome.effect]
         code = f"{prefix}{sum(1 for c in self.legend if c[0] == prefix) + 1}"
         self.legend[code] = text
         return code

@@ -3,6 +3,7 @@ the full matrix folded in <details>."""
 
 from __future__ import annotations
 
+from cmk_validate.policy.statements import Effect
 from cmk_validate.review import layout
 from cmk_validate.review.report import Review
 
@@ -13,7 +14,7 @@ ROW_STEPS = (MAX_ROWS, 20, 10, 5, 1)
 COMMENT_LIMIT = 65_536
 FOLDED = ("\n_{left} of the matrix's {total} tables left out to fit a pull-request comment "
           "({limit:,} characters); `--format html` or `--format json` holds every cell._\n")
-SYMBOL = {"Allow": "✅", "Deny": "⛔", "ImplicitDeny": "▫️"}
+SYMBOL = {Effect.ALLOW: "✅", Effect.DENY: "⛔", Effect.IMPLICIT_DENY: "▫️"}
 ASSUMPTIONS = ("Each cell is proved over every request it stands for (z3); an allowed cell has a witness request "
                "(JSON and HTML). Callers in the account and break-glass roles carry an identity policy allowing * on *; "
                "another VPC endpoint has AWS's default full-access policy; \"via S3\" is the caller's S3 request and S3's KMS call "
@@ -36,6 +37,8 @@ def _summary(review: Review, rows: int) -> list[str]:
     out = [f"## Policy review of `{review.inventory.source or 'the assembly'}`", "", f"**{review.summary()}**", ""]
     out += [f"- Note: {_c(note)}" for note in review.inventory.unresolved] + ([""] if review.inventory.unresolved else [])
     out += _contradictions(review, rows)
+    if review.account_dependent:
+        out += _contradictions(review, rows, review.account_dependent, "Decided by the deploying account")
     change = review.diff
     if change is not None:
         out += _change(review, change, rows)
@@ -79,11 +82,11 @@ def _change(review: Review, change, rows: int = MAX_ROWS) -> list[str]:
     return out
 
 
-def _contradictions(review: Review, rows: int = MAX_ROWS) -> list[str]:
-    found = review.contradictions
+def _contradictions(review: Review, rows: int = MAX_ROWS, found=None, title: str = "Contradictions") -> list[str]:
+    found = review.contradictions if found is None else found
     if not found:
-        return ["### Contradictions: none", ""]
-    out = [f"### Contradictions: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks | witness |",
+        return [f"### {title}: none", ""]
+    out = [f"### {title}: {len(found)}", "", "| subject | who | where | TLS | what | decision | breaks | witness |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for result in found[:rows]:
         cell = result.cell

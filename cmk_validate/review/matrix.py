@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from cmk_validate.policy import Request
+from cmk_validate.policy.statements import Effect
 from cmk_validate.review import callers as who
 from cmk_validate.review.callers import Caller
 from cmk_validate.review.subjects import Bucket, Endpoint, Inventory, Key
@@ -62,6 +63,9 @@ class Cell:
     request: Request | None = field(default=None, compare=False, hash=False)
     via_endpoint: bool = field(default=False, compare=False)       # through this assembly's endpoint
     endpoint: str | None = field(default=None, compare=False)      # which one (its id token), when via_endpoint
+    # The bucket, key or endpoint the cell is about (`subject` is its label); Inventory.subject_of finds it
+    # in another version of the assembly.
+    target: object = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def key(self) -> tuple:
@@ -112,7 +116,7 @@ def bucket_cells(inv: Inventory, bucket: Bucket, callers: list[Caller]) -> list[
                         context["s3:prefix"] = caller.object_prefix
                     cells.append(Cell(bucket.label, caller.label, label, tls, what, "s3", caller,
                                       Request(action, resource, caller.principal, context), where == THIS_ENDPOINT,
-                                      endpoint))
+                                      endpoint, bucket))
     return cells
 
 
@@ -141,7 +145,8 @@ def key_cells(inv: Inventory, key: Key, callers: list[Caller]) -> list[Cell]:
                     context["kms:ViaService"] = f"{EXAMPLE_CALLED_VIA.split('.')[0]}.{inv.region}.amazonaws.com"
                 context |= caller_context(caller, where)
                 cells.append(Cell(key.label, caller.label, where, True, what, "kms", caller,
-                                  Request(action, key.arn, caller.principal, context), where == THIS_ENDPOINT))
+                                  Request(action, key.arn, caller.principal, context), where == THIS_ENDPOINT,
+                                  target=key))
     return cells
 
 
@@ -158,7 +163,8 @@ def endpoint_cells(inv: Inventory, endpoint: Endpoint, callers: list[Caller]) ->
                 resource = arn + "/review-probe-object" if on_objects else arn
                 context = {"aws:SecureTransport": "true", "aws:sourceVpce": endpoint.token} | caller_context(caller, THIS_ENDPOINT)
                 cells.append(Cell(endpoint.label, caller.label, where, True, what if what != UPLOAD_DATA_KEY else "upload",
-                                  "endpoint", caller, Request(action, resource, caller.principal, context), True))
+                                  "endpoint", caller, Request(action, resource, caller.principal, context), True,
+                                  target=endpoint))
     return cells
 
 
@@ -232,7 +238,7 @@ def _services_of(policy, inv: Inventory) -> list[Caller]:
     """Services named in the policy, and those acting in this assembly (a trail, log delivery)."""
     named = list(inv.services)
     for statement in policy:
-        if statement.effect == "Allow":
+        if statement.effect == Effect.ALLOW:
             named += [s for s in (statement.principals or {}).get("Service", []) if isinstance(s, str)]
     return [c for s in dict.fromkeys(named) for c in who.services(s, inv.account)]
 
@@ -271,7 +277,7 @@ def _object_prefixes(policy, bucket_arn: str) -> list[str]:
     """Key prefixes of `bucket_arn` that the policy's Allow statements name as `<bucket>/<prefix>*`."""
     found = []
     for statement in policy:
-        if statement.effect != "Allow":
+        if statement.effect != Effect.ALLOW:
             continue
         for resource in statement.resources or []:
             if isinstance(resource, str) and resource.startswith(bucket_arn + "/") and resource.endswith("*"):

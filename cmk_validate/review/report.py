@@ -18,10 +18,13 @@ class Result:
     cell: Cell
     outcome: Outcome
     expectation: ex.Expectation
+    # The cell's allowed request comes from an account the policies name while the assembly does not say
+    # its own: whether it contradicts depends on the deploying account, so it is reported apart.
+    account_dependent: bool = False
 
     @property
     def contradiction(self) -> bool:
-        return ex.contradicts(self.expectation, self.outcome.allowed)
+        return ex.contradicts(self.expectation, self.outcome.allowed) and not self.account_dependent
 
 
 @dataclass
@@ -36,11 +39,28 @@ class Review:
     def contradictions(self) -> list[Result]:
         return [r for r in self.results if r.contradiction]
 
+    @property
+    def account_dependent(self) -> list[Result]:
+        return [r for r in self.results if r.account_dependent]
+
     def broken_clauses(self) -> list[str]:
         return list(dict.fromkeys(r.expectation.clause for r in self.contradictions))
 
     def summary(self) -> str:
-        return ex.summary_line(self.inventory, len(self.results), len(self.contradictions), self.broken_clauses())
+        line = ex.summary_line(self.inventory, len(self.results), len(self.contradictions), self.broken_clauses())
+        if self.account_dependent:
+            accounts = ", ".join(self.inventory.named_accounts)
+            if line.startswith("OK: "):
+                line = "UNDECIDED: " + line[len("OK: "):]
+            line += (f" {len(self.account_dependent)} more cells contradict it unless account {accounts} is the "
+                     "deploying account: the template does not say its own (review the synthesised assembly, "
+                     "whose stacks carry their account, to decide them).")
+        return line
+
+    @property
+    def needs_attention(self) -> bool:
+        """Contradictions, or cells only the deploying account decides: the review does not pass them."""
+        return bool(self.contradictions or self.account_dependent)
 
     def subjects(self) -> list[str]:
         return list(dict.fromkeys(r.cell.subject for r in self.results))
@@ -48,8 +68,20 @@ class Review:
 
 def review_inventory(inv: Inventory, break_glass: list[str] | None = None, prices=None, space: Space | None = None) -> Review:
     space = space or Space()
-    results = [Result(cell, decide(cell, inv, space), ex.expect(cell, inv)) for cell in build(inv, break_glass)]
+    results = []
+    for cell in build(inv, break_glass):
+        outcome, expectation = decide(cell, inv, space), ex.expect(cell, inv)
+        results.append(Result(cell, outcome, expectation,
+                              ex.contradicts(expectation, outcome.allowed) and _from_named_account(outcome, inv)))
     return Review(inv, results, estimate(inv, prices) if prices is not None else None)
+
+
+def _from_named_account(outcome: Outcome, inv: Inventory) -> bool:
+    """Whether the allowed request is made by a principal of an account the policies name, when the
+    assembly's own account is unknown (that account may be the deploying one)."""
+    principal = (outcome.witness or {}).get("principal", "")
+    account = principal.split(":")[4] if principal.count(":") >= 5 else ""
+    return not inv.account_known and account in inv.named_accounts
 
 
 def review_path(path: str, break_glass: list[str] | None = None, prices=None) -> Review:

@@ -16,6 +16,7 @@ from cmk_validate.architecture import HSM_KEY_TYPE, KEY_STORE_TYPE, as_list, nam
 from cmk_validate.context import Context
 from cmk_validate.model import Assembly
 from cmk_validate.policy import Statement, parse_policy
+from cmk_validate.policy.statements import Effect
 
 KMS_KEY_TYPES = ("AWS::KMS::Key", HSM_KEY_TYPE)
 ACCOUNT_IN_IAM_ARN = re.compile(r"arn:aws:iam::(\d{12}):")
@@ -112,6 +113,21 @@ class Inventory:
     source: str = ""
     services: list[str] = field(default_factory=list)   # AWS services that act in this assembly (trail, log delivery)
     unresolved: list[str] = field(default_factory=list) # policy statements only deploy time knows
+    # Accounts the policies name literally, when the assembly does not say its own (a lone template
+    # written with AWS::AccountId): any of them may turn out to be the deploying account.
+    named_accounts: tuple[str, ...] = ()
+
+    @property
+    def account_known(self) -> bool:
+        return "{{" not in self.account
+
+    def subject_of(self, cell) -> "Bucket | Key | Endpoint | None":
+        """The bucket, key or endpoint of this inventory that a cell is about: the cell's own, or, for a
+        cell of another version of the assembly (a change review), the one with the same label."""
+        items = {"s3": self.buckets, "kms": self.keys, "endpoint": self.endpoints}[cell.kind]
+        if any(item is cell.target for item in items):
+            return cell.target
+        return next((item for item in items if item.label == cell.subject), None)
 
     def key_by_arn(self, arn: str | None) -> Key | None:
         return next((key for key in self.keys if arn and key.arn == arn), None)
@@ -135,6 +151,8 @@ def inventory(assembly: Assembly, source: str = "") -> Inventory:
     ctx = Context(assembly)
     facts = ctx.facts
     account, region = _account_and_region(assembly, ctx)
+    named_accounts = () if "{{" not in account else tuple(sorted(set(ACCOUNT_IN_IAM_ARN.findall(
+        "".join(repr(ctx.resolve(stack, stack.resources)) for stack in assembly.stacks)))))
     keys = _keys(ctx)
     buckets = [_bucket(ctx, facts, stack, lid, name) for stack, lid, name in facts.data_buckets]
     endpoints = [Endpoint(token, stack.name, lid,
@@ -149,7 +167,7 @@ def inventory(assembly: Assembly, source: str = "") -> Inventory:
     return Inventory(account=account, region=region, buckets=buckets, keys=keys, endpoints=endpoints,
                      roles=_roles(ctx), break_glass=break_glass_principals(buckets),
                      topology=_topology(ctx, facts, trails), source=source,
-                     services=_services_present(ctx, trails),
+                     services=_services_present(ctx, trails), named_accounts=named_accounts,
                      unresolved=_unresolved(buckets, keys, endpoints) + [
                          f"bucket policy {lid} of stack {stack.name} names a bucket the review cannot resolve; "
                          "it is left out" for stack, lid, *_ in facts.unresolved_bucket_policies] + [
@@ -244,7 +262,7 @@ def _keys(ctx: Context) -> list[Key]:
 def _services_named(statements: list[Statement]) -> list[str]:
     found: list[str] = []
     for statement in statements:
-        if statement.effect == "Allow":
+        if statement.effect == Effect.ALLOW:
             found += [s for s in (statement.principals or {}).get("Service", []) if isinstance(s, str)]
     return list(dict.fromkeys(found))
 
@@ -345,7 +363,6 @@ def _peered_vpcs(ctx: Context, facts) -> list[dict]:
     """Each VPC peered with the HSM VPC: its range and subnets when the assembly defines it, its own S3
     gateway endpoint, and the groups the cluster's group admits from it."""
     out = []
-    endpoints = [(lid, stack, props) for stack, lid, _, props in facts.gateway_endpoints]
     for stack, lid, props in facts.peering_connections.values():
         vpc = facts.peer_of_cluster_vpc(props)
         if vpc is None:
@@ -353,14 +370,13 @@ def _peered_vpcs(ctx: Context, facts) -> list[dict]:
         origin = ctx.origin(vpc)
         cidr = ctx.props(origin[0], origin[1]).get("CidrBlock") if origin else None
         subnets = [(token, sprops) for token, (_, _, sprops) in facts.subnets.items() if sprops.get("VpcId") == vpc]
-        endpoint = next(((e_lid, e_stack, e_props) for e_lid, e_stack, e_props in endpoints
-                         if e_props.get("VpcId") == vpc), None)
-        served = set(as_list(endpoint[2].get("RouteTableIds"))) if endpoint else set()
+        endpoint = next((e for e in facts.gateway_endpoints if e.props.get("VpcId") == vpc), None)
+        served = set(as_list(endpoint.props.get("RouteTableIds"))) if endpoint else set()
         tables = [table for token, _ in subnets for table in facts.route_tables_of_subnet.get(token, [])]
         out.append({"peering": lid, "vpc": vpc,
                     "name": origin[1] if origin else vpc if isinstance(vpc, str) else "?",
                     "cidr": cidr if isinstance(cidr, str) else "",
                     "subnets": [sprops.get("CidrBlock") for _, sprops in subnets if isinstance(sprops.get("CidrBlock"), str)],
-                    "endpoint": f"gateway endpoint {endpoint[1].name}/{endpoint[0]}" if endpoint else None,
+                    "endpoint": f"gateway endpoint {endpoint.stack.name}/{endpoint.logical_id}" if endpoint else None,
                     "unserved_tables": [t for t in tables if t not in served] if endpoint else []})
     return out

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import z3
 
 from cmk_validate.policy.prover import Encoder
-from cmk_validate.policy.statements import Statement
+from cmk_validate.policy.statements import Effect, Statement
 from cmk_validate.review import callers as who
 from cmk_validate.review import matrix as m
 from cmk_validate.review.matrix import Cell
@@ -357,9 +357,9 @@ class Space:
             return found[0]
         denies, allows, grants = [], [], []
         for statement in statements:
-            if statement.unresolved or statement.effect not in ("Allow", "Deny"):
+            if statement.unresolved or statement.effect not in (Effect.ALLOW, Effect.DENY):
                 continue
-            if statement.effect == "Deny":
+            if statement.effect == Effect.DENY:
                 denies.append(encoder.statement(statement))
                 continue
             allows.append(encoder.statement(statement))
@@ -400,19 +400,19 @@ class Space:
         policies about the new version's cells: same variables, same request)."""
         caller = _caller_in(cell.caller, inv)
         if cell.kind == "s3":
-            bucket = _by_label(inv.buckets, cell.subject)
+            bucket = inv.subject_of(cell)
             return self.false() if bucket is None else \
                 self._s3(self.main, caller, bucket, inv, cell.via_endpoint, cell.what,
                          endpoint_token=_endpoint_token(cell, inv))
         if cell.kind == "endpoint":
-            endpoint = _by_label(inv.endpoints, cell.subject)
+            endpoint = inv.subject_of(cell)
             if endpoint is None:
                 return self.false()
             if endpoint.policy is None:
                 return self.main.true()
             policy = self.policy(self.main, endpoint.policy)
             return z3.And(z3.Not(policy.deny), policy.allow)
-        key = _by_label(inv.keys, cell.subject)
+        key = inv.subject_of(cell)
         if key is None:
             return self.false()
         if not cell.what.endswith(m.VIA_S3) or caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER):
@@ -479,7 +479,7 @@ class Space:
         out = self._caller(caller, inv)
         service = caller.kind in (who.SERVICE, who.SERVICE_FOR_OTHER)
         if cell.kind == "kms":
-            key = _by_label(inv.keys, cell.subject)
+            key = inv.subject_of(cell)
             bucket = inv.bucket_using(key)
             via_s3 = cell.what.endswith(m.VIA_S3) and not service
             if via_s3 and bucket is not None:   # the caller's S3 request, then S3's call to KMS
@@ -505,7 +505,7 @@ class Space:
             return out
         out += self._fix(main.action, self._t(cell.request.action.lower()))
         if cell.kind == "endpoint":
-            endpoint = _by_label(inv.endpoints, cell.subject)
+            endpoint = inv.subject_of(cell)
             targets = {f"to {b.name}": b.arn for b in inv.buckets}
             _, on_objects = m.S3_ACTIONS[m.UPLOAD_DATA_KEY if cell.what == "upload" else cell.what]
             if cell.where in targets:
@@ -524,7 +524,7 @@ class Space:
             out += self._pin(main, {"aws:securetransport": "true"})
             out += self._absent_prefix(main, "kms:")
             return out
-        bucket = _by_label(inv.buckets, cell.subject)
+        bucket = inv.subject_of(cell)
         _, on_objects = m.S3_ACTIONS[cell.what]
         out += self._objects(main, bucket.arn, caller.object_prefix) if on_objects else \
             self._fix(main.resource, self._t(bucket.arn))
@@ -538,7 +538,7 @@ class Space:
         None when it makes none."""
         if cell.kind != "s3":
             return None
-        bucket = _by_label(inv.buckets, cell.subject)
+        bucket = inv.subject_of(cell)
         key = None if bucket is None else _leg_key(bucket, inv, cell.what)
         if key is None:
             return None
@@ -559,7 +559,7 @@ class Space:
         out = self._network(encoder, where, endpoint, cell.caller, inv)
         out += self._pin(encoder, {"aws:securetransport": "true" if cell.tls else "false"})
         out += self._absent_prefix(encoder, "kms:")
-        bucket = _by_label(inv.buckets, cell.subject) if cell.kind == "s3" else inv.bucket_using(_by_label(inv.keys, cell.subject))
+        bucket = inv.subject_of(cell) if cell.kind == "s3" else inv.bucket_using(inv.subject_of(cell))
         headers = {"s3:x-amz-server-side-encryption": ABSENT, "s3:x-amz-server-side-encryption-aws-kms-key-id": ABSENT,
                    "s3:x-amz-server-side-encryption-customer-algorithm": ABSENT}
         if what == m.UPLOAD_DATA_KEY:
@@ -743,10 +743,6 @@ def _components(atoms: list) -> list[list]:
 
 def _is_variable(expression) -> bool:
     return z3.is_const(expression) and expression.decl().kind() == z3.Z3_OP_UNINTERPRETED and z3.is_string(expression)
-
-
-def _by_label(items, label: str):
-    return next((item for item in items if item.label == label), None)
 
 
 def _caller_in(caller, inv: Inventory):

@@ -24,7 +24,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cmk_validate.policy import Principal, Request, evaluate, parse_policy, principal_match_kind, statement_matches
+from cmk_validate.policy import (
+    Effect,
+    Principal,
+    Request,
+    evaluate,
+    parse_policy,
+    principal_match_kind,
+    statement_matches,
+)
 from rehearsal.authorization.operations import OPERATIONS, Ask, Lookup
 from rehearsal.caller import Caller
 from rehearsal.network import S3Path, s3_path
@@ -72,26 +80,26 @@ def _refusal(ask: Ask, who: Caller, identity: list, lookup: "MotoLookup", path: 
         context.update({"aws:SourceVpce": path.endpoint, "aws:SourceVpc": path.vpc})
     request = Request(ask.action, ask.resource, principal, context)
     mine = evaluate(request, identity)
-    if mine.effect == "Deny":
+    if mine.effect == Effect.DENY:
         return "with an explicit deny in an identity-based policy"
     if ask.via_s3_endpoint and path is not None and path.endpoint is not None:
         endpoint = evaluate(request, [parse_policy(json.loads(path.endpoint_policy or "{}"))])
-        if endpoint.effect == "Deny":
+        if endpoint.effect == Effect.DENY:
             return "with an explicit deny in a VPC endpoint policy"
         if not endpoint.allowed:
             return f"because no VPC endpoint policy allows the {ask.action} action"
     if ask.resource_policy is not None:
         theirs = evaluate(request, [ask.resource_policy])
-        if theirs.effect == "Deny":
+        if theirs.effect == Effect.DENY:
             return "with an explicit deny in a resource-based policy"
         if theirs.allowed:
             return None
     if ask.key_arn is not None:
         key_policy = lookup.key_policy(ask.key_arn)
-        if evaluate(request, [key_policy]).effect == "Deny":
+        if evaluate(request, [key_policy]).effect == Effect.DENY:
             return "with an explicit deny in a resource-based policy"
         allowing = [statement for statement in key_policy
-                    if statement.effect == "Allow" and statement_matches(statement, request)]
+                    if statement.effect == Effect.ALLOW and statement_matches(statement, request)]
         if not allowing:
             return f"because no resource-based policy allows the {ask.action} action"
         named = any(principal_match_kind(statement.principals or {}, principal) == "direct" for statement in allowing)
