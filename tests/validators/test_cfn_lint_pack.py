@@ -19,7 +19,7 @@ from cmk_validate.cli import main
 from cmk_validate.findings import Severity
 from cmk_validate.rules import discover
 from tests.validators.fixtures.mutations import FIXTURES as TABLE
-from tests.validators.fixtures.mutations import fixture_path
+from tests.validators.fixtures.mutations import fixture_path, fixture_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,7 +88,7 @@ def test_a_template_cfn_lint_expands_is_read_as_written(capsys):
 
 
 def test_a_warning_finding_is_a_w_rule_and_can_be_ignored_alone(tmp_path, capsys):
-    template = json.loads(fixture_path("data_bucket_endpoint_only", "good_split_statements").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "good_split_statements")
     del template["Resources"]["DataBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     path = tmp_path / "implicit_block_public_access.json"
     path.write_text(json.dumps(template, indent=1))
