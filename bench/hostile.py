@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.validators.fixtures.mutations import fixture_template
+
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "validators" / "fixtures"
-BROKEN = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+BROKEN = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
 
 
 GOOD = {"solver-hardest.json"}  # a correct template whose proofs cost the solver most: it must pass
@@ -55,8 +56,7 @@ def inputs(directory: Path) -> dict[str, Path]:
     write("macro.json", _template(Transform="Acme::Macro"))
     write("for-each-unresolvable.json", _template(Transform="AWS::LanguageExtensions", resources={
         "Fn::ForEach::X": ["N", {"Ref": "DataBucket"}, {"X${N}": {"Type": "AWS::S3::Bucket"}}]}))
-    write("solver-hardest.json", json.loads((FIXTURES / "data_bucket_hsm_key_encryption" /
-                                             "good_policy_blocks_sse_c.json").read_text()))
+    write("solver-hardest.json", fixture_template("data_bucket_hsm_key_encryption", "good_policy_blocks_sse_c"))
     assembly = directory / "fifo.out"
     assembly.mkdir()
     os.mkfifo(assembly / "t.json")

@@ -15,6 +15,8 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOC = "docs/rules.md"
 FIXTURES = "tests/validators/fixtures"
+MUTATIONS = f"{FIXTURES}/mutations.py"
+SNAPSHOTS = f"{FIXTURES}/snapshots"
 
 
 def default_url(environ=os.environ) -> str:
@@ -33,12 +35,15 @@ def rule_url(rule, base: str = "") -> str:
 
 
 def fixtures(rule) -> list[str]:
-    """The rule's good and bad fixtures (repository paths), by the convention `fixtures/<rule file>/`."""
-    folder = ROOT / FIXTURES / rule.module_name()
+    """The names of the rule's good and bad fixtures. The fixtures are built at test time from the mutation
+    table (tests/validators/fixtures/mutations.py, which this package does not import); each has its
+    expected findings committed as `snapshots/<rule file>/<fixture name>.json`, and a test keeps those
+    files the table's fixtures, so they are read here. None outside a checkout."""
+    folder = ROOT / SNAPSHOTS / rule.module_name()
     if not folder.is_dir():
         return []
-    return sorted(f"{FIXTURES}/{rule.module_name()}/{path.name}" for path in folder.iterdir()
-                  if path.is_file() and path.name.startswith(("good", "bad")))
+    return sorted(path.stem for path in folder.iterdir()
+                  if path.is_file() and path.suffix == ".json" and path.name.startswith(("good", "bad")))
 
 
 def render(rules) -> str:
@@ -55,5 +60,9 @@ def render(rules) -> str:
                   "### Why", "", rule.rationale, "", "### Fix", "", rule.fix]
         examples = fixtures(rule)
         if examples:
-            lines += ["", "### Fixtures", ""] + [f"- [`{path}`](../{path})" for path in examples]
+            lines += ["", "### Fixtures", "",
+                      f"Mutations of [`base_architecture.yaml`](../{FIXTURES}/base_architecture.yaml) in "
+                      f"[`{MUTATIONS}`](../{MUTATIONS}), built when the tests run; each links to the findings "
+                      "expected on it.", ""]
+            lines += [f"- [`{name}`](../{SNAPSHOTS}/{rule.module_name()}/{name}.json)" for name in examples]
     return "\n".join(lines) + "\n"

@@ -25,12 +25,12 @@ from click.testing import CliRunner
 
 from cmk_validate.cli import main
 from cmk_validate.review.markdown import COMMENT_LIMIT
+from tests.validators.fixtures.mutations import fixture_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "ci"
-FIXTURES = ROOT / "tests" / "validators" / "fixtures"
-BROKEN = FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json"
-GOOD = FIXTURES / "data_bucket_endpoint_only" / "good_base.yaml"
+BROKEN = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny")
+GOOD = fixture_path("data_bucket_endpoint_only", "good_base")
 
 
 class _Yaml12Loader(yaml.SafeLoader):

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from cmk_validate.cli import main
+from tests.validators.fixtures.mutations import fixture_path
 
 ROOT = Path(__file__).resolve().parents[2]
-BAD = Path(__file__).parent / "fixtures" / "bucket_protection" / "bad_no_access_logs.json"
+BAD = fixture_path("bucket_protection", "bad_no_access_logs")
 
 # One subnet with a literal AZ (W3010) and a DependsOn that its Ref already implies (W3005).
 LINTED = {

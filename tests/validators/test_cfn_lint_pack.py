@@ -18,14 +18,16 @@ from cmk_validate.cfn_lint_rules import _adapter
 from cmk_validate.cli import main
 from cmk_validate.findings import Severity
 from cmk_validate.rules import discover
+from tests.validators.fixtures.mutations import FIXTURES as TABLE
+from tests.validators.fixtures.mutations import fixture_path, fixture_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 PACK_MODULE = "cmk_validate.cfn_lint_rules"
 PACK_DIRECTORY = ROOT / "cmk_validate" / "cfn_lint_rules"
 PACK_ID = re.compile(r"^[EWI]9\d{3}$")
-BROKEN = FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json"
-GOOD = FIXTURES / "data_bucket_endpoint_only" / "good_base.yaml"
+BROKEN = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny")
+GOOD = fixture_path("data_bucket_endpoint_only", "good_base")
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +40,10 @@ def _sample() -> list[Path]:
     """Each rule's first bad fixture and first good fixture other than the shared base: every rule fires
     somewhere, and every rule stays silent on a correct-but-unusual template."""
     chosen = [FIXTURES / "base_architecture.yaml"]
-    for directory in sorted(p for p in FIXTURES.iterdir() if p.is_dir() and p.name != "snapshots"):
-        files = sorted(p for p in directory.iterdir() if p.suffix in (".json", ".yaml"))
-        chosen += [p for p in files if p.name.startswith("bad_")][:1]
-        chosen += [p for p in files if p.name.startswith("good_") and p.stem != "good_base"][:1]
+    for folder, named in TABLE.items():
+        names = list(named)   # in the order of their file names
+        chosen += [fixture_path(folder, n) for n in [n for n in names if n.startswith("bad_")][:1]]
+        chosen += [fixture_path(folder, n) for n in [n for n in names if n.startswith("good_") and n != "good_base"][:1]]
     return chosen
 
 
@@ -81,12 +83,12 @@ def test_the_pack_reports_the_rule_ids_the_cli_reports(path, capsys):
 def test_a_template_cfn_lint_expands_is_read_as_written(capsys):
     """cfn-lint expands Fn::ForEach with values of its own before any rule runs; the rules must still see
     the loop over a list only deploy time knows, and say they cannot check it, as the CLI does."""
-    path = FIXTURES / "every_resource_checked" / "bad_for_each_over_deploy_time_list.json"
+    path = fixture_path("every_resource_checked", "bad_for_each_over_deploy_time_list")
     assert pack_rule_ids(lint(path)) == cli_rule_ids(path, capsys) == {"CKE113"}
 
 
 def test_a_warning_finding_is_a_w_rule_and_can_be_ignored_alone(tmp_path, capsys):
-    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "good_split_statements.json").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "good_split_statements")
     del template["Resources"]["DataBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     path = tmp_path / "implicit_block_public_access.json"
     path.write_text(json.dumps(template, indent=1))

@@ -13,10 +13,11 @@ import pytest
 
 from cmk_validate.cli import main
 from cmk_validate.rules import discover
+from tests.validators.fixtures.mutations import fixture_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "base_architecture.yaml"
-BAD = FIXTURES / "bucket_protection" / "bad_no_access_logs.json"
+BAD = fixture_path("bucket_protection", "bad_no_access_logs")
 ROOT = Path(__file__).resolve().parents[2]
 
 

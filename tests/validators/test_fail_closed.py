@@ -19,6 +19,8 @@ from cmk_validate.findings import InputError, Severity
 from cmk_validate.model import load
 from cmk_validate.policy import prover
 from cmk_validate.rules import discover
+from tests.validators.fixtures.mutations import FIXTURES as TABLE
+from tests.validators.fixtures.mutations import fixture_path, fixture_template
 from tests.validators.hostile import deeply_nested, put, value_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,8 +52,8 @@ def test_a_rule_that_fails_internally_fails_the_run_at_every_threshold(rule, thr
 
 
 def _first_bad_fixture_per_rule() -> list[Path]:
-    return [sorted((FIXTURES / rule.module_name()).glob("bad_*.json"))[0] for rule in discover()
-            if rule.module_name() != "every_resource_checked"]
+    return [fixture_path(rule.module_name(), next(n for n in TABLE[rule.module_name()] if n.startswith("bad_")))
+            for rule in discover() if rule.module_name() != "every_resource_checked"]
 
 
 @pytest.mark.parametrize("fixture", _first_bad_fixture_per_rule(), ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -79,7 +81,7 @@ def test_hostile_values_never_turn_a_broken_template_into_a_pass(fixture, tmp_pa
 
 
 def test_a_deep_unrelated_value_in_a_broken_template_still_fails_under_min_severity_error(tmp_path):
-    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
     template["Resources"]["DataBucket"]["Properties"]["Tags"] = [{"Key": "owner", "Value": deeply_nested(400)}]
     path = tmp_path / "deep.json"
     path.write_text(json.dumps(template))
@@ -96,7 +98,7 @@ def test_a_deep_unrelated_value_in_a_broken_template_still_fails_under_min_sever
 def test_a_malformed_condition_does_not_turn_a_deny_into_a_deny_of_everything(condition, code, tmp_path, capsys):
     """Read without its condition, a Deny would deny every request and prove every deny claim. An infinite
     number cannot be in a template at all (input error); the other shapes make the claim unprovable."""
-    template = json.loads((FIXTURES / "bucket_denies_insecure_transport" / "bad_no_tls_deny.json").read_text())
+    template = fixture_template("bucket_denies_insecure_transport", "bad_no_tls_deny")
     for statement in template["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
         if "Condition" in statement:
             statement["Condition"] = condition
@@ -108,7 +110,7 @@ def test_a_malformed_condition_does_not_turn_a_deny_into_a_deny_of_everything(co
 
 
 def test_a_ref_of_a_list_is_an_input_error(tmp_path, capsys):
-    template = json.loads((FIXTURES / "bucket_denies_insecure_transport" / "bad_log_bucket_without_tls.json").read_text())
+    template = fixture_template("bucket_denies_insecure_transport", "bad_log_bucket_without_tls")
     template["Resources"]["AccessLogsPolicy"]["Properties"]["Bucket"] = {"Ref": ["AccessLogs"]}
     path = tmp_path / "ref.json"
     path.write_text(json.dumps(template))
@@ -138,7 +140,7 @@ def _burn(seconds: float) -> None:
                                      "data_bucket_hsm_key_encryption/good_policy_blocks_sse_c.json",
                                      "base_architecture.yaml"])
 def test_the_same_content_gets_the_same_verdict_under_any_name_and_load(fixture, tmp_path, capsys):
-    source = FIXTURES / fixture
+    source = fixture_path(*fixture.split("/")) if "/" in fixture else FIXTURES / fixture
     names = ["t" + source.suffix, "a-much-longer-file-name-with-digits-0123456789" + source.suffix,
              "Zz_9" + source.suffix]
     verdicts = []
@@ -171,7 +173,7 @@ def test_the_solver_budget_is_counted_in_steps_and_running_out_fails_closed(monk
 
 
 def test_stack_name_of_a_lone_template_is_unknown(tmp_path):
-    template = json.loads((FIXTURES / "bucket_protection" / "bad_no_access_logs.json").read_text())
+    template = fixture_template("bucket_protection", "bad_no_access_logs")
     template["Resources"]["DataBucket"]["Properties"]["BucketName"] = {"Fn::Sub": "${AWS::StackName}-data"}
     path = tmp_path / "named-after-the-file.json"
     path.write_text(json.dumps(template))
@@ -256,7 +258,7 @@ def test_a_file_that_is_not_a_template_is_an_input_error_saying_what_it_looks_li
 # -- transforms and defaults --------------------------------------------------------------------------
 
 def test_a_public_bucket_made_by_fn_for_each_is_checked(capsys):
-    fixture = FIXTURES / "bucket_protection" / "bad_public_bucket_in_for_each.json"
+    fixture = fixture_path("bucket_protection", "bad_public_bucket_in_for_each")
     assert main([str(fixture), "--no-cfn-lint", "--min-severity", "error"]) == 1
     assert re.search(r"CKE104 \[error\] bucket customer-keys-accesslogs-.*BlockPublicPolicy", capsys.readouterr().out)
 
@@ -264,14 +266,15 @@ def test_a_public_bucket_made_by_fn_for_each_is_checked(capsys):
 def test_the_review_sees_resources_made_by_fn_for_each(capsys):
     from cmk_validate.review.cli import main as review
 
-    fixture = FIXTURES / "bucket_protection" / "bad_public_bucket_in_for_each.json"
+    fixture = fixture_path("bucket_protection", "bad_public_bucket_in_for_each")
     review([str(fixture)])
     out = capsys.readouterr().out
     assert "Nothing to review" not in out
 
 
 @pytest.mark.parametrize("threshold", THRESHOLDS)
-@pytest.mark.parametrize("fixture", sorted((FIXTURES / "every_resource_checked").glob("bad_*.json")),
+@pytest.mark.parametrize("fixture", [fixture_path("every_resource_checked", n) for n in TABLE["every_resource_checked"]
+                                     if n.startswith("bad_")],
                          ids=lambda p: p.stem)
 def test_what_the_validator_cannot_expand_fails_at_every_threshold(fixture, threshold, capsys):
     assert main([str(fixture), "--no-cfn-lint", "--min-severity", threshold]) == 1
@@ -279,7 +282,7 @@ def test_what_the_validator_cannot_expand_fails_at_every_threshold(fixture, thre
 
 
 def test_block_public_access_left_to_the_default_says_so(tmp_path, capsys):
-    template = json.loads((FIXTURES / "bucket_protection" / "bad_no_access_logs.json").read_text())
+    template = fixture_template("bucket_protection", "bad_no_access_logs")
     template["Resources"]["DataBucket"]["Properties"].pop("PublicAccessBlockConfiguration")
     template["Resources"]["DataBucket"]["Properties"]["LoggingConfiguration"] = {
         "DestinationBucketName": {"Ref": "AccessLogs"}}
@@ -296,12 +299,12 @@ def test_block_public_access_left_to_the_default_says_so(tmp_path, capsys):
 def test_the_review_names_what_it_could_not_see(capsys):
     from cmk_validate.review.cli import main as review
 
-    review([str(FIXTURES / "every_resource_checked" / "bad_sam_resource.json")])
+    review([str(fixture_path("every_resource_checked", "bad_sam_resource"))])
     assert "Handler: not reviewed: Handler (AWS::Serverless::Function)" in capsys.readouterr().out
 
 
 def _base() -> dict:
-    return json.loads((FIXTURES / "every_resource_checked" / "good_language_extensions_for_each.json").read_text())
+    return fixture_template("every_resource_checked", "good_language_extensions_for_each")
 
 
 @pytest.mark.parametrize("drop_endpoint_deny, code", [(False, 0), (True, 1)])
@@ -333,7 +336,7 @@ def test_a_deletion_policy_expression_is_evaluated_on_every_branch(tmp_path, cap
 # -- bounded input --------------------------------------------------------------------------------------
 
 def test_a_dependency_cycle_is_an_input_error_naming_it(tmp_path, capsys):
-    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
     names = [f"Link{i}" for i in range(3000)]   # deeper than any recursion limit
     for index, name in enumerate(names):
         template["Resources"][name] = {"Type": "AWS::SSM::Parameter", "Properties": {
@@ -365,7 +368,7 @@ def test_deep_nesting_is_refused_with_the_bound_and_never_crashes(suffix, text, 
 @pytest.mark.parametrize("attribute", ["KeyId", "x"])
 def test_a_key_named_by_another_attribute_does_not_skip_the_upload_check(attribute, tmp_path, capsys):
     """The upload policy check used to be skipped when the bucket named its key other than by ARN."""
-    template = json.loads((FIXTURES / "data_bucket_hsm_key_encryption" / "bad_other_key_uploads_allowed.json").read_text())
+    template = fixture_template("data_bucket_hsm_key_encryption", "bad_other_key_uploads_allowed")
     default = template["Resources"]["DataBucket"]["Properties"]["BucketEncryption"][
         "ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     default["KMSMasterKeyID"]["Fn::GetAtt"][1] = attribute
@@ -377,7 +380,7 @@ def test_a_key_named_by_another_attribute_does_not_skip_the_upload_check(attribu
 
 
 def test_an_intrinsic_argument_that_is_a_plain_object_is_an_input_error(tmp_path, capsys):
-    template = json.loads((FIXTURES / "hsm_cluster_resilience" / "bad_one_az_subnets.json").read_text())
+    template = fixture_template("hsm_cluster_resilience", "bad_one_az_subnets")
     template["Resources"]["SubnetA"]["Properties"]["AvailabilityZone"] = {"Fn::Select": [1, {"Fn::GetAZs": {"a": 1}}]}
     path = tmp_path / "getazs.json"
     path.write_text(json.dumps(template))
@@ -388,7 +391,7 @@ def test_an_intrinsic_argument_that_is_a_plain_object_is_an_input_error(tmp_path
 
 def test_a_condition_operator_iam_does_not_know_leaves_the_claim_unproved(tmp_path, capsys):
     """An unknown operator would make IAM refuse the policy; read as a condition it could hide an open Allow."""
-    template = json.loads((FIXTURES / "kms_key_policy" / "bad_open_allow_negated_condition.json").read_text())
+    template = fixture_template("kms_key_policy", "bad_open_allow_negated_condition")
     statement = template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"][1]
     statement["Condition"] = {"StringEqualz": {"aws:PrincipalAccount": "111122223333"}}
     path = tmp_path / "operator.json"
@@ -399,7 +402,7 @@ def test_a_condition_operator_iam_does_not_know_leaves_the_claim_unproved(tmp_pa
 
 
 def test_an_inline_macro_is_reported_once_at_its_outermost_call(tmp_path, capsys):
-    template = json.loads((FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
     template["Resources"]["DataBucket"]["Properties"]["Tags"] = {"Fn::Transform": {
         "Name": "Outer", "Parameters": {"x": {"Fn::Transform": {"Name": "Inner"}}}}}
     path = tmp_path / "inline.json"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cmk_validate.cli import main
+from tests.validators.fixtures.mutations import fixture_template
 from tests.validators.hostile import put, value_paths
 
 TYPES = ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::EC2::VPCEndpoint", "AWS::CloudHSM::Cluster",
@@ -65,8 +65,7 @@ def test_random_bytes_never_crash(tmp_path, capsys, content):
 # -- hostile shapes: a broken template stays broken, whatever is added to it ------------------------------
 
 HANG_BOUND_SECONDS = 60  # not a speed target: a run this long is a hang
-BROKEN = json.loads((Path(__file__).parent / "fixtures" / "data_bucket_endpoint_only" /
-                     "bad_no_endpoint_deny.json").read_text())
+BROKEN = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
 hostile_scalars = st.one_of(scalars, st.sampled_from([float("inf"), float("-inf"), float("nan"), 10 ** 30, -1]))
 hostile = st.recursive(hostile_scalars, lambda children: st.one_of(
     st.lists(children, max_size=3), st.dictionaries(st.sampled_from(KEYS + ["Fn::ForEach::X", "Fn::Transform"]),

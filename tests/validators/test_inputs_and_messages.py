@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from cmk_validate.cli import main
+from tests.validators.fixtures.mutations import fixture_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 GOOD = FIXTURES / "base_architecture.yaml"
-BAD = FIXTURES / "bucket_protection" / "bad_no_access_logs.json"
+BAD = fixture_path("bucket_protection", "bad_no_access_logs")
 
 
 def _one_line_exit_2(capsys, argv) -> str:
@@ -77,7 +78,7 @@ def test_selecting_no_rule_is_a_usage_error(capsys, argv):
 def test_json_input_is_the_path_given(capsys):
     assert main([str(BAD), "--no-cfn-lint", "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["input"] == str(BAD)
-    assert main([str(FIXTURES / "audit_logging" / "bad_no_flow_log.json"), "--no-cfn-lint", "-f", "json"]) == 1
+    assert main([str(fixture_path("audit_logging", "bad_no_flow_log")), "--no-cfn-lint", "-f", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["input"].endswith("bad_no_flow_log.json")
 
 

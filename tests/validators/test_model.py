@@ -9,9 +9,9 @@ from pathlib import Path
 from cmk_validate.engine import run
 from cmk_validate.findings import Severity
 from cmk_validate.model import Resolver, Unresolved, load
+from tests.validators.fixtures.mutations import fixture_template
 
-FIXTURES = Path(__file__).parent / "fixtures"
-BASE = json.loads((FIXTURES / "data_bucket_endpoint_only" / "good_split_statements.json").read_text())
+BASE = fixture_template("data_bucket_endpoint_only", "good_split_statements")
 
 
 def resolve(template: dict, value, conditions=None, tmp_path: Path | None = None):
@@ -118,7 +118,7 @@ def test_many_undecided_conditions_fall_back_to_extremes_and_single_flips(tmp_pa
 def _deny_in_branches(tmp_path, branches: list[str]):
     """The endpoint deny, present only under the given conditions (IsProd, IsNotProd = Not IsProd)."""
     fixtures = Path(__file__).parent / "fixtures"
-    template = json.loads((fixtures / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json").read_text())
+    template = fixture_template("data_bucket_endpoint_only", "bad_no_endpoint_deny")
     good = json.loads(json.dumps(load(str(fixtures / "base_architecture.yaml")).stacks[0].template))
     deny = next(s for s in good["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
                 if s.get("Sid") == "DenyRequestsOutsideGatewayEndpoint")

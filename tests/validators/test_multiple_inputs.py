@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from cmk_validate.cli import main
+from tests.validators.fixtures.mutations import fixture_path
 
-FIXTURES = Path(__file__).parent / "fixtures"
-GOOD = FIXTURES / "data_bucket_endpoint_only" / "good_base.yaml"
-NO_ENDPOINT_DENY = FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json"
-NO_ACCESS_LOGS = FIXTURES / "bucket_protection" / "bad_no_access_logs.json"
+GOOD = fixture_path("data_bucket_endpoint_only", "good_base")
+NO_ENDPOINT_DENY = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny")
+NO_ACCESS_LOGS = fixture_path("bucket_protection", "bad_no_access_logs")
 
 
 def findings(capsys, *arguments: str) -> tuple[int, list[dict], dict]:
@@ -38,7 +37,7 @@ def test_each_input_keeps_its_own_verdict(capsys):
     assert by_stack == {str(NO_ENDPOINT_DENY.with_suffix("")): ["CKE101"], str(NO_ACCESS_LOGS.with_suffix("")): ["CKE104"]}
     assert report["stacks"] == [str(p.with_suffix("")) for p in (NO_ENDPOINT_DENY, GOOD, NO_ACCESS_LOGS)]
 
-    code, found, _ = findings(capsys, str(GOOD), str(FIXTURES / "bucket_protection" / "good_base.yaml"))
+    code, found, _ = findings(capsys, str(GOOD), str(fixture_path("bucket_protection", "good_base")))
     assert (code, found) == (0, [])
 
 
@@ -56,8 +55,14 @@ def test_templates_with_the_same_file_name_are_told_apart(tmp_path, capsys):
 
 
 def test_sarif_locates_each_template_under_their_common_directory(tmp_path, capsys):
+    # The two fixtures in their rule folders under a repository's tests/validators/fixtures/.
+    repository = tmp_path / "repository"
+    (repository / ".git").mkdir(parents=True)
+    fixtures = repository / "tests" / "validators" / "fixtures"
+    no_endpoint_deny = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny", fixtures)
+    no_access_logs = fixture_path("bucket_protection", "bad_no_access_logs", fixtures)
     sarif = tmp_path / "v.sarif"
-    assert main([str(NO_ENDPOINT_DENY), str(NO_ACCESS_LOGS), "--no-cfn-lint", "--no-config",
+    assert main([str(no_endpoint_deny), str(no_access_logs), "--no-cfn-lint", "--no-config",
                  "-f", f"sarif={sarif}"]) == 1
     run = json.loads(sarif.read_text())["runs"][0]
     uris = sorted(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for result in run["results"])

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.validators.fixtures.mutations import fixture_path
+
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 TEMPLATE = ROOT / "tests" / "validators" / "fixtures" / "base_architecture.yaml"
-BROKEN = ROOT / "tests" / "validators" / "fixtures" / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json"
+BROKEN = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny")
 # Import name -> distribution name, for the third-party modules the package imports.
 DISTRIBUTIONS = {"cfnlint": "cfn-lint", "yaml": "PyYAML", "z3": "z3-solver",
                  "aws_cdk": "aws-cdk-lib", "constructs": "constructs", "jsii": "aws-cdk-lib"}

@@ -28,11 +28,12 @@ import virtualenv
 from pre_commit.clientlib import load_config, load_manifest
 from pre_commit.commands.run import Classifier, filter_by_include_exclude
 
+from tests.validators.fixtures.mutations import fixture_path
+
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"
-FIXTURES = Path(__file__).parent / "fixtures"
-BROKEN = FIXTURES / "data_bucket_endpoint_only" / "bad_no_endpoint_deny.json"
-GOOD = FIXTURES / "data_bucket_endpoint_only" / "good_base.yaml"
+BROKEN = fixture_path("data_bucket_endpoint_only", "bad_no_endpoint_deny")
+GOOD = fixture_path("data_bucket_endpoint_only", "good_base")
 BIN = Path(sys.executable).parent
 PROJECT_RULE = re.compile(r"\b(CK[EWI]\d{3})\b")
 

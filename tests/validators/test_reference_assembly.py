@@ -1,6 +1,8 @@
 """The reference app's own assemblies pass; each invariant broken in its real templates is caught.
 
 Mutations find resources by type and Sid, never by hashed logical id, and change exactly one thing.
+Where a rule fixture's mutation (tests/validators/fixtures/mutations.py) is the same change, it is that
+table entry, applied to the resource that plays the base fixture's part in the app (`_as_base`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from cmk_validate.engine import run
 from cmk_validate.findings import Severity
 from cmk_validate.model import load
 from tests.validators.assemblies import copied
+from tests.validators.fixtures.mutations import mutation
 
 
 @pytest.fixture(scope="session")
@@ -109,43 +112,77 @@ def _route_table(a):
     return _one(a, "AWS::EC2::SubnetRouteTableAssociation")["Properties"]["RouteTableId"]
 
 
+# The base fixture's logical ids -> the resource of the app that plays that part.
+BASE_ROLES = {
+    "DataBucket": _data_bucket,
+    "DataBucketPolicy": _data_policy,
+    "S3Endpoint": _endpoint,
+    "Cluster": _cluster,
+    "HsmIngress": lambda a: _one(a, "AWS::EC2::SecurityGroupIngress"),
+    "AuditKey": lambda a: _one(a, "AWS::KMS::Key"),
+    "DataKey": lambda a: _one(a, "Custom::HsmBackedKmsKey"),
+    "KeyStore": lambda a: _one(a, "Custom::KmsCustomKeyStore"),
+    "Trail": lambda a: _one(a, "AWS::CloudTrail::Trail"),
+    "FlowLogs": lambda a: _one(a, "AWS::Logs::LogGroup"),
+    "ClientHost": lambda a: _one(a, "AWS::EC2::Instance"),
+    "ClientLaunchTemplate": lambda a: _one(a, "AWS::EC2::LaunchTemplate"),
+}
+
+
+class _BaseResources:
+    def __init__(self, assembly):
+        self._assembly = assembly
+
+    def __getitem__(self, logical_id):
+        return BASE_ROLES[logical_id](self._assembly)
+
+
+def _as_base(assembly) -> dict:
+    """The assembly as a fixture mutation sees base_architecture.yaml: template["Resources"][logical id]
+    is the app's resource in that part (only reading and changing resources; none is added or removed)."""
+    return {"Resources": _BaseResources(assembly)}
+
+
+def _fixture(folder, name):
+    """The mutation of rule fixture `folder`/`name`, applied to the assembly."""
+    change = mutation(folder, name)
+    return lambda a: change(_as_base(a))
+
+
 MUTATIONS = {
     # 1 endpoint pinning
-    "endpoint deny removed": ("CKE101", lambda a: _drop_sid(a, "DenyRequestsOutsideGatewayEndpoint")),
-    "endpoint deny names a foreign endpoint": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint")
-                                               ["Condition"].update(StringNotEquals={"aws:sourceVpce": "vpce-0aaaabbbbccccdddd"})),
+    "endpoint deny removed": ("CKE101", _fixture("data_bucket_endpoint_only", "bad_no_endpoint_deny")),
+    "endpoint deny names a foreign endpoint": ("CKE101", _fixture("data_bucket_endpoint_only", "bad_foreign_endpoint")),
     "endpoint deny covers objects only": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint").update(
         Resource=_sid(a, "DenyRequestsOutsideGatewayEndpoint")["Resource"][1])),
-    "break-glass widened to a wildcard": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint")
-                                          ["Condition"].update(ArnNotLike={"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"})),
+    "break-glass widened to a wildcard": ("CKE101", _fixture("data_bucket_endpoint_only", "bad_wildcard_break_glass")),
     "endpoint deny for one principal only": ("CKE101", lambda a: _sid(a, "DenyRequestsOutsideGatewayEndpoint").update(
         Principal={"AWS": "arn:aws:iam::111122223333:role/Someone"})),
     "endpoint deny lists a foreign endpoint beside this app's": ("CKE101", lambda a: _sid(
         a, "DenyRequestsOutsideGatewayEndpoint")["Condition"]["StringNotEquals"]["aws:sourceVpce"].append(
         "vpce-0aaaabbbbccccdddd")),
     # 2 TLS
-    "TLS deny removed": ("CKE102", lambda a: _drop_sid(a, "DenyInsecureTransport")),
+    "TLS deny removed": ("CKE102", _fixture("bucket_denies_insecure_transport", "bad_no_tls_deny")),
     "TLS deny on reads only": ("CKE102", lambda a: _sid(a, "DenyInsecureTransport").update(Action="s3:Get*")),
     # 3 encryption
     "data bucket on SSE-S3": ("CKE103", lambda a: _sse(a).update(ServerSideEncryptionByDefault={"SSEAlgorithm": "AES256"})),
     "data bucket on a foreign key": ("CKE103", lambda a: _sse(a)["ServerSideEncryptionByDefault"].update(
         KMSMasterKeyID="arn:aws:kms:eu-west-1:111122223333:key/00000000-1111-2222-3333-444444444444")),
-    "bucket keys off": ("CKE103", lambda a: _sse(a).update(BucketKeyEnabled=False)),
-    "uploads with other keys allowed": ("CKE103", lambda a: _drop_sid(a, "DenyUploadsWithOtherKmsKey")),
+    "bucket keys off": ("CKE103", _fixture("data_bucket_hsm_key_encryption", "bad_no_bucket_key")),
+    "uploads with other keys allowed": ("CKE103", _fixture("data_bucket_hsm_key_encryption", "bad_other_key_uploads_allowed")),
     "SSE-C not blocked": ("CKE103", lambda a: (_sse(a).pop("BlockedEncryptionTypes"),
                                                _drop_sid(a, "DenyUploadsWithOtherKmsKey"),
                                                _drop_sid(a, "DenyUploadsWithOtherEncryption"))),
     # 4 bucket protection
-    "public policy not blocked": ("CKE104", lambda a: _data_bucket(a)["Properties"]["PublicAccessBlockConfiguration"]
-                                  .update(BlockPublicPolicy=False)),
+    "public policy not blocked": ("CKE104", _fixture("bucket_protection", "bad_public_policy_allowed")),
     "versioning off": ("CKE104", lambda a: _data_bucket(a)["Properties"].pop("VersioningConfiguration")),
-    "access logging off": ("CKE104", lambda a: _data_bucket(a)["Properties"].pop("LoggingConfiguration")),
+    "access logging off": ("CKE104", _fixture("bucket_protection", "bad_no_access_logs")),
     # 5 gateway endpoint
     "endpoint misses a route table": ("CKE105", lambda a: _endpoint(a)["Properties"]["RouteTableIds"].pop()),
     # 15 what the endpoint lets through
     "endpoint policy wide open": ("CKE115", lambda a: _endpoint(a)["Properties"].update(PolicyDocument={
         "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]})),
-    "endpoint policy removed": ("CKE115", lambda a: _endpoint(a)["Properties"].pop("PolicyDocument")),
+    "endpoint policy removed": ("CKE115", _fixture("gateway_endpoint_names_buckets", "bad_no_policy")),
     "endpoint lets writes reach any bucket": ("CKE115", lambda a: _endpoint_statements(a).append(
         {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::*/*"})),
     "endpoint data statement widened to every bucket named customer-*": ("CKE115", lambda a: _endpoint_statements(a)[0]
@@ -189,13 +226,12 @@ MUTATIONS = {
     "only one HSM": ("CKE107", lambda a: _remove(a, "Custom::CloudHsmHsm")),
     "all HSMs in one AZ": ("CKE107", lambda a: [r["Properties"].update(AvailabilityZone="eu-west-1a")
                                                 for _, _, r in _resources(a, "Custom::CloudHsmHsm")]),
-    "cluster not FIPS": ("CKE107", lambda a: _cluster(a)["Properties"].update(Mode="NON_FIPS")),
+    "cluster not FIPS": ("CKE107", _fixture("hsm_cluster_resilience", "bad_not_fips")),
     "cluster deleted with the stack": ("CKE107", lambda a: _cluster(a).update(DeletionPolicy="Delete")),
     # 8 HSM ingress
     "HSM ingress from a CIDR": ("CKE108", lambda a: _one(a, "AWS::EC2::SecurityGroupIngress")["Properties"].update(
         CidrIp="10.0.0.0/8")),
-    "HSM ingress on all ports": ("CKE108", lambda a: _one(a, "AWS::EC2::SecurityGroupIngress")["Properties"].update(
-        FromPort=0, ToPort=65535)),
+    "HSM ingress on all ports": ("CKE108", _fixture("hsm_security_group_ingress", "bad_wide_ports")),
     # 9 secrets
     "literal kmsuser password": ("CKE109", lambda a: _one(a, "AWS::SecretsManager::Secret")["Properties"].update(
         SecretString="FAKE-placeholder-password-123")),
@@ -206,16 +242,14 @@ MUTATIONS = {
     "key policy open to everyone": ("CKE110", lambda a: _one(a, "AWS::KMS::Key")["Properties"]["KeyPolicy"]
                                     ["Statement"].append({"Effect": "Allow", "Principal": {"AWS": "*"},
                                                           "Action": "kms:Decrypt", "Resource": "*"})),
-    "key rotation off": ("CKE110", lambda a: _one(a, "AWS::KMS::Key")["Properties"].update(EnableKeyRotation=False)),
-    "HSM key without deletion window": ("CKE110", lambda a: _one(a, "Custom::HsmBackedKmsKey")["Properties"]
-                                        .pop("PendingWindowInDays")),
+    "key rotation off": ("CKE110", _fixture("kms_key_policy", "bad_no_rotation")),
+    "HSM key without deletion window": ("CKE110", _fixture("kms_key_policy", "bad_no_deletion_window")),
     # 11 audit
     "no flow log": ("CKE111", lambda a: _remove(a, "AWS::EC2::FlowLog")),
-    "trail without log file validation": ("CKE111", lambda a: _one(a, "AWS::CloudTrail::Trail")["Properties"].update(
-        EnableLogFileValidation=False)),
-    "log group kept forever": ("CKE111", lambda a: _one(a, "AWS::Logs::LogGroup")["Properties"].pop("RetentionInDays")),
+    "trail without log file validation": ("CKE111", _fixture("audit_logging", "bad_trail_not_validated")),
+    "log group kept forever": ("CKE111", _fixture("audit_logging", "bad_log_group_forever")),
     # 14 what the trail records
-    "trail in one Region only": ("CKE114", lambda a: _trail(a).update(IsMultiRegionTrail=False)),
+    "trail in one Region only": ("CKE114", _fixture("trail_records_key_and_data_use", "bad_single_region")),
     "trail without data events": ("CKE114", lambda a: _trail(a).update(EventSelectors=[
         {"IncludeManagementEvents": True, "ReadWriteType": "All"}])),
     "data events for writes only": ("CKE114", lambda a: [selector.update(ReadWriteType="WriteOnly")
@@ -225,23 +259,18 @@ MUTATIONS = {
         0, {"Fn::Join": ["", [_data_values(a)[0], "uploads/"]]})),
     "management events off": ("CKE114", lambda a: [selector.update(IncludeManagementEvents=False)
                                                    for selector in _trail(a)["EventSelectors"]]),
-    "KMS events left out by an advanced selector": ("CKE114", lambda a: _advanced(a, [
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
-                            {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]},
-        {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
-                            {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}])),
+    "KMS events left out by an advanced selector": ("CKE114", _fixture("trail_records_key_and_data_use",
+                                                                       "bad_kms_events_left_out")),
     # 16 the client host
-    "client host answers IMDSv1": ("CKE116", lambda a: _one(a, "AWS::EC2::LaunchTemplate")["Properties"]
-                                   ["LaunchTemplateData"].pop("MetadataOptions")),
+    "client host answers IMDSv1": ("CKE116", _fixture("hsm_client_host_hardened", "bad_imds_v1")),
     "client host with a public IP": ("CKE116", lambda a: _client_host(a)["NetworkInterfaces"][0].update(
         AssociatePublicIpAddress=True)),
-    "client host with an SSH key": ("CKE116", lambda a: _client_host(a).update(KeyName="operators")),
+    "client host with an SSH key": ("CKE116", _fixture("hsm_client_host_hardened", "bad_ssh_key")),
     "client host's group admits SSH": ("CKE116", lambda a: _one(
         a, "AWS::EC2::SecurityGroup", lambda r: "client host" in r["Properties"].get("GroupDescription", ""))
         ["Properties"].update(SecurityGroupIngress=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
                                                      "CidrIp": "10.40.0.0/16"}])),
-    "client host disk unencrypted": ("CKE116", lambda a: _client_host(a)["BlockDeviceMappings"][0]["Ebs"].update(
-        Encrypted=False)),
+    "client host disk unencrypted": ("CKE116", _fixture("hsm_client_host_hardened", "bad_unencrypted_disk")),
     # 17 the data key's policy
     "data key administrators may create grants": ("CKE117", lambda a: _data_key_statement(a, "KeyAdministration")
                                                   ["Action"].append("kms:CreateGrant")),
@@ -257,8 +286,7 @@ MUTATIONS = {
     "acknowledgement without a reason": ("CKE100", lambda a: _data_bucket(a).update(Metadata={
         "ArchitectureInvariants": {"acknowledge": [{"id": "CKE104", "reason": ""}]}})),
     # 12 key store chain
-    "key store on a foreign cluster": ("CKE112", lambda a: _one(a, "Custom::KmsCustomKeyStore")["Properties"].update(
-        ClusterId="cluster-abcdefghijk")),
+    "key store on a foreign cluster": ("CKE112", _fixture("custom_key_store_wiring", "bad_foreign_cluster")),
 }
 
 
@@ -337,9 +365,7 @@ SILENT_VARIANTS = {
         Action="*", Condition={"BoolIfExists": {"aws:securetransport": "false"}}),
     "extra narrower deny statement": lambda a: _data_policy(a)["Properties"]["PolicyDocument"]["Statement"].append(
         {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket", "Resource": "*"}),
-    "key policy Allow to * narrowed by aws:PrincipalAccount": lambda a: _one(a, "AWS::KMS::Key")["Properties"]
-    ["KeyPolicy"]["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
-                                       "Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}),
+    "key policy Allow to * narrowed by aws:PrincipalAccount": _fixture("kms_key_policy", "good_star_with_principal_account"),
 }
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from cmk_validate.cli import main
 from cmk_validate.rules import discover
+from tests.validators.fixtures.mutations import fixture_path
 
-FIXTURES = Path(__file__).parent / "fixtures"
-BAD = FIXTURES / "bucket_protection" / "bad_no_access_logs.json"
+BAD = fixture_path("bucket_protection", "bad_no_access_logs")
 ROOT = Path(__file__).resolve().parents[2]
 # With only the first of the app's two break-glass principals declared, CKE101 reports the data bucket's policy.
 ONE_BREAK_GLASS = ["--break-glass", "arn:aws:iam::111122223333:role/BreakGlassDataAdmin"]
