@@ -23,9 +23,9 @@ from typing import Any, Mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a synth reads from the checkout: the app, its constructs and their handlers, the synth-time
-# plugin, cdk.json and the Lambda layer built by `make setup`.
+# plugin and cdk.json; the pinned CDK, Node and Lambda layer packages stand for what `make setup` installs.
 SOURCES = ("app.py", "node_runtime.py", "cdk.json", "stacks", "cmk_constructs", "cmk_validate",
-           "build/layers/x509.built")
+           "requirements.txt", "requirements-layer.txt", "package-lock.json")
 _directory: Path | None = None
 
 
