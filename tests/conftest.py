@@ -17,6 +17,7 @@ os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['
 from aws_cdk.assertions import Template  # noqa: E402
 
 from app import build_app  # noqa: E402
+from tests.support import synth_cache as synth_cache_module  # noqa: E402
 
 
 @dataclass
@@ -49,7 +50,13 @@ def context_for(environment: str = "reference", **settings: Any) -> dict:
 
 
 def synthesise(outdir: Path, context: dict, *, nag: bool) -> SynthesisedApp:
+    """A synth of its own, for the tests about synth itself (the fixtures share tests/support/synth_cache.py)."""
     build_app(context, outdir=str(outdir), nag=nag).synth()
+    return loaded(outdir)
+
+
+def loaded(outdir: Path) -> SynthesisedApp:
+    """The stack templates of the cloud assembly in `outdir`."""
     manifest = json.loads((outdir / "manifest.json").read_text())
     templates = {
         name: json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
@@ -59,9 +66,18 @@ def synthesise(outdir: Path, context: dict, *, nag: bool) -> SynthesisedApp:
     return SynthesisedApp(outdir, templates)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_synth_cache(tmp_path_factory):
+    """Every worker of the run keeps its synthesised assemblies in one directory (tests/support/synth_cache.py)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    synth_cache_module.configure(shared / "synth-cache")
+
+
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory):
-    """`synth("dev-kms")` or `synth(hsmCount=4)`: a cached synthesis of that configuration.
+def synth():
+    """`synth("dev-kms")` or `synth(hsmCount=4)`: a cached synthesis of that configuration (shared
+    with the other workers: a test that changes its files works on a copy).
 
     The named environments run with cdk-nag, as `cdk synth` does by default."""
     cache: dict[str, SynthesisedApp] = {}
@@ -69,8 +85,7 @@ def synth(tmp_path_factory):
     def synthesise_once(environment: str = "reference", **settings: Any) -> SynthesisedApp:
         key = json.dumps([environment, settings], sort_keys=True)
         if key not in cache:
-            outdir = tmp_path_factory.mktemp(environment)
-            cache[key] = synthesise(outdir, context_for(environment, **settings), nag=not settings)
+            cache[key] = loaded(synth_cache_module.assembly(context_for(environment, **settings), nag=not settings))
         return cache[key]
 
     return synthesise_once

@@ -11,6 +11,7 @@ from rehearsal.cli import main
 from rehearsal.scenarios import SCENARIOS, Stage, Syntheses, fail_each_step, run
 from rehearsal.session import Outcome
 from rehearsal.timeline import Timeline
+from tests.rehearsal.conftest import SharedSyntheses
 
 # fail-each-step runs a deploy per step (minutes in all): its test runs it per custom resource, in parallel.
 WHOLE = [name for name in SCENARIOS if name != "fail-each-step"]
@@ -19,8 +20,8 @@ HANDLERS = ["CustomVpcRestrictDefaultSG", "FirstHsmLifecycle", "ClusterAuditLogL
 
 
 @pytest.fixture(scope="session")
-def syntheses(tmp_path_factory) -> Syntheses:
-    return Syntheses(tmp_path_factory.mktemp("scenario-syntheses"))
+def syntheses() -> Syntheses:
+    return SharedSyntheses()
 
 
 @pytest.mark.parametrize("name", WHOLE)

@@ -1,13 +1,9 @@
-"""Inputs of the policy-review tests: hand-made fixtures (mutated per test) and the app synthesised once.
-
-The app is synthesised once per test run even under pytest-xdist: workers share one directory,
-and a file lock lets the first worker synthesise while the others wait.
-"""
+"""Inputs of the policy-review tests: hand-made fixtures (mutated per test) and the app synthesised once
+per test run (tests/support/synth_cache.py)."""
 
 from __future__ import annotations
 
 import copy
-import fcntl
 import json
 import os
 from pathlib import Path
@@ -65,28 +61,18 @@ def template() -> dict:
 
 
 @pytest.fixture(scope="session")
-def app_assemblies(tmp_path_factory) -> dict[str, Path]:
+def app_assemblies() -> dict[str, Path]:
     """mode -> the reference deployment synthesised in that mode: cdk.json's environment of that name
     without its own 'name', so that two modes compare as a change of one deployment (cdk-nag off: the
     review does not need it)."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    target = shared / "review-assemblies"
-    target.mkdir(exist_ok=True)
-    with open(shared / "review-assemblies.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            missing = [mode for mode in MODES if not (target / mode / "manifest.json").is_file()]
-            if missing:
-                from app import build_app
+    from tests.support import synth_cache
 
-                environments = json.loads((ROOT / "cdk.json").read_text())["context"]["environments"]
-                for mode in missing:
-                    settings = {key: value for key, value in environments[mode].items() if key != "name"}
-                    # reference's application VPCs need its HSMs: a mode without them leaves them out, as
-                    # `-c hsmPeering=null` does on the command line
-                    settings.setdefault("hsmPeering", "null")
-                    build_app({"environment": "reference", **settings}, outdir=str(target / mode), nag=False).synth()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return {mode: target / mode for mode in MODES}
+    environments = json.loads((ROOT / "cdk.json").read_text())["context"]["environments"]
+    assemblies = {}
+    for mode in MODES:
+        settings = {key: value for key, value in environments[mode].items() if key != "name"}
+        # reference's application VPCs need its HSMs: a mode without them leaves them out, as
+        # `-c hsmPeering=null` does on the command line
+        settings.setdefault("hsmPeering", "null")
+        assemblies[mode] = synth_cache.assembly({"environment": "reference", **settings}, nag=False)
+    return assemblies

@@ -9,10 +9,7 @@ resource it is about (`deploy_first_hsm`, ... or `deployed(world, step)`), then 
 
 from __future__ import annotations
 
-import atexit
 import json
-import shutil
-import tempfile
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -23,33 +20,22 @@ from rehearsal.cloudformation.engine import Cloud, DeployFailed
 from rehearsal.faults import FAULTS
 from rehearsal.session import offline_account
 from stacks.config import load_config
+from tests.support import synth_cache
 from tests.support.provider import FAILED_PREFIX, CustomResource, ResourceFailed, run_now
 
 REPO = Path(__file__).resolve().parents[2]
 _CONFIG = load_config(json.loads((REPO / "cdk.json").read_text())["context"])
 ACCOUNT, REGION, ZONES = _CONFIG.account, _CONFIG.region, tuple(_CONFIG.availability_zones)
 DEPLOY_ORDER = ("first_hsm", "initialisation", "activation", "fleet", "key_store", "data_key")
-_OUTDIRS: list[str] = []
 _clouds: list[Cloud] = []
-
-
-@atexit.register
-def _remove_assemblies() -> None:
-    for outdir in _OUTDIRS:
-        shutil.rmtree(outdir, ignore_errors=True)
 
 
 @lru_cache(maxsize=None)
 def assembly(hsm_count: int, ca_mode: str, key_deletion_window_days: int) -> Assembly:
-    """The reference environment synthesised with these settings, once per process."""
-    from app import build_app
-
-    outdir = tempfile.mkdtemp(prefix="lifecycle-assembly-")
-    _OUTDIRS.append(outdir)
+    """The reference environment synthesised with these settings, once per test run (loaded once per process)."""
     settings = {"environment": _CONFIG.environment, "hsmCount": hsm_count, "caMode": ca_mode,
                 "keyDeletionWindowDays": key_deletion_window_days}
-    build_app(settings, outdir=outdir, nag=False).synth()
-    return load(outdir)
+    return load(str(synth_cache.assembly(settings, nag=False)))
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Shared, session-scoped inputs: the reference app synthesised once per mode (synth costs seconds)."""
+"""Shared, session-scoped inputs: the reference app synthesised once per mode per run (synth costs seconds)."""
 
 from __future__ import annotations
 
@@ -17,29 +17,27 @@ if NODE_BIN.is_dir() and str(NODE_BIN) not in os.environ.get("PATH", ""):
     os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def _synth(mode: str, outdir: Path) -> Path:
-    import app as reference_app
+def _synth(mode: str) -> Path:
+    from tests.support import synth_cache
 
-    built = reference_app.build_app(MODES[mode], str(outdir), nag=False)
     try:
-        built.synth()
+        outdir = synth_cache.assembly(MODES[mode], nag=False)
     except RuntimeError:
-        pass  # another plugin failing validation still leaves the templates written
+        outdir = synth_cache.assembly_directory(MODES[mode], nag=False)  # a failed validation still writes the templates
     if not (outdir / "manifest.json").is_file():
         pytest.skip(f"the reference app did not synthesise in mode {mode}")
     return outdir
 
 
 @pytest.fixture(scope="session")
-def synthesised(tmp_path_factory):
+def synthesised():
     """mode -> cloud assembly directory of the reference app (skipped when app.py cannot build)."""
     try:
         import app  # noqa: F401
         app.build_app  # noqa: B018
     except Exception as error:  # the lead's app may not be importable in a partial checkout
         pytest.skip(f"reference app not importable: {error}")
-    base = tmp_path_factory.mktemp("assemblies")
-    return {mode: _synth(mode, base / mode) for mode in MODES}
+    return {mode: _synth(mode) for mode in MODES}
 
 
 @pytest.fixture(scope="session")
