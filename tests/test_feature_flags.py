@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import tarfile
+from functools import lru_cache
 from pathlib import Path
 
 import aws_cdk
@@ -13,11 +14,14 @@ import aws_cdk
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@lru_cache(maxsize=None)
 def recommended_flags() -> dict:
-    """The library's own list (`cdk init` copies it into a new app's cdk.json), from the pinned package."""
+    """The library's own list (`cdk init` copies it into a new app's cdk.json), from the pinned package.
+    Read as the archive streams by: looking a member up by name unpacks all of its tens of MB first."""
     bundle = next((Path(aws_cdk.__file__).parent / "_jsii").glob("aws-cdk-lib@*.jsii.tgz"))
     with tarfile.open(bundle) as archive:
-        return json.load(archive.extractfile("package/recommended-feature-flags.json"))
+        member = next(m for m in archive if m.name == "package/recommended-feature-flags.json")
+        return json.load(archive.extractfile(member))
 
 
 def documented_deviations() -> dict[str, tuple[object, object]]:
