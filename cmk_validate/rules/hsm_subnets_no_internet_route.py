@@ -40,6 +40,12 @@ class HsmSubnetsNoInternetRoute(Rule):
                 target = props.get(prop)
                 if target is None:
                     continue
+                if prop == "GatewayId" and isinstance(target, Unresolved):
+                    # A GatewayId is an internet or a virtual private gateway: a deploy-time value may be either.
+                    yield self.cannot_prove(stack, ("Resources", lid, "Properties", prop),
+                                            f"route {lid} of subnet {tables[table]} goes to a gateway known only at "
+                                            f"deploy time ({target.reason}), which may be an internet gateway")
+                    continue
                 if prop == "GatewayId" and isinstance(target, str):
                     origin = ctx.origin(target)
                     is_igw = (origin and origin[2].get("Type") == "AWS::EC2::InternetGateway") or \

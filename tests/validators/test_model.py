@@ -155,3 +155,24 @@ def test_reading_the_conditions_leaves_the_template_as_written(tmp_path):
     assembly = load(str(path))
     run(assembly, with_lines=False)
     assert assembly.stacks[0].template["Conditions"] == template["Conditions"]
+
+
+def test_a_deploy_time_gateway_is_cannot_prove_not_an_internet_gateway(tmp_path):
+    """GatewayId names an internet gateway or a virtual private gateway (AWS::EC2::Route): from a parameter
+    with no default the rule cannot tell which, so it says so instead of reporting an internet route."""
+    template = {"Parameters": {"Gateway": {"Type": "String"}}, "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/24"}},
+        "Cluster": {"Type": "AWS::CloudHSM::Cluster", "Properties": {"HsmType": "hsm2m.medium",
+                                                                     "SubnetIds": [{"Ref": "Subnet"}]}},
+        "Table": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+        "Association": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
+            "SubnetId": {"Ref": "Subnet"}, "RouteTableId": {"Ref": "Table"}}},
+        "Route": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": {"Ref": "Table"},
+                                                           "DestinationCidrBlock": "0.0.0.0/0",
+                                                           "GatewayId": {"Ref": "Gateway"}}}}}
+    path = tmp_path / "gateway.json"
+    path.write_text(json.dumps(template))
+    found = [f for f in run(load(str(path)), with_lines=False).findings if f.rule_id == "CKE106"]
+    assert [(f.undecided, f.path[-1]) for f in found] == [(True, "GatewayId")]
+    assert "cannot prove" in found[0].message and "internet gateway" in found[0].message
