@@ -539,7 +539,7 @@ def passes_from_outside(statements: list[Statement], account: str, resources: li
     statements, scope = _rewritten(statements, Scope([action_prefix.lower()], resources, equals={
         "aws:ResourceAccount": account, "s3:ResourceAccount": account}), colon_free)
     account = colon_free(account)
-    example = _typical_pass(statements, scope.resources, action_prefix, account)
+    example = _typical_pass(statements, scope, action_prefix)
     if example is None:
         def from_outside(encoder: Encoder) -> list:
             account_value, account_present = encoder.key("aws:principalaccount")
@@ -554,10 +554,12 @@ def passes_from_outside(statements: list[Statement], account: str, resources: li
     return _rename(proof, tokens)
 
 
-def _typical_pass(statements: list[Statement], resources: list[str], action_prefix: str, account: str) -> dict | None:
+def _typical_pass(statements: list[Statement], scope: Scope, action_prefix: str) -> dict | None:
     """A readable request from outside the account that an Allow lets through and no Deny stops, tried
     with the concrete evaluator before the solver: another account's role, or an anonymous caller,
-    reading, writing or listing the resources (and objects under any prefix a statement names)."""
+    reading, writing or listing the scope's resources (and objects under any prefix a statement names),
+    with the scope's fixed keys (the bucket's account)."""
+    resources = scope.resources
     from cmk_validate.policy.evaluate import Principal, Request, statement_matches
 
     applicable = [s for s in statements if s.effect in (Effect.ALLOW, Effect.DENY) and not s.unresolved]
@@ -570,9 +572,8 @@ def _typical_pass(statements: list[Statement], resources: list[str], action_pref
     actions = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"] \
         if action_prefix.lower() == "s3:" else [action_prefix]
     outsider = "arn:aws:iam::999999999999:role/Outsider"
-    on_own_bucket = {"aws:ResourceAccount": account, "s3:ResourceAccount": account}
-    callers = [(Principal.aws(outsider), {"aws:PrincipalAccount": "999999999999", **on_own_bucket}),
-               (Principal.anonymous(), on_own_bucket)]
+    callers = [(Principal.aws(outsider), {"aws:PrincipalAccount": "999999999999", **scope.equals}),
+               (Principal.anonymous(), dict(scope.equals))]
     for action in actions:
         for resource in dict.fromkeys(objects):
             for principal, context in callers:

@@ -150,9 +150,7 @@ def inventory(assembly: Assembly, source: str = "") -> Inventory:
     """Everything the review needs from one assembly (one scenario: conditions as the template says)."""
     ctx = Context(assembly)
     facts = ctx.facts
-    account, region = _account_and_region(assembly, ctx)
-    named_accounts = () if "{{" not in account else tuple(sorted(set(ACCOUNT_IN_IAM_ARN.findall(
-        "".join(repr(ctx.resolve(stack, stack.resources)) for stack in assembly.stacks)))))
+    account, region, named_accounts = _account_and_region(assembly, ctx)
     keys = _keys(ctx)
     buckets = [_bucket(ctx, facts, stack, lid, name) for stack, lid, name in facts.data_buckets]
     endpoints = [Endpoint(token, stack.name, lid,
@@ -202,10 +200,12 @@ def break_glass_principals(buckets: list[Bucket]) -> list[str]:
     return list(dict.fromkeys(arn for bucket in buckets for arn in named_exceptions(bucket.policy)))
 
 
-def _account_and_region(assembly: Assembly, ctx: Context) -> tuple[str, str]:
-    """The stacks' environment; for a lone template, the account its IAM ARNs name most often."""
+def _account_and_region(assembly: Assembly, ctx: Context) -> tuple[str, str, tuple[str, ...]]:
+    """The stacks' environment; for a lone template, the account its IAM ARNs name most often. Third: the
+    accounts those ARNs name, when the account stays unknown (the template says AWS::AccountId)."""
     account = next((s.account for s in assembly.stacks if s.account), None)
     region = next((s.region for s in assembly.stacks if s.region), None)
+    named: tuple[str, ...] = ()
     if account is None or region is None:
         text = "".join(repr(ctx.resolve(stack, stack.resources)) for stack in assembly.stacks)
         # A template that says AWS::AccountId (AWS::Region) means "the deploying account": keep the token so
@@ -213,10 +213,11 @@ def _account_and_region(assembly: Assembly, ctx: Context) -> tuple[str, str]:
         if account is None:
             counts = Counter(ACCOUNT_IN_IAM_ARN.findall(text))
             account = counts.most_common(1)[0][0] if counts and "{{AWS::AccountId}}" not in text else "{{AWS::AccountId}}"
+            named = tuple(sorted(counts)) if "{{" in account else ()
         if region is None:
             counts = Counter(REGION_IN_TEXT.findall(text))
             region = counts.most_common(1)[0][0] if counts and "{{AWS::Region}}" not in text else "{{AWS::Region}}"
-    return account, region
+    return account, region, named
 
 
 def _bucket(ctx: Context, facts, stack, lid: str, name: str) -> Bucket:

@@ -68,7 +68,9 @@ class NoPlaintextSecrets(Rule):
                 if path not in reported:
                     reported.add(path)
                     yield self.finding(stack, path, message)
-            # Content anywhere else: descriptions, conditions, rules, resource attributes, transforms.
+            # Content in the template as written: the sections read by name above do not hold descriptions,
+            # conditions, rules, resource attributes or transforms, and an intrinsic that does not resolve
+            # (a Fn::Sub of a parameter with no default) still carries its literal text.
             for path, message in _content(stack.template, ()):
                 if not any(path[:len(done)] == done for done in reported):
                     reported.add(path)
