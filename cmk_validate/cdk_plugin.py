@@ -3,7 +3,8 @@
     from cmk_validate.cdk_plugin import ArchitectureInvariantsPlugin
     cdk.Validations.of(app).add_plugins(ArchitectureInvariantsPlugin())
 
-Errors fail the synth; warnings (including "cannot prove") are shown in the validation report.
+Errors fail the synth, and so do undecided ("cannot prove") findings: they are warnings, since nothing wrong
+was found, but the gate fails closed on them. Other warnings are shown in the validation report.
 """
 
 from __future__ import annotations
@@ -79,12 +80,15 @@ class ArchitectureInvariantsPlugin:
                 ) for f in group],
             ))
         unwaived = [f for f in active if not f.suppressed]
-        success = not any(f.severity == Severity.ERROR for f in unwaived)
-        # CDK leaves a passing plugin out of its report: this line shows a reviewer that the rules ran.
         errors = sum(1 for f in unwaived if f.severity == Severity.ERROR)
+        undecided = sum(1 for f in unwaived if f.undecided)
+        success = not errors and not undecided
+        # CDK leaves a passing plugin out of its report: this line shows a reviewer that the rules ran.
         acknowledged = sum(1 for f in report.findings if f.suppressed)
         print(f"{self.name}: {len(self._rules)} rule(s) on {len(report.stacks)} stack(s): {errors} error(s), "
-              f"{len(unwaived) - errors} warning(s), {acknowledged} acknowledged", file=sys.stderr)
+              f"{len(unwaived) - errors} warning(s), {acknowledged} acknowledged"
+              + (f", {undecided} undecided (cannot prove: the synth fails closed)" if undecided else ""),
+              file=sys.stderr)
         # Shown in cdk.out/validation-report.json next to the plugin's findings. CDK 2.x lists a plugin
         # there only when it failed or reported a violation, so a clean pass leaves no entry even with
         # this metadata (see the test "a passing run leaves no plugin entry").

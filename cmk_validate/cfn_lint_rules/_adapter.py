@@ -9,7 +9,10 @@ the project id. The class of the rule's own severity runs the rule and reports t
 findings through its two siblings, cfn-lint's child rules, so `--ignore-checks W9104` leaves out exactly
 CKE104's warnings. cfn-lint reports `I` ids only with `--include-checks I`, as `cmk-validate` shows
 information only with `--min-severity info`. `E9000` says the validator could not read the template
-(where `cmk-validate` exits 2), so the gate fails closed here too.
+(where `cmk-validate` exits 2), so the gate fails closed here too. A "cannot prove" finding is a warning
+(`CKE101` undecided -> `W9101`, its message starts `CKE101: cannot prove:`); cfn-lint exits non-zero on
+warnings unless told otherwise, so the gate fails closed on it as long as `--non-zero-exit-code` is left at
+its default (or set to `warning`) and the `W9xxx` ids are not ignored.
 
 The rules run once per template, all together, through the same engine as `cmk-validate` (every condition
 scenario, acknowledgements in resource metadata applied), on a model built from the template cfn-lint

@@ -18,7 +18,7 @@ class Rule:
     """One architecture invariant. Subclasses set the class attributes and implement `check`.
 
     The id is `CK` + severity letter + number (`CKE101` is an error); a rule that cannot prove its
-    invariant says so in a finding of its own severity (`cannot_prove`), never a pass.
+    invariant says so in an undecided warning (`cannot_prove`), never a pass.
     """
 
     id: str = ""
@@ -47,9 +47,10 @@ class Rule:
                        undecided=undecided)
 
     def cannot_prove(self, stack, path: tuple, reason: str, fix: str | None = None) -> Finding:
-        """The invariant may hold, but the rule cannot show it: the gate fails closed, so this is a
-        finding of the rule's own severity (marked undecided), never a pass."""
-        return self.finding(stack, path, f"cannot prove: {reason}", undecided=True,
+        """The invariant may hold, but the rule cannot show it. A warning, not an error: nothing wrong was
+        found. Undecided all the same, so every gate (the command line, the synth plugin, the cfn-lint
+        pack) fails closed on it, whatever severity threshold it was given."""
+        return self.finding(stack, path, f"cannot prove: {reason}", undecided=True, severity=Severity.WARNING,
                             fix=fix or "Make the value resolvable in the template (a literal, a Ref or GetAtt "
                                        "within this assembly), or acknowledge the finding with a reason.")
 

@@ -148,3 +148,17 @@ def test_a_clean_synth_says_that_the_rules_ran(tmp_path, capfd):
     line = [text for text in capfd.readouterr().err.splitlines() if text.startswith("ArchitectureInvariants:")]
     assert line == [f"ArchitectureInvariants: {len(discover())} rule(s) on 4 stack(s): 0 error(s), 0 warning(s), "
                     "0 acknowledged"]
+
+
+def test_cannot_prove_is_a_warning_that_fails_the_synth(capfd):
+    """Nothing wrong was found, so the violation is a warning; but the synth fails closed on it."""
+    from tests.validators.fixtures.mutations import fixture_path
+
+    path = fixture_path("data_bucket_endpoint_only", "bad_endpoint_known_only_at_deploy")
+    report = ArchitectureInvariantsPlugin().validate(SimpleNamespace(template_paths=[str(path)]))
+    assert not report.success
+    assert [(v.rule_name, v.severity) for v in report.violations] == [("CKE101", "warning")]
+    assert "cannot prove" in report.violations[0].description
+    line = [text for text in capfd.readouterr().err.splitlines() if text.startswith("ArchitectureInvariants:")]
+    assert line and line[0].endswith("0 error(s), 1 warning(s), 0 acknowledged, "
+                                     "1 undecided (cannot prove: the synth fails closed)")

@@ -205,3 +205,16 @@ def test_cmk_validate_leaves_out_the_pack_when_its_cfn_lint_configuration_append
     assert [f["ruleId"] for f in findings if f["source"] == "cmk-validate"] == ["CKE101"]
     assert not [f for f in findings if PACK_ID.match(f["ruleId"])]
     assert pack_rule_ids(lint(BROKEN)) == {"CKE101"}   # plain cfn-lint still runs it
+
+
+def test_cannot_prove_is_a_warning_the_command_line_and_the_pack_fail_on(capsys):
+    """An endpoint id known only at deploy time: nothing wrong is found, so a warning (W9101, not E9101), and
+    cfn-lint at its default exit level still fails (bit 4 = a warning), as cmk-validate does at any threshold."""
+    path = fixture_path("data_bucket_endpoint_only", "bad_endpoint_known_only_at_deploy")
+    assert main([str(path), "--no-cfn-lint", "--no-config", "--min-severity", "error", "-f", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["ruleId"], f["severity"], f["undecided"]) for f in findings] == [("CKE101", "warning", True)]
+    linted = run_cfn_lint("--format", "json", "--append-rules", PACK_MODULE, "--", str(path))
+    assert linted.returncode & 4 and not linted.returncode & 2, linted.stdout + linted.stderr
+    matches = [m for m in json.loads(linted.stdout) if PACK_ID.match(m["Rule"]["Id"])]
+    assert [(m["Rule"]["Id"], m["Message"].split(": ")[:2]) for m in matches] == [("W9101", ["CKE101", "cannot prove"])]
