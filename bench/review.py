@@ -34,8 +34,13 @@ def main() -> None:
     parser.add_argument("--assembly", default="cdk.out")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    from cmk_validate.findings import InputError
+
     for label, function in (("review", review_alone), ("review --base (itself)", review_as_change)):
-        runs = [function(args.assembly) for _ in range(max(1, args.repeat))]
+        try:
+            runs = [function(args.assembly) for _ in range(max(1, args.repeat))]
+        except InputError as error:   # no cdk.out yet: `make synth` first
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
         seconds, cells = min(runs)
         print(f"{label:<26} {seconds:7.2f} s  {cells} cells")
 

@@ -437,10 +437,12 @@ def _unowned(cloud: Cloud, left: list[inventory.Leftover]) -> list[inventory.Lef
             and not any(leftover.identifier in value for value in owned)]
 
 
-def fail_each_step(stage: Stage, only: str | None = None) -> None:
-    """Each step (`only`: the steps of functions whose name contains it) in its own fresh account."""
+def fail_each_step(stage: Stage, only: str | None = None, clean_steps: list[Step] | None = None) -> None:
+    """Each step (`only`: the steps of functions whose name contains it) in its own fresh account.
+    `clean_steps`: `steps_of_a_clean_deploy` of the stage's synthesis, when the caller has it already."""
     reference = stage.synthesise()
-    steps = [step for step in steps_of_a_clean_deploy(reference) if only is None or only in step.function]
+    clean_steps = steps_of_a_clean_deploy(reference) if clean_steps is None else clean_steps
+    steps = [step for step in clean_steps if only is None or only in step.function]
     stage.expect(bool(steps), f"no custom resource step{' of ' + only if only else ''} in a clean deploy")
     failed, absorbed, waste, defects = 0, 0, [], []
     account, region = account_and_region([reference])

@@ -135,8 +135,8 @@ class Space:
         constraints = self.constraints(cell, inv)
         if base is not None and self._leg_call(cell, inv) is None:
             constraints += self._leg_constraints(cell, base)
-        formula = z3.And(goal(), *constraints)   # built after the constraints: policies specialised to them
-        formula = z3.simplify(z3.substitute(formula, *self._pairs()) if self._fixed else formula)
+        formula = _conjunction([goal(), *constraints])   # built after the constraints: policies specialised to them
+        formula = z3.simplify(_substitute(formula, self._pairs()) if self._fixed else formula)
         if z3.is_false(formula):
             return Verdict(False)
         # Many cells leave the same question once their values are in; z3 shares equal terms, so the id
@@ -153,7 +153,7 @@ class Space:
         """(allowed, the propositions' values, the string variables' values, why undecided)."""
         atoms: dict = {}
         self._collect(formula, atoms)
-        abstract = z3.substitute(formula, *[(atom, literal) for atom, literal, _ in atoms.values()]) if atoms else formula
+        abstract = _substitute(formula, [(atom, literal) for atom, literal, _ in atoms.values()]) if atoms else formula
         groups = _components(list(atoms.values()))
         booleans = z3.Solver(ctx=self.ctx)
         booleans.add(abstract)
@@ -275,8 +275,7 @@ class Space:
         resolved to that variable's value when it has one."""
         pairs = []
         for variable, value in self._fixed.values():
-            while not z3.is_string_value(value) and not z3.is_true(value) and not z3.is_false(value) \
-                    and value.get_id() in self._fixed:
+            while value.get_id() in self._fixed:   # only variables are fixed: a constant ends the chain
                 value = self._fixed[value.get_id()][1]
             pairs.append((variable, value))
         return pairs
@@ -343,7 +342,7 @@ class Space:
         found = self._specialised.get(cache_key)
         if found is None:
             def special(formula):
-                return z3.simplify(z3.substitute(formula, *pairs))
+                return z3.simplify(_substitute(formula, pairs))
             found = self._specialised[cache_key] = _Policy(
                 special(general.deny), special(general.allow),
                 [(special(rest), direct, account, public) for rest, direct, account, public in general.grants])
@@ -719,6 +718,27 @@ def _string_variables(expression) -> list:
             found.append(node)
         stack.extend(node.children())
     return found
+
+
+def _substitute(formula, pairs: list):
+    """`z3.substitute(formula, *pairs)` without its argument checks in Python, which cost more than the
+    substitution itself here (a review substitutes thousands of times); the pairs are built by this
+    module from variables and values of the same sort, and z3 checks the sorts again in C."""
+    count = len(pairs)
+    sources, targets = (z3.Ast * count)(), (z3.Ast * count)()
+    for index, (source, target) in enumerate(pairs):
+        sources[index], targets[index] = source.as_ast(), target.as_ast()
+    return z3.ExprRef(z3.Z3_substitute(formula.ctx.ref(), formula.as_ast(), count, sources, targets), formula.ctx)
+
+
+def _conjunction(terms: list):
+    """`z3.And(*terms)` of z3 Booleans without its per-argument coercion in Python (see `_substitute`)."""
+    count = len(terms)
+    arguments = (z3.Ast * count)()
+    for index, term in enumerate(terms):
+        arguments[index] = term.as_ast()
+    context = terms[0].ctx
+    return z3.BoolRef(z3.Z3_mk_and(context.ref(), count, arguments), context)
 
 
 def _components(atoms: list) -> list[list]:

@@ -62,6 +62,15 @@ class _Change:
     old: ResourceState | None = None
 
 
+@lru_cache(maxsize=1)
+def _offline_session() -> boto3.session.Session:
+    """One session for every offline account of the process, as the handlers share boto3's default one:
+    botocore reads each service's model (megabytes of JSON for EC2) once per session, about a second per
+    account otherwise. The account is moto's (MOTO_ACCOUNT_ID), not the session's, and the session is made
+    inside the first offline account, so the only keys it ever holds are that account's fake ones."""
+    return boto3.session.Session()
+
+
 class Cloud:
     def __init__(self, account: str, region: str, timeline: Timeline | None = None) -> None:
         self.account, self.region = account, region
@@ -70,7 +79,7 @@ class Cloud:
         self.exports: dict[str, tuple[str, Any]] = {}
         self._functions: dict[str, LambdaFunction] = {}
         self._layers: dict[str, Path] = {}
-        self._session = boto3.session.Session(region_name=region)
+        self._session = _offline_session()
         self._clients: dict[str, Any] = {}
         self._published: dict[tuple[str, str], Path] = {}  # (bucket, key) -> the asset's source in the assembly
         self._replaced: dict[str, list[ResourceState]] = {}  # stack -> old resources to delete in clean-up

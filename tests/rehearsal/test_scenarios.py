@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rehearsal.cli import main
-from rehearsal.scenarios import SCENARIOS, Stage, Syntheses, fail_each_step, run
+from rehearsal.scenarios import SCENARIOS, Stage, Syntheses, fail_each_step, run, steps_of_a_clean_deploy
 from rehearsal.session import Outcome
 from rehearsal.timeline import Timeline
 from tests.rehearsal.conftest import SharedSyntheses
@@ -31,11 +31,17 @@ def test_each_scenario_passes(name, syntheses):
     assert result.observations, "a scenario reports what it saw"
 
 
+@pytest.fixture(scope="session")
+def clean_steps(syntheses) -> list:
+    """The calls of one clean deploy of the reference, replayed by each handler's test (a deploy each)."""
+    return steps_of_a_clean_deploy(syntheses())
+
+
 @pytest.mark.parametrize("handler", HANDLERS)
-def test_every_step_of_each_custom_resource_can_fail_once(handler, syntheses):
+def test_every_step_of_each_custom_resource_can_fail_once(handler, syntheses, clean_steps):
     """The fail-each-step scenario, for the steps of one custom resource's handlers."""
     stage = Stage(syntheses, None, Outcome(Timeline()))
-    fail_each_step(stage, only=handler)
+    fail_each_step(stage, only=handler, clean_steps=clean_steps)
     assert stage.observations and "nothing billing was left unowned" in stage.observations[0]
     assert re.search(r"worst per handler: \w+ \d+", stage.observations[0]), stage.observations[0]
 
