@@ -80,9 +80,10 @@ class ArchitectureInvariantsPlugin:
                 ) for f in group],
             ))
         unwaived = [f for f in active if not f.suppressed]
+        # The command line's gate at --min-severity error: errors, and undecided findings at any threshold.
+        success = not report.active(Severity.ERROR)
         errors = sum(1 for f in unwaived if f.severity == Severity.ERROR)
         undecided = sum(1 for f in unwaived if f.undecided)
-        success = not errors and not undecided
         # CDK leaves a passing plugin out of its report: this line shows a reviewer that the rules ran.
         acknowledged = sum(1 for f in report.findings if f.suppressed)
         print(f"{self.name}: {len(self._rules)} rule(s) on {len(report.stacks)} stack(s): {errors} error(s), "
